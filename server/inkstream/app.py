@@ -1,0 +1,146 @@
+"""The language server object: state that outlives a request, and the feature registration."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from inkstream import __version__, config
+from inkstream.config import Settings
+from inkstream.errors import InkstreamError, Notifier
+from inkstream.protocol import InkstreamProtocol
+from inkstream.providers import Provider
+from inkstream.relay import Timeouts
+from inkstream.session import RequestRegistry
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClientFeatures:
+    """What the client supports, computed once at initialize (pygls checks none of it)."""
+
+    work_done_progress: bool = False
+    configuration: bool = False
+
+
+class InkstreamServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "inkstream",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=InkstreamProtocol,
+        )
+        self.registry = RequestRegistry()
+        self.notifier = Notifier(self._popup)
+        self.capabilities_of_client = ClientFeatures()
+        self.init_options: Mapping[str, Any] = {}
+        self.settings = config.merge(os.environ)
+        self._provider: Provider | None = None
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    # -- settings and provider -------------------------------------------------------------
+
+    def apply_settings(self, workspace: Mapping[str, Any] | None = None) -> None:
+        """Re-merge settings from every source; a new provider is built on next use if needed."""
+        try:
+            settings = config.merge(os.environ, self.init_options, workspace)
+        except config.SettingsError as exc:
+            self._popup(f"inkstream: ignoring invalid settings: {exc}")
+            return
+        if settings != self.settings:
+            logger.info("settings: %s", settings.public_view())
+            self.settings = settings
+            self._replace_provider()
+
+    def _replace_provider(self) -> None:
+        old, self._provider = self._provider, None
+        if old is not None:
+            asyncio.get_running_loop().create_task(old.aclose())
+
+    @property
+    def provider(self) -> Provider:
+        if self._provider is None:
+            from inkstream.providers.factory import make_provider
+
+            self._provider = make_provider(self.settings, self.workspace_roots())
+        return self._provider
+
+    @property
+    def completion_style(self) -> Literal["fim", "chat"]:
+        style = getattr(self.provider, "style", "fim")
+        return "chat" if style == "chat" else "fim"
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return Timeouts(self.settings.first_token_timeout, self.settings.idle_timeout)
+
+    def workspace_roots(self) -> list[str]:
+        from inkstream.documents import path_of
+
+        folders = self.workspace.folders.values()
+        roots = [path_of(f.uri) for f in folders]
+        if not roots and self.workspace.root_uri:
+            roots = [path_of(self.workspace.root_uri)]
+        return roots
+
+    def status(self) -> dict[str, Any]:
+        return {**self.settings.public_view(), "lastError": self.notifier.last_error}
+
+    # -- problems --------------------------------------------------------------------------
+
+    def report_problem(self, error: InkstreamError) -> None:
+        logger.warning("%s", error.message)
+        self.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Warning, message=error.message)
+        )
+        self.notifier.report(error, self.settings.base_url or self.settings.resolved_provider)
+
+    def _popup(self, message: str) -> None:
+        self.window_show_message(
+            types.ShowMessageParams(type=types.MessageType.Error, message=message)
+        )
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # A late client answer to a request we stopped waiting for is not the user's problem.
+        if isinstance(error, asyncio.InvalidStateError) or "InvalidStateError" in str(error):
+            logger.debug("ignored late response: %s", error)
+            return
+        super().report_server_error(error, source)
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def start_housekeeping(self) -> None:
+        if self._housekeeping is None:
+            self._housekeeping = asyncio.get_running_loop().create_task(self._prune_forever())
+
+    async def _prune_forever(self) -> None:
+        """pygls keeps a future per notification forever; drop the finished ones."""
+        futures = self.protocol._request_futures
+        while True:
+            await asyncio.sleep(30)
+            for key in [k for k, f in futures.items() if f.done()]:
+                futures.pop(key, None)
+
+    async def close(self) -> None:
+        self.registry.cancel_all()
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+        if self._provider is not None:
+            await self._provider.aclose()
+
+
+def create_server() -> InkstreamServer:
+    from inkstream import handlers
+
+    server = InkstreamServer()
+    handlers.register(server)
+    return server

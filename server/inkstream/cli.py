@@ -1,0 +1,60 @@
+"""Command line: ``inkstream serve`` for editors, plus the terminal commands built on the server."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from inkstream import __version__
+
+
+def _setup_logging() -> None:
+    # stdout is the LSP channel: logs go to stderr only
+    level = os.environ.get("INKSTREAM_LOG", "INFO").upper()
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("pygls").setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    _setup_logging()
+    from inkstream.app import create_server
+
+    server = create_server()
+    try:
+        if args.tcp:
+            host, _, port = args.tcp.rpartition(":")
+            server.start_tcp(host or "127.0.0.1", int(port))
+        else:
+            server.start_io()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        code = 0
+    else:
+        code = 0
+    logging.shutdown()
+    sys.stderr.flush()
+    # Background threads (index builds, client warm-up) must not hold the editor's exit.
+    os._exit(code)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inkstream", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"inkstream {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
+    serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.run(args)
+    return result

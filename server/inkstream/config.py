@@ -1,0 +1,147 @@
+"""Settings: one typed object, merged from four sources in one place.
+
+Precedence, lowest to highest: defaults, environment, ``initializationOptions``, then the
+``inkstream`` section of workspace configuration. The API key is never taken from workspace
+configuration, so a cloned repository cannot redirect a user's key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ApiStyle = Literal["auto", "fim", "chat"]
+ProviderName = Literal["auto", "openai", "offline"]
+
+_STYLES = ("auto", "fim", "chat")
+_PROVIDERS = ("auto", "openai", "offline")
+
+
+class SettingsError(ValueError):
+    """A setting has a value of the wrong type or outside its allowed values."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    provider: ProviderName = "auto"
+    base_url: str | None = None
+    api_key: str | None = field(default=None, repr=False)
+    model: str = "gpt-4o-mini"
+    api_style: ApiStyle = "auto"
+    fim_template: str = "auto"
+    max_tokens: int = 256
+    explain_max_tokens: int = 1024
+    temperature: float = 0.2
+    first_token_timeout: float = 15.0
+    idle_timeout: float = 10.0
+    connect_timeout: float = 5.0
+    enable: Mapping[str, bool] = field(default_factory=lambda: {"*": True})
+    exclude: tuple[str, ...] = ()
+
+    @property
+    def resolved_provider(self) -> Literal["openai", "offline"]:
+        """``auto`` means offline until the user points inkstream at an endpoint or gives a key."""
+        if self.provider != "auto":
+            return self.provider
+        return "openai" if (self.base_url or self.api_key) else "offline"
+
+    def enabled_for(self, language_id: str) -> bool:
+        return bool(self.enable.get(language_id, self.enable.get("*", True)))
+
+    def public_view(self) -> dict[str, Any]:
+        """What may be shown to users and logs: everything but the key."""
+        return {
+            "provider": self.resolved_provider,
+            "baseUrl": self.base_url,
+            "model": self.model,
+            "apiStyle": self.api_style,
+        }
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: Any) -> Any:
+    """Check one wire value against its field, so bad settings fail loudly and early."""
+    default = _FIELDS[name].default
+    if name in ("base_url", "api_key"):
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise SettingsError(f"{name} must be a string")
+        return value
+    if name == "api_style":
+        if value not in _STYLES:
+            raise SettingsError(f"apiStyle must be one of {', '.join(_STYLES)}, not {value!r}")
+        return value
+    if name == "provider":
+        if value not in _PROVIDERS:
+            raise SettingsError(f"provider must be one of {', '.join(_PROVIDERS)}, not {value!r}")
+        return value
+    if name == "enable":
+        if not isinstance(value, Mapping) or not all(isinstance(v, bool) for v in value.values()):
+            raise SettingsError("enable must map language ids to true/false")
+        return {"*": True, **value}
+    if name == "exclude":
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise SettingsError("exclude must be a list of glob strings")
+        return tuple(value)
+    if isinstance(default, bool) or isinstance(default, str):
+        if not isinstance(value, type(default)):
+            raise SettingsError(f"{name} must be a {type(default).__name__}")
+        return value
+    if isinstance(default, int | float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise SettingsError(f"{name} must be a positive number")
+        return type(default)(value)
+    return value
+
+
+def from_wire(values: Mapping[str, Any] | None, *, allow_key: bool) -> dict[str, Any]:
+    """camelCase wire settings → validated snake_case overrides; unknown keys are ignored."""
+    out: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        name = _snake(key)
+        if name not in _FIELDS or (name == "api_key" and not allow_key):
+            continue
+        if value is None and name not in ("base_url", "api_key"):
+            continue
+        out[name] = _coerce(name, value)
+    return out
+
+
+def from_env(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    base_url = env.get("INKSTREAM_BASE_URL") or env.get("OPENAI_BASE_URL")
+    api_key = env.get("INKSTREAM_API_KEY") or env.get("OPENAI_API_KEY")
+    if base_url:
+        out["base_url"] = base_url
+    if api_key:
+        out["api_key"] = api_key
+    if model := env.get("INKSTREAM_MODEL"):
+        out["model"] = model
+    if style := env.get("INKSTREAM_API_STYLE"):
+        out["api_style"] = _coerce("api_style", style)
+    if provider := env.get("INKSTREAM_PROVIDER"):
+        out["provider"] = _coerce("provider", provider)
+    return out
+
+
+def merge(
+    env: Mapping[str, str],
+    init_options: Mapping[str, Any] | None = None,
+    workspace: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build Settings from every source; raises SettingsError on a bad value."""
+    values: dict[str, Any] = {}
+    values.update(from_env(env))
+    values.update(from_wire(init_options, allow_key=True))
+    values.update(from_wire(workspace, allow_key=False))
+    return Settings(**values)

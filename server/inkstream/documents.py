@@ -1,0 +1,105 @@
+"""From an editor request to a model context: find the document, check the position, split the text.
+
+Positions arrive in the negotiated encoding (UTF-16 by default); pygls' TextDocument converts them
+to string offsets. Everything that is wrong with a request becomes ``InvalidParams`` (-32602).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.workspace import TextDocument, Workspace
+
+from inkstream.context import CompletionContext, ExplainRequest
+from inkstream.errors import InvalidParams
+
+
+def open_document(workspace: Workspace, uri: str) -> TextDocument:
+    if uri not in workspace.text_documents:
+        raise InvalidParams(
+            f"Document {uri} is not open.", hint="Send textDocument/didOpen before asking about it."
+        )
+    return workspace.get_text_document(uri)
+
+
+def offset_of(doc: TextDocument, position: types.Position) -> int:
+    """String offset of a client position; positions past the end are an error, not clamped."""
+    lines = doc.lines
+    if position.line < 0 or position.character < 0:
+        raise InvalidParams(f"Position {position} is negative.")
+    if position.line > len(lines) or (position.line == len(lines) and position.character > 0):
+        raise InvalidParams(
+            f"Position {position.line}:{position.character} is past the end of {doc.uri} "
+            f"({len(lines)} lines).",
+            hint="The editor and server copies of the document may be out of sync.",
+        )
+    if position.line == len(lines):
+        return len(doc.source)
+    line = lines[position.line].rstrip("\r\n")
+    width = doc.position_codec.client_num_units(line)
+    if position.character > width:
+        raise InvalidParams(
+            f"Position {position.line}:{position.character} is past the end of its line "
+            f"({width} characters).",
+            hint="The editor and server copies of the document may be out of sync.",
+        )
+    # copy: pygls mutates positions it clamps
+    return doc.offset_at_position(types.Position(position.line, position.character))
+
+
+def path_of(uri: str) -> str:
+    parsed = urlparse(uri)
+    return unquote(parsed.path) if parsed.scheme == "file" else uri
+
+
+def language_of(doc: TextDocument) -> str:
+    return doc.language_id or "plaintext"
+
+
+def completion_context(
+    workspace: Workspace,
+    uri: str,
+    position: types.Position,
+    selected: types.SelectedCompletionInfo | None = None,
+) -> CompletionContext:
+    doc = open_document(workspace, uri)
+    offset = offset_of(doc, position)
+    source = doc.source
+    selected_prefix = ""
+    if selected is not None:
+        start = offset_of(doc, selected.range.start)
+        end = offset_of(doc, selected.range.end)
+        if start > end:
+            raise InvalidParams("selectedCompletionInfo.range starts after it ends.")
+        selected_prefix = selected.text
+    return CompletionContext(
+        uri=uri,
+        path=path_of(uri),
+        language_id=language_of(doc),
+        prefix=source[:offset],
+        suffix=source[offset:],
+        selected_prefix=selected_prefix,
+    )
+
+
+def explain_request(workspace: Workspace, uri: str, range_: types.Range) -> ExplainRequest:
+    doc = open_document(workspace, uri)
+    start = offset_of(doc, range_.start)
+    end = offset_of(doc, range_.end)
+    if start > end:
+        raise InvalidParams(
+            f"Range {range_.start.line}:{range_.start.character}-{range_.end.line}:"
+            f"{range_.end.character} starts after it ends."
+        )
+    code = doc.source[start:end]
+    if not code.strip():
+        raise InvalidParams("The range to explain holds no code.", hint="Select some code first.")
+    return ExplainRequest(
+        uri=uri,
+        path=path_of(uri),
+        language_id=language_of(doc),
+        code=code,
+        full_text=doc.source,
+        start_line=range_.start.line,
+    )

@@ -1,0 +1,15 @@
+"""Thin LSP handlers: parse, delegate, answer. The one list of feature modules is here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from inkstream.app import InkstreamServer
+
+
+def register(server: InkstreamServer) -> None:
+    from inkstream.handlers import explain, inline, lifecycle
+
+    for module in (lifecycle, inline, explain):
+        module.register(server)

@@ -1,0 +1,74 @@
+"""Start-up, settings, shutdown, and the cancel notification for work-done progress."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from inkstream.app import ClientFeatures
+from inkstream.protocol import INKSTREAM_STATUS
+
+if TYPE_CHECKING:
+    from inkstream.app import InkstreamServer
+
+logger = logging.getLogger(__name__)
+
+
+def register(server: InkstreamServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: InkstreamServer, params: types.InitializeParams) -> None:
+        caps = params.capabilities
+        ls.capabilities_of_client = ClientFeatures(
+            work_done_progress=bool(caps.window and caps.window.work_done_progress),
+            configuration=bool(caps.workspace and caps.workspace.configuration),
+        )
+        options = params.initialization_options
+        ls.init_options = options if isinstance(options, dict) else {}
+        ls.apply_settings()
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: InkstreamServer, params: types.InitializedParams) -> None:
+        ls.start_housekeeping()
+        ls.provider  # noqa: B018  (build it now: warm-up runs off the event loop)
+        await refresh_configuration(ls)
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(
+        ls: InkstreamServer, params: types.DidChangeConfigurationParams
+    ) -> None:
+        pushed = params.settings.get("inkstream") if isinstance(params.settings, dict) else None
+        if isinstance(pushed, dict):
+            ls.apply_settings(pushed)
+        else:
+            await refresh_configuration(ls)
+
+    @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def work_done_progress_cancel(
+        ls: InkstreamServer, params: types.WorkDoneProgressCancelParams
+    ) -> None:
+        if not ls.registry.cancel_token(params.token):
+            logger.debug("cancel for unknown or finished token %s", params.token)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: InkstreamServer, *args: Any) -> None:
+        await ls.close()
+
+    @server.feature(INKSTREAM_STATUS)
+    def status(ls: InkstreamServer, *args: Any) -> dict[str, Any]:
+        return ls.status()
+
+
+async def refresh_configuration(ls: InkstreamServer) -> None:
+    if not ls.capabilities_of_client.configuration:
+        return
+    try:
+        values = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section="inkstream")])
+        )
+    except Exception as exc:  # a client that cannot answer must not stop the server
+        logger.warning("workspace/configuration failed: %s", exc)
+        return
+    section = values[0] if values else None
+    ls.apply_settings(section if isinstance(section, dict) else None)

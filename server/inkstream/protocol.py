@@ -1,0 +1,123 @@
+"""inkstream's custom methods and their typed messages (see docs/protocol.md).
+
+The protocol subclass also answers malformed requests itself: pygls 2.1 drops them silently and
+shows the user a popup, but every request deserves an error response to its id.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Generator
+from typing import Any
+
+import attrs
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+logger = logging.getLogger(__name__)
+
+INKSTREAM_INLINE_COMPLETION = "inkstream/inlineCompletion"
+INKSTREAM_EXPLAIN = "inkstream/explain"
+INKSTREAM_STATUS = "inkstream/status"
+EXPLAIN_COMMAND = "inkstream.explain"
+
+
+@attrs.define
+class StreamingInlineCompletionParams(types.InlineCompletionParams):
+    """``textDocument/inlineCompletion`` params plus the token that partial snapshots go to."""
+
+    partial_result_token: types.ProgressToken | None = attrs.field(default=None)
+
+
+@attrs.define
+class ExplainParams:
+    text_document: types.TextDocumentIdentifier
+    range: types.Range
+    work_done_token: types.ProgressToken | None = attrs.field(default=None)
+    partial_result_token: types.ProgressToken | None = attrs.field(default=None)
+
+
+@attrs.define
+class StreamingInlineCompletionRequest:
+    id: int | str
+    params: StreamingInlineCompletionParams
+    method: str = INKSTREAM_INLINE_COMPLETION
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
+class ExplainRequestMessage:
+    id: int | str
+    params: ExplainParams
+    method: str = INKSTREAM_EXPLAIN
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
+class MalformedRequest:
+    """Stands in for a request whose params did not parse, so it can still be answered."""
+
+    id: int | str
+    method: str
+    detail: str
+    jsonrpc: str = "2.0"
+
+
+#: The params of the ``workspace/executeCommand`` being handled; pygls passes commands only their
+#: arguments, but the work-done token is on the params.
+execute_command_params: contextvars.ContextVar[types.ExecuteCommandParams | None] = (
+    contextvars.ContextVar("execute_command_params", default=None)
+)
+
+_CUSTOM_TYPES: dict[str, type] = {
+    INKSTREAM_INLINE_COMPLETION: StreamingInlineCompletionRequest,
+    INKSTREAM_EXPLAIN: ExplainRequestMessage,
+}
+
+
+class InkstreamProtocol(LanguageServerProtocol):
+    def get_message_type(self, method: str) -> type[Any] | None:
+        return _CUSTOM_TYPES.get(method) or super().get_message_type(method)
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcInvalidParams as exc:
+            if "id" not in data or "method" not in data:
+                raise
+            cause = exc.__cause__
+            if isinstance(cause, cattrs.ClassValidationError):
+                detail = "; ".join(cattrs.transform_error(cause, path="params"))
+            else:
+                detail = str(cause or exc)
+            return MalformedRequest(id=data["id"], method=str(data["method"]), detail=detail)
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, MalformedRequest):
+            logger.warning("Malformed %s request %s: %s", message.method, message.id, message.detail)
+            error = types.ResponseError(
+                code=JsonRpcInvalidParams.CODE,
+                message=f"Invalid params for {message.method}: {message.detail}",
+                data={"kind": "invalid_params", "hint": "Check the request against docs/protocol.md."},
+            )
+            self._send_response(message.id, error=error)
+            return
+        super().handle_message(message)
+
+    @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
+    def lsp_workspace__execute_command(
+        self, params: types.ExecuteCommandParams
+    ) -> Generator[Any, Any, Any]:
+        execute_command_params.set(params)
+        return (yield from super().lsp_workspace__execute_command(params))
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
+        result = yield from super().lsp_initialize(params)
+        result.capabilities.experimental = {
+            "inkstream": {"inlineCompletion": True, "explain": True, "partialResults": True}
+        }
+        return result

@@ -1,0 +1,36 @@
+"""Providers turn a context into a stream of text deltas.
+
+A provider method is an async generator: the caller iterates it inside
+``contextlib.aclosing(...)`` so that leaving early (cancel, early stop) closes the generator, and the
+generator closes its upstream stream in its own ``async with``/``finally``. A bare ``break`` would
+leave the model generating.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Protocol
+
+from inkstream.context import CompletionContext, ExplainRequest
+
+#: Text deltas; an async generator, so it can be closed.
+TextStream = AsyncGenerator[str, None]
+
+
+class Provider(Protocol):
+    """The one interface the relay consumes; openai_compat and offline implement it."""
+
+    #: "openai" or "offline"; shown to users so they know which model answered.
+    name: str
+
+    def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
+        """Stream the code that goes at the cursor, as text deltas."""
+        ...
+
+    def explain(self, req: ExplainRequest, max_tokens: int) -> TextStream:
+        """Stream a Markdown explanation of ``req.code``, as text deltas."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and background work."""
+        ...

@@ -1,0 +1,262 @@
+"""Any OpenAI-compatible endpoint, through the official ``openai`` AsyncOpenAI client.
+
+``openai`` costs about a second to import, so nothing here imports it at module level: the client
+is built in a worker thread after ``initialized`` (``warm_up``) and requests await that future.
+Built-in retries and the 600 s timeout are off; the relay enforces first-token and idle timeouts.
+Upstream exceptions are translated here, and only here, into ``inkstream.errors``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from inkstream import prompts
+from inkstream.config import Settings
+from inkstream.context import CompletionContext, ExplainRequest
+from inkstream.errors import (
+    InkstreamError,
+    StreamBroken,
+    UpstreamAuthError,
+    UpstreamConnectionError,
+    UpstreamNotFound,
+    UpstreamRateLimited,
+    UpstreamServerError,
+    UpstreamTimeout,
+)
+from inkstream.providers import TextStream
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Longest Retry-After (seconds) worth waiting for once; a user at the keyboard won't wait more.
+MAX_RETRY_AFTER = 2.0
+DUMMY_KEY = "not-needed"  # local servers need no key, but the client insists on one
+
+
+def build_client(settings: Settings) -> AsyncOpenAI:
+    """Construct the client; slow (imports openai), so run it in a worker thread."""
+    import openai
+
+    read_timeout = max(settings.first_token_timeout, settings.idle_timeout) + 5.0
+    client = openai.AsyncOpenAI(
+        api_key=settings.api_key or DUMMY_KEY,
+        base_url=settings.base_url,
+        max_retries=0,
+        timeout=openai.Timeout(read_timeout, connect=settings.connect_timeout),
+    )
+    client.completions  # noqa: B018  (touch the resources so the first request pays nothing)
+    client.chat.completions  # noqa: B018
+    return client
+
+
+class OpenAICompatProvider:
+    name = "openai"
+
+    def __init__(self, settings: Settings, style: Literal["fim", "chat"]) -> None:
+        self._settings = settings
+        self.style: Literal["fim", "chat"] = style
+        self._client_future: asyncio.Future[AsyncOpenAI] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return self._settings.base_url or "https://api.openai.com/v1"
+
+    def warm_up(self) -> None:
+        if self._client_future is None:
+            loop = asyncio.get_running_loop()
+            self._client_future = loop.run_in_executor(None, build_client, self._settings)
+
+    async def _client(self) -> AsyncOpenAI:
+        self.warm_up()
+        assert self._client_future is not None
+        # shield: one cancelled request must not cancel the shared build for everyone
+        return await asyncio.shield(self._client_future)
+
+    async def aclose(self) -> None:
+        if self._client_future is not None and self._client_future.done():
+            if not self._client_future.cancelled() and self._client_future.exception() is None:
+                await self._client_future.result().close()
+
+    async def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
+        client = await self._client()
+        s = self._settings
+        yielded = False
+        try:
+            if self.style == "fim":
+                fim = prompts.build_fim_prompt(ctx, model=s.model, fim_template=s.fim_template)
+                extra: dict[str, Any] = {"suffix": fim.suffix} if fim.suffix is not None else {}
+                if fim.stop:
+                    extra["stop"] = list(fim.stop)
+                stream = await self._create(
+                    lambda: client.completions.create(
+                        model=s.model,
+                        prompt=fim.prompt,
+                        max_tokens=max_tokens,
+                        temperature=s.temperature,
+                        stream=True,
+                        **extra,
+                    )
+                )
+                async with stream:
+                    async for chunk in stream:
+                        if chunk.choices and chunk.choices[0].text:
+                            yielded = True
+                            yield chunk.choices[0].text
+            else:
+                chat = prompts.build_chat_prompt(ctx)
+                async for text in self._stream_chat(client, chat, max_tokens):
+                    yielded = True
+                    yield text
+        except InkstreamError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, midstream=yielded) from exc
+
+    async def explain(self, req: ExplainRequest, max_tokens: int) -> TextStream:
+        client = await self._client()
+        yielded = False
+        try:
+            async for text in self._stream_chat(
+                client, prompts.build_explain_prompt(req), max_tokens
+            ):
+                yielded = True
+                yield text
+        except InkstreamError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, midstream=yielded) from exc
+
+    async def _stream_chat(
+        self, client: AsyncOpenAI, chat: prompts.ChatPrompt, max_tokens: int
+    ) -> TextStream:
+        s = self._settings
+        extra: dict[str, Any] = {"stop": list(chat.stop)} if chat.stop else {}
+        stream = await self._create(
+            lambda: client.chat.completions.create(
+                model=s.model,
+                messages=list(chat.messages),  # type: ignore[arg-type]
+                max_tokens=max_tokens,
+                temperature=s.temperature,
+                stream=True,
+                **extra,
+            )
+        )
+        async with stream:
+            async for chunk in stream:
+                if chunk.choices and chunk.choices[0].delta.content:
+                    yield chunk.choices[0].delta.content
+
+    async def _create(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Open the stream; on 429 wait once for a short Retry-After."""
+        import openai
+
+        try:
+            return await call()
+        except openai.RateLimitError as exc:
+            wait = _retry_after(exc)
+            if wait is None or wait > MAX_RETRY_AFTER:
+                raise
+            logger.info("rate limited by %s; retrying once after %.1f s", self.endpoint, wait)
+            await asyncio.sleep(wait)
+            return await call()
+
+    def _translate(self, exc: Exception, *, midstream: bool) -> InkstreamError:
+        """Turn an upstream failure into an error that tells the user what to do."""
+        import openai
+
+        where = self.endpoint
+        model = self._settings.model
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            detail = self._redact(_upstream_message(exc))
+            if status in (401, 403):
+                return UpstreamAuthError(
+                    f"{where} rejected the API key (HTTP {status}).",
+                    hint="Set a valid key in INKSTREAM_API_KEY or with the editor's "
+                    "'Set API Key' command.",
+                    status=status,
+                )
+            if status == 404:
+                return UpstreamNotFound(
+                    f"{where} has no model {model!r} or no such route (HTTP 404): {detail}",
+                    hint="Check the model name and that baseUrl ends in /v1; for a chat-only "
+                    "endpoint set apiStyle to 'chat'.",
+                    status=status,
+                )
+            if status == 429:
+                wait = _retry_after(exc)
+                after = f" for {wait:g} s" if wait is not None else ""
+                return UpstreamRateLimited(
+                    f"{where} is rate limiting requests (HTTP 429){after}.",
+                    hint="Wait a moment before the next completion, or check your plan's limits.",
+                    status=status,
+                )
+            if status >= 500:
+                return UpstreamServerError(
+                    f"{where} failed with HTTP {status}: {detail}",
+                    hint="The model server had a problem; try again or check its logs.",
+                    status=status,
+                )
+            return UpstreamServerError(
+                f"{where} refused the request (HTTP {status}): {detail}",
+                hint="Check model, apiStyle and maxTokens for this endpoint.",
+                status=status,
+            )
+        if isinstance(exc, openai.APITimeoutError):
+            return UpstreamTimeout(
+                f"{where} did not answer in time.",
+                hint="Check that the server is up and the model loaded, or raise the timeouts.",
+            )
+        if isinstance(exc, openai.APIConnectionError):
+            if midstream:
+                return StreamBroken(
+                    f"The stream from {where} was cut off midway.",
+                    hint="The model server closed the connection; try again.",
+                )
+            return UpstreamConnectionError(
+                f"Cannot connect to {where}.",
+                hint="Is the model server running? Check baseUrl.",
+            )
+        if isinstance(exc, openai.APIError):
+            return StreamBroken(
+                f"{where} reported an error mid-stream: {self._redact(exc.message)}",
+                hint="Try again; if it persists, check the model server's logs.",
+            )
+        if isinstance(exc, ValueError):  # a garbled SSE line raises a raw JSONDecodeError
+            return StreamBroken(
+                f"{where} sent a garbled stream (not valid JSON).",
+                hint="The endpoint may not be OpenAI-compatible; check baseUrl.",
+            )
+        logger.exception("unexpected upstream failure")
+        return UpstreamServerError(
+            f"Request to {where} failed: {type(exc).__name__}", hint="See the server log."
+        )
+
+    def _redact(self, text: str) -> str:
+        key = self._settings.api_key
+        return text.replace(key, "***") if key else text
+
+
+def _upstream_message(exc: Any) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        msg = body.get("message") or body.get("error", {})
+        if isinstance(msg, dict):
+            msg = msg.get("message")
+        if isinstance(msg, str):
+            return msg[:200]
+    return str(getattr(exc, "message", exc))[:200]
+
+
+def _retry_after(exc: Any) -> float | None:
+    try:
+        return float(exc.response.headers.get("retry-after"))
+    except (AttributeError, TypeError, ValueError):
+        return None
