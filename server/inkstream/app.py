@@ -13,7 +13,6 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from inkstream import __version__, config
-from inkstream.config import Settings
 from inkstream.errors import InkstreamError, Notifier
 from inkstream.protocol import InkstreamProtocol
 from inkstream.providers import Provider

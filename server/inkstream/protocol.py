@@ -79,7 +79,7 @@ _CUSTOM_TYPES: dict[str, type] = {
 
 
 class InkstreamProtocol(LanguageServerProtocol):
-    def get_message_type(self, method: str) -> type[Any] | None:
+    def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         return _CUSTOM_TYPES.get(method) or super().get_message_type(method)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
@@ -97,11 +97,16 @@ class InkstreamProtocol(LanguageServerProtocol):
 
     def handle_message(self, message: Any) -> None:
         if isinstance(message, MalformedRequest):
-            logger.warning("Malformed %s request %s: %s", message.method, message.id, message.detail)
+            logger.warning(
+                "Malformed %s request %s: %s", message.method, message.id, message.detail
+            )
             error = types.ResponseError(
                 code=JsonRpcInvalidParams.CODE,
                 message=f"Invalid params for {message.method}: {message.detail}",
-                data={"kind": "invalid_params", "hint": "Check the request against docs/protocol.md."},
+                data={
+                    "kind": "invalid_params",
+                    "hint": "See docs/protocol.md for the shapes.",
+                },
             )
             self._send_response(message.id, error=error)
             return

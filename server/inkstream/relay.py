@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Literal
@@ -118,8 +118,8 @@ class Coalescer:
 
 
 async def _deltas_with_timeouts(
-    deltas: AsyncIterator[str], timeouts: Timeouts, stats: StreamStats
-) -> AsyncIterator[str]:
+    deltas: TextStream, timeouts: Timeouts, stats: StreamStats
+) -> AsyncGenerator[str, None]:
     """Yield deltas, failing if the first one or any later one takes too long."""
     iterator = aiter(deltas)
     while True:

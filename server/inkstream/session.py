@@ -25,7 +25,9 @@ class RequestRegistry:
         self._reasons: dict[asyncio.Task[object], str] = {}
 
     @contextmanager
-    def track(self, *, document: str | None = None, token: Hashable | None = None) -> Iterator[None]:
+    def track(
+        self, *, document: str | None = None, token: Hashable | None = None
+    ) -> Iterator[None]:
         """Register the current task for the duration of a request."""
         task = asyncio.current_task()
         assert task is not None

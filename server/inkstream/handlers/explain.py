@@ -47,7 +47,7 @@ def _command_arguments(ls: InkstreamServer, args: tuple[Any, ...]) -> tuple[str,
             hint='For example ["file:///a.py", {"start": {...}, "end": {...}}].',
         )
     try:
-        range_ = ls.converter.structure(args[1], types.Range)
+        range_ = ls.protocol._converter.structure(args[1], types.Range)
     except Exception as exc:
         raise InvalidParams(f"{EXPLAIN_COMMAND}: the second argument is not a Range.") from exc
     return args[0], range_

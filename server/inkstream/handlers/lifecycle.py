@@ -29,7 +29,7 @@ def register(server: InkstreamServer) -> None:
         ls.apply_settings()
 
     @server.feature(types.INITIALIZED)
-    async def initialized(ls: InkstreamServer, params: types.InitializedParams) -> None:
+    async def initialized(ls: InkstreamServer, _params: types.InitializedParams) -> None:
         ls.start_housekeeping()
         ls.provider  # noqa: B018  (build it now: warm-up runs off the event loop)
         await refresh_configuration(ls)
@@ -52,11 +52,11 @@ def register(server: InkstreamServer) -> None:
             logger.debug("cancel for unknown or finished token %s", params.token)
 
     @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: InkstreamServer, *args: Any) -> None:
+    async def shutdown(ls: InkstreamServer, *_args: Any) -> None:
         await ls.close()
 
     @server.feature(INKSTREAM_STATUS)
-    def status(ls: InkstreamServer, *args: Any) -> dict[str, Any]:
+    def status(ls: InkstreamServer, *_args: Any) -> dict[str, Any]:
         return ls.status()
 
 

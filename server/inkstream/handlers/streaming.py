@@ -51,7 +51,7 @@ class EditorListener(Listener):
 
     def _send_partial(self, text: str) -> None:
         assert self._partial_token is not None
-        value = self._ls.converter.unstructure(self._to_value(text))
+        value = self._ls.protocol._converter.unstructure(self._to_value(text))
         self._ls.progress(types.ProgressParams(token=self._partial_token, value=value))
 
     def on_text(self, text: str, *, line_completed: bool) -> None:
@@ -84,9 +84,7 @@ async def _server_created_token(ls: InkstreamServer) -> types.ProgressToken | No
     token = f"inkstream-{uuid.uuid4().hex[:12]}"
     # shield: if this request is cancelled meanwhile, the client's late answer must still find
     # a live future, or pygls shows the user an error popup
-    await asyncio.shield(
-        ls.work_done_progress.create_async(token)  # type: ignore[no-untyped-call]
-    )
+    await asyncio.shield(ls.work_done_progress.create_async(token))
     return token
 
 

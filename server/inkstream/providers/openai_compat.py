@@ -141,7 +141,7 @@ class OpenAICompatProvider:
         stream = await self._create(
             lambda: client.chat.completions.create(
                 model=s.model,
-                messages=list(chat.messages),  # type: ignore[arg-type]
+                messages=list(chat.messages),
                 max_tokens=max_tokens,
                 temperature=s.temperature,
                 stream=True,

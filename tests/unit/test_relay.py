@@ -1,0 +1,104 @@
+"""The relay on its own: coalescing, early stop, closing, timeouts (no server, no network)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from inkstream.context import CompletionContext
+from inkstream.errors import UpstreamTimeout
+from inkstream.relay import Coalescer, Listener, Timeouts, relay_completion, relay_explanation
+
+TIMEOUTS = Timeouts(first_token=2.0, idle=2.0)
+
+
+class Recorder(Listener):
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def on_text(self, text: str, *, line_completed: bool) -> None:
+        self.texts.append(text)
+
+
+class Source:
+    """An async generator of deltas that records whether it was closed."""
+
+    def __init__(self, deltas: list[str], delay: float = 0.0) -> None:
+        self.deltas, self.delay = deltas, delay
+        self.sent = 0
+        self.closed = False
+
+    async def stream(self):  # type: ignore[no-untyped-def]
+        try:
+            for delta in self.deltas:
+                await asyncio.sleep(self.delay)
+                self.sent += 1
+                yield delta
+        finally:
+            self.closed = True
+
+
+def ctx(prefix: str, suffix: str = "") -> CompletionContext:
+    return CompletionContext("file:///a.py", "/a.py", "python", prefix, suffix)
+
+
+async def test_single_line_completion_stops_and_closes_the_source() -> None:
+    source = Source(["1, ", "2)", "\nprint", "(x)\n", "more\n"] * 5)
+    text = await relay_completion(
+        source.stream(), ctx("f(", ")\n"), style="fim", timeouts=TIMEOUTS, listener=Recorder()
+    )
+    assert text == "1, 2"
+    assert source.closed and source.sent < len(source.deltas)
+
+
+async def test_explanation_is_the_deltas_joined() -> None:
+    source = Source(["a ", "b ", "c"])
+    recorder = Recorder()
+    text = await relay_explanation(source.stream(), timeouts=TIMEOUTS, listener=recorder)
+    assert text == "a b c" == "".join(recorder.texts)
+    assert source.closed
+
+
+async def test_cancelling_the_consumer_closes_the_source() -> None:
+    source = Source(["x = 1\n"] * 100, delay=0.01)
+    task = asyncio.ensure_future(
+        relay_explanation(source.stream(), timeouts=TIMEOUTS, listener=Recorder())
+    )
+    while source.sent < 3:
+        await asyncio.sleep(0.005)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert source.closed and source.sent < 100
+
+
+async def test_first_token_timeout_closes_the_source() -> None:
+    source = Source(["late"], delay=5)
+    with pytest.raises(UpstreamTimeout, match="first token"):
+        await relay_explanation(source.stream(), timeouts=Timeouts(0.05, 1.0), listener=Recorder())
+    assert source.closed
+
+
+async def test_coalescer_sends_latest_snapshot_and_lines_at_once() -> None:
+    sent: list[str] = []
+    coalescer = Coalescer(sent.append, interval=10.0)
+    coalescer.offer("a", line_completed=False)  # first one goes out at once
+    coalescer.offer("ab", line_completed=False)
+    coalescer.offer("abc", line_completed=False)
+    assert sent == ["a"]
+    coalescer.offer("abc\n", line_completed=True)
+    assert sent == ["a", "abc\n"]
+    coalescer.offer("abc\nd", line_completed=False)
+    coalescer.close()
+    await asyncio.sleep(0)
+    assert sent == ["a", "abc\n"]
+
+
+async def test_coalescer_joins_deltas_when_accumulating() -> None:
+    sent: list[str] = []
+    coalescer = Coalescer(sent.append, accumulate=True, interval=0.01)
+    for delta in ["a", "b", "c"]:
+        coalescer.offer(delta, line_completed=False)
+    await asyncio.sleep(0.05)
+    assert "".join(sent) == "abc" and len(sent) == 2
