@@ -1,0 +1,328 @@
+/**
+ * Starts, stops and restarts the inkstream language server (stdio) through vscode-languageclient.
+ * Settings go in as initializationOptions and as answers to `workspace/configuration`; the server's
+ * stderr goes to the "inkstream" output channel.
+ */
+import { execFile } from 'node:child_process';
+import * as os from 'node:os';
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  DidChangeConfigurationNotification,
+  ErrorAction,
+  LanguageClient,
+  RevealOutputChannelOn,
+  type ConfigurationParams,
+  type LanguageClientOptions,
+  type ServerOptions,
+  type StaticFeature,
+  type DynamicFeature,
+} from 'vscode-languageclient/node';
+import { inkstreamCapabilities, Methods, type InkstreamCapabilities, type StatusResult } from './protocol';
+import { onDidChangeInterpreter, selectedInterpreter } from './python';
+import type { ApiKeyStore } from './secrets';
+import {
+  expandCommand,
+  initializationOptions,
+  installCommand,
+  needsRestart,
+  pythonServerCommand,
+  readSettings,
+  toServerSettings,
+  versionCommand,
+  type ExtensionSettings,
+  type ServerSettings,
+} from './settings';
+import type { StatusBar } from './status';
+
+/**
+ * vscode-languageclient 9/10 registers its own InlineCompletionItemFeature, which would give VS Code a
+ * second inline provider for this server. It is not exported, so it is recognised by its method and
+ * never registered; our provider (src/inline/provider.ts) is the only one.
+ */
+class InkstreamLanguageClient extends LanguageClient {
+  public override registerFeature(feature: StaticFeature | DynamicFeature<unknown>): void {
+    const method = (feature as Partial<DynamicFeature<unknown>>).registrationType?.method;
+    if (method === 'textDocument/inlineCompletion') {
+      return;
+    }
+    super.registerFeature(feature);
+  }
+}
+
+export function currentSettings(): ExtensionSettings {
+  return readSettings(vscode.workspace.getConfiguration('inkstream'), vscode.workspace.isTrusted);
+}
+
+export class ServerManager implements vscode.Disposable {
+  private current: LanguageClient | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly changeEmitter = new vscode.EventEmitter<LanguageClient | undefined>();
+  private sentSettings: ServerSettings = {};
+  private sentCommand: string | undefined;
+  private missingShownFor: string | undefined;
+  private disposed = false;
+  /** `experimental.inkstream` of the running server. */
+  capabilities: InkstreamCapabilities | undefined;
+  readonly onDidChangeClient = this.changeEmitter.event;
+
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly keys: ApiKeyStore,
+    private readonly status: StatusBar,
+  ) {
+    this.disposables.push(
+      this.changeEmitter,
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('inkstream')) {
+          void this.settingsChanged();
+        }
+      }),
+      keys.onDidChange(() => {
+        this.output.appendLine('[client] API key changed: restarting the server');
+        void this.restart();
+      }),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.output.appendLine('[client] workspace trusted: restarting with workspace settings');
+        void this.restart();
+      }),
+    );
+    void onDidChangeInterpreter(() => {
+      if (!currentSettings().serverCommand) {
+        this.output.appendLine('[client] Python interpreter changed: restarting the server');
+        void this.restart();
+      }
+    }).then((sub) => sub && this.disposables.push(sub));
+  }
+
+  /** The running client, if any. */
+  get client(): LanguageClient | undefined {
+    return this.current?.isRunning() ? this.current : undefined;
+  }
+
+  start(): Promise<void> {
+    return this.enqueue(() => this.doStart());
+  }
+
+  stop(): Promise<void> {
+    return this.enqueue(() => this.doStop());
+  }
+
+  restart(): Promise<void> {
+    return this.enqueue(async () => {
+      await this.doStop();
+      await this.doStart();
+    });
+  }
+
+  /** Asks the server for the active endpoint, model and last error. */
+  async refreshStatus(): Promise<StatusResult | undefined> {
+    const client = this.client;
+    if (!client) {
+      return undefined;
+    }
+    try {
+      const info = await client.sendRequest<StatusResult>(Methods.status, {});
+      this.status.setServerInfo(info);
+      return info;
+    } catch (error) {
+      this.output.appendLine(`[client] inkstream/status failed: ${String(error)}`);
+      return undefined;
+    }
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(task, task);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The server command: the setting, else the Python extension's interpreter, else python3. */
+  async resolveCommand(settings: ExtensionSettings): Promise<string[]> {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    if (settings.serverCommand) {
+      return expandCommand(settings.serverCommand, { workspaceFolder: folder, home: os.homedir() });
+    }
+    const interpreter = await selectedInterpreter(vscode.workspace.workspaceFolders?.[0]?.uri);
+    return pythonServerCommand(interpreter ?? 'python3');
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.disposed) {
+      return;
+    }
+    this.status.setServerState('starting');
+    const settings = currentSettings();
+    const command = await this.resolveCommand(settings);
+    this.output.appendLine(`[client] server command: ${JSON.stringify(command)}`);
+    const missing = await preflight(command);
+    if (missing) {
+      this.reportMissing(command, missing);
+      return;
+    }
+    const apiKey = await this.keys.get();
+    const initOptions = initializationOptions(settings, apiKey);
+    this.sentSettings = toServerSettings(settings);
+    this.sentCommand = JSON.stringify(command);
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const serverOptions: ServerOptions = {
+      command: command[0],
+      args: command.slice(1),
+      options: { cwd: folder, env: { ...process.env } },
+    };
+    let restarts = 0;
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
+      outputChannel: this.output,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: initOptions,
+      initializationFailedHandler: (error) => {
+        this.status.setServerState('stopped', `the server failed to initialize: ${String(error)}`);
+        void vscode.window.showErrorMessage(`inkstream: the server failed to start: ${String(error)}`, 'Show Output').then((choice) => {
+          if (choice) {
+            this.output.show(true);
+          }
+        });
+        return false;
+      },
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
+        closed: () => {
+          restarts += 1;
+          if (this.disposed || restarts > 3) {
+            this.status.setServerState('stopped', 'the server stopped (see the inkstream output)');
+            return { action: CloseAction.DoNotRestart, message: 'inkstream: the server stopped repeatedly; see the "inkstream" output, then run "inkstream: Restart Server".' };
+          }
+          this.output.appendLine('[client] the server exited; restarting it');
+          return { action: CloseAction.Restart, handled: true };
+        },
+      },
+      middleware: {
+        workspace: {
+          configuration: async (params: ConfigurationParams, token, next) => {
+            const answers = await next(params, token);
+            if (!Array.isArray(answers)) {
+              return answers;
+            }
+            const ours = toServerSettings(currentSettings());
+            return params.items.map((item, index) => (item.section === 'inkstream' ? ours : answers[index]) as unknown);
+          },
+        },
+      },
+    };
+    const client = new InkstreamLanguageClient('inkstream', 'inkstream', serverOptions, clientOptions);
+    this.current = client;
+    try {
+      await client.start();
+    } catch (error) {
+      this.output.appendLine(`[client] start failed: ${String(error)}`);
+      this.status.setServerState('stopped', `the server did not start: ${String(error)}`);
+      this.current = undefined;
+      return;
+    }
+    this.capabilities = inkstreamCapabilities(client.initializeResult?.capabilities.experimental);
+    const info = client.initializeResult?.serverInfo;
+    this.output.appendLine(
+      `[client] connected to ${info?.name ?? '?'} ${info?.version ?? ''}; experimental.inkstream=${JSON.stringify(this.capabilities ?? null)}`,
+    );
+    this.status.setServerState('running');
+    this.changeEmitter.fire(client);
+    await this.refreshStatus();
+  }
+
+  private async doStop(): Promise<void> {
+    const client = this.current;
+    this.current = undefined;
+    this.capabilities = undefined;
+    this.changeEmitter.fire(undefined);
+    if (client) {
+      try {
+        await client.stop(3000);
+      } catch (error) {
+        this.output.appendLine(`[client] stop: ${String(error)}`);
+      }
+    }
+    this.status.setServerState('stopped');
+  }
+
+  private async settingsChanged(): Promise<void> {
+    const settings = currentSettings();
+    const command = JSON.stringify(await this.resolveCommand(settings));
+    const next = toServerSettings(settings);
+    if (!this.client || command !== this.sentCommand || needsRestart(this.sentSettings, next)) {
+      this.output.appendLine('[client] settings changed: restarting the server');
+      await this.restart();
+      return;
+    }
+    this.sentSettings = { ...this.sentSettings, ...next };
+    await this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: { inkstream: next } });
+    await this.refreshStatus();
+  }
+
+  private reportMissing(command: string[], problem: string): void {
+    const install = installCommand(command);
+    this.output.appendLine(`[client] the server cannot start: ${problem}`);
+    this.output.appendLine(`[client] install it with: ${install}`);
+    this.status.setServerState('missing', `the inkstream server is not installed (${problem}). Install it with: ${install}`);
+    const key = JSON.stringify(command);
+    if (this.missingShownFor === key) {
+      return;
+    }
+    this.missingShownFor = key;
+    const installAction = 'Install in Terminal';
+    const copyAction = 'Copy Command';
+    const settingsAction = 'Open Settings';
+    void vscode.window
+      .showErrorMessage(
+        `inkstream: the language server is not installed for "${command[0]}" (${problem}). Install it with: ${install} — then run "inkstream: Restart Server".`,
+        installAction,
+        copyAction,
+        settingsAction,
+      )
+      .then(async (choice) => {
+        if (choice === installAction) {
+          const terminal = vscode.window.createTerminal('inkstream install');
+          terminal.show();
+          terminal.sendText(install, true);
+        } else if (choice === copyAction) {
+          await vscode.env.clipboard.writeText(install);
+        } else if (choice === settingsAction) {
+          await vscode.commands.executeCommand('workbench.action.openSettings', 'inkstream.serverCommand');
+        }
+      });
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    void this.stop();
+    for (const disposable of this.disposables) {
+      disposable.dispose();
+    }
+  }
+}
+
+/** Runs the command with `--version` instead of `serve`; a description of the problem, or undefined when fine. */
+function preflight(command: string[]): Promise<string | undefined> {
+  const check = versionCommand(command);
+  if (!check) {
+    return Promise.resolve(undefined);
+  }
+  return new Promise((resolve) => {
+    execFile(check[0], check.slice(1), { timeout: 30_000 }, (error, _stdout, stderr) => {
+      if (!error) {
+        resolve(undefined);
+        return;
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        resolve(`${check[0]} was not found`);
+      } else if ((error as { killed?: boolean }).killed) {
+        resolve(undefined); // slow, not missing: let the real start decide
+      } else {
+        const lines = String(stderr).trim().split('\n');
+        resolve(lines[lines.length - 1] || error.message);
+      }
+    });
+  });
+}
