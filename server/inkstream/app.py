@@ -13,7 +13,10 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from inkstream import __version__, config
+from inkstream.completion_cache import CompletionCache
+from inkstream.debounce import AdaptiveDebounce
 from inkstream.errors import InkstreamError, Notifier
+from inkstream.privacy import ExclusionRules
 from inkstream.protocol import InkstreamProtocol
 from inkstream.providers import Provider
 from inkstream.relay import Timeouts
@@ -43,6 +46,11 @@ class InkstreamServer(LanguageServer):
         self.capabilities_of_client = ClientFeatures()
         self.init_options: Mapping[str, Any] = {}
         self.settings = config.merge(os.environ)
+        self.completions = CompletionCache()
+        self.debounce = AdaptiveDebounce()
+        #: (uri, line) of the latest edits, newest last
+        self.recent_edits: list[tuple[str, int]] = []
+        self._exclusions: tuple[tuple[str, ...], ExclusionRules] | None = None
         self._provider: Provider | None = None
         self._housekeeping: asyncio.Task[None] | None = None
 
@@ -55,9 +63,12 @@ class InkstreamServer(LanguageServer):
         except config.SettingsError as exc:
             self._popup(f"inkstream: ignoring invalid settings: {exc}")
             return
+        self.debounce.min_delay = settings.debounce_min
+        self.debounce.max_delay = max(settings.debounce_min, settings.debounce_max)
         if settings != self.settings:
             logger.info("settings: %s", settings.public_view())
             self.settings = settings
+            self.completions = CompletionCache()
             self._replace_provider()
 
     def _replace_provider(self) -> None:
@@ -73,9 +84,10 @@ class InkstreamServer(LanguageServer):
             self._provider = make_provider(self.settings, self.workspace_roots())
         return self._provider
 
-    @property
-    def completion_style(self) -> Literal["fim", "chat"]:
-        style = getattr(self.provider, "style", "fim")
+    async def completion_style(self) -> Literal["fim", "chat"]:
+        """Chat replies need more clean-up than FIM ones; the offline model writes like FIM."""
+        resolve = getattr(self.provider, "resolve_style", None)
+        style = await resolve() if resolve is not None else "fim"
         return "chat" if style == "chat" else "fim"
 
     @property
@@ -90,6 +102,24 @@ class InkstreamServer(LanguageServer):
         if not roots and self.workspace.root_uri:
             roots = [path_of(self.workspace.root_uri)]
         return roots
+
+    def exclusion_rules(self) -> ExclusionRules:
+        """Exclude globs from settings plus the workspace's top-level .gitignore (read once)."""
+        globs = self.settings.exclude
+        if self._exclusions is None or self._exclusions[0] != globs:
+            lines: list[str] = []
+            for root in self.workspace_roots():
+                try:
+                    with open(os.path.join(root, ".gitignore"), encoding="utf-8") as f:
+                        lines += f.read().splitlines()
+                except OSError:
+                    pass
+            self._exclusions = (globs, ExclusionRules(globs, lines))
+        return self._exclusions[1]
+
+    def note_edit(self, uri: str, line: int) -> None:
+        self.recent_edits = [e for e in self.recent_edits if e != (uri, line)][-19:]
+        self.recent_edits.append((uri, line))
 
     def status(self) -> dict[str, Any]:
         return {**self.settings.public_view(), "lastError": self.notifier.last_error}

@@ -38,6 +38,8 @@ class Settings:
     first_token_timeout: float = 15.0
     idle_timeout: float = 10.0
     connect_timeout: float = 5.0
+    debounce_min: float = 0.03
+    debounce_max: float = 0.3
     enable: Mapping[str, bool] = field(default_factory=lambda: {"*": True})
     exclude: tuple[str, ...] = ()
 
@@ -98,7 +100,8 @@ def _coerce(name: str, value: Any) -> Any:
             raise SettingsError(f"{name} must be a {type(default).__name__}")
         return value
     if isinstance(default, int | float):
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        lowest = 0 if name.startswith("debounce") else 1e-9
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < lowest:
             raise SettingsError(f"{name} must be a positive number")
         return type(default)(value)
     return value

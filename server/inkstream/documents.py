@@ -11,8 +11,14 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
-from inkstream.context import CompletionContext, ExplainRequest
+from inkstream.context import CompletionContext, ExplainRequest, Snippet
 from inkstream.errors import InvalidParams
+from inkstream.privacy import ExclusionRules
+from inkstream.snippets import Candidate, rank_snippets
+
+#: Characters of other files' code that may join a completion prompt.
+SNIPPET_BUDGET = 2000
+EDIT_WINDOW = 10  # lines around a recent edit
 
 
 def open_document(workspace: Workspace, uri: str) -> TextDocument:
@@ -62,6 +68,7 @@ def completion_context(
     uri: str,
     position: types.Position,
     selected: types.SelectedCompletionInfo | None = None,
+    snippets: tuple[Snippet, ...] = (),
 ) -> CompletionContext:
     doc = open_document(workspace, uri)
     offset = offset_of(doc, position)
@@ -80,7 +87,35 @@ def completion_context(
         prefix=source[:offset],
         suffix=source[offset:],
         selected_prefix=selected_prefix,
+        snippets=snippets,
     )
+
+
+def related_snippets(
+    workspace: Workspace,
+    ctx: CompletionContext,
+    rules: ExclusionRules,
+    recent_edits: list[tuple[str, int]],
+    root: str | None,
+) -> tuple[Snippet, ...]:
+    """Code from other open documents and recent edits that resembles the code at the cursor."""
+    candidates: list[Candidate] = []
+    for doc in list(workspace.text_documents.values()):
+        path = path_of(doc.uri)
+        if doc.uri == ctx.uri or rules.is_excluded(path, root):
+            continue
+        candidates.append(Candidate(path, doc.source[:50_000]))
+    cursor_line = ctx.prefix.count("\n")
+    for uri, line in recent_edits:
+        doc = workspace.text_documents.get(uri)
+        if doc is None or (uri == ctx.uri and abs(line - cursor_line) <= 2 * EDIT_WINDOW):
+            continue
+        if rules.is_excluded(path_of(uri), root):
+            continue
+        lines = doc.lines[max(0, line - EDIT_WINDOW) : line + EDIT_WINDOW]
+        candidates.append(Candidate(f"{path_of(uri)} (recent edit)", "".join(lines)))
+    around = "\n".join(ctx.prefix.splitlines()[-15:] + ctx.suffix.splitlines()[:5])
+    return rank_snippets(around, candidates, budget_chars=SNIPPET_BUDGET)
 
 
 def explain_request(workspace: Workspace, uri: str, range_: types.Range) -> ExplainRequest:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from inkstream import documents
+from inkstream.context import CompletionContext
 from inkstream.handlers.streaming import editor_request
 from inkstream.protocol import INKSTREAM_INLINE_COMPLETION, StreamingInlineCompletionParams
-from inkstream.relay import relay_completion
+from inkstream.relay import Listener, StreamStats, relay_completion
 
 if TYPE_CHECKING:
     from inkstream.app import InkstreamServer
@@ -38,33 +41,48 @@ async def complete(
     uri = params.text_document.uri
     selected = params.context.selected_completion_info
     ctx = documents.completion_context(ls.workspace, uri, params.position, selected)
-    settings = ls.settings
-    if not settings.enabled_for(ctx.language_id):
-        return types.InlineCompletionList(items=[])
-
     replace = selected.range if selected else types.Range(params.position, params.position)
-
-    def completion_list(text: str) -> types.InlineCompletionList:
-        if not text:
-            return types.InlineCompletionList(items=[])
-        return types.InlineCompletionList(
-            items=[types.InlineCompletionItem(insert_text=text, range=replace)]
-        )
-
-    provider = ls.provider
+    root = next(iter(ls.workspace_roots()), None)
+    rules = ls.exclusion_rules()
+    if not ls.settings.enabled_for(ctx.language_id) or rules.is_excluded(ctx.path, root):
+        return _completion_list("", replace)
     async with editor_request(
         ls,
         title="inkstream: completing",
         document=uri,
         work_done_token=params.work_done_token,
         partial_token=partial_token,
-        to_value=completion_list,
+        to_value=lambda text: _completion_list(text, replace),
     ) as listener:
-        text = await relay_completion(
-            provider.complete(ctx, settings.max_tokens),
-            ctx,
-            style=ls.completion_style,
-            timeouts=ls.timeouts,
-            listener=listener,
-        )
-    return completion_list(text)
+        text = ls.completions.lookup(uri, ctx.prefix, ctx.suffix)
+        if text is None:
+            if params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic:
+                await asyncio.sleep(ls.debounce.delay)  # typing on supersedes us here, for free
+            snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
+            text = await _generate(ls, dataclasses.replace(ctx, snippets=snippets), listener)
+    return _completion_list(text, replace)
+
+
+async def _generate(ls: InkstreamServer, ctx: CompletionContext, listener: Listener) -> str:
+    """Ask the model, learn its latency, remember the answer."""
+    stats = StreamStats()
+    text = await relay_completion(
+        ls.provider.complete(ctx, ls.settings.max_tokens),
+        ctx,
+        style=await ls.completion_style(),
+        timeouts=ls.timeouts,
+        listener=listener,
+        stats=stats,
+    )
+    if stats.first_token_at is not None:
+        ls.debounce.observe(stats.first_token_at - stats.started)
+    ls.completions.put(ctx.uri, ctx.prefix, ctx.suffix, text)
+    return text
+
+
+def _completion_list(text: str, replace: types.Range) -> types.InlineCompletionList:
+    if not text:
+        return types.InlineCompletionList(items=[])
+    return types.InlineCompletionList(
+        items=[types.InlineCompletionItem(insert_text=text, range=replace)]
+    )

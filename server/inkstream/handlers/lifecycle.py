@@ -44,6 +44,12 @@ def register(server: InkstreamServer) -> None:
         else:
             await refresh_configuration(ls)
 
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: InkstreamServer, params: types.DidChangeTextDocumentParams) -> None:
+        for change in params.content_changes:
+            if isinstance(change, types.TextDocumentContentChangePartial):
+                ls.note_edit(params.text_document.uri, change.range.start.line)
+
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def work_done_progress_cancel(
         ls: InkstreamServer, params: types.WorkDoneProgressCancelParams

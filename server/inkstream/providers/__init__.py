@@ -1,9 +1,8 @@
 """Providers turn a context into a stream of text deltas.
 
-A provider method is an async generator: the caller iterates it inside
-``contextlib.aclosing(...)`` so that leaving early (cancel, early stop) closes the generator, and
-the generator closes its upstream stream in its own ``async with``/``finally``. A bare ``break`` would
-leave the model generating.
+A provider method is an async generator: the caller iterates it inside ``contextlib.aclosing``,
+so leaving early (cancel, early stop) closes the generator, and the generator closes its upstream
+stream in its own ``async with``/``finally``. A bare ``break`` would leave the model generating.
 """
 
 from __future__ import annotations

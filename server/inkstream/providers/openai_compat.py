@@ -9,13 +9,15 @@ Upstream exceptions are translated here, and only here, into ``inkstream.errors`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from inkstream import prompts
 from inkstream.config import Settings
-from inkstream.context import CompletionContext, ExplainRequest
+from inkstream.context import CompletionContext, ExplainRequest, Snippet
+from inkstream.endpoint_cache import EndpointStyles
 from inkstream.errors import (
     InkstreamError,
     StreamBroken,
@@ -26,6 +28,7 @@ from inkstream.errors import (
     UpstreamServerError,
     UpstreamTimeout,
 )
+from inkstream.privacy import redact
 from inkstream.providers import TextStream
 
 if TYPE_CHECKING:
@@ -59,10 +62,11 @@ def build_client(settings: Settings) -> AsyncOpenAI:
 class OpenAICompatProvider:
     name = "openai"
 
-    def __init__(self, settings: Settings, style: Literal["fim", "chat"]) -> None:
+    def __init__(self, settings: Settings, styles: EndpointStyles | None = None) -> None:
         self._settings = settings
-        self.style: Literal["fim", "chat"] = style
+        self._styles = styles or EndpointStyles()
         self._client_future: asyncio.Future[AsyncOpenAI] | None = None
+        self._style_task: asyncio.Task[Literal["fim", "chat"]] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -79,6 +83,54 @@ class OpenAICompatProvider:
         # shield: one cancelled request must not cancel the shared build for everyone
         return await asyncio.shield(self._client_future)
 
+    async def resolve_style(self) -> Literal["fim", "chat"]:
+        """FIM or chat: the setting if explicit, else what probing the endpoint found (cached)."""
+        if self._settings.api_style != "auto":
+            return self._settings.api_style
+        if self._style_task is None:
+            self._style_task = asyncio.get_running_loop().create_task(self._probe_style())
+        return await asyncio.shield(self._style_task)
+
+    async def _probe_style(self) -> Literal["fim", "chat"]:
+        """Once per endpoint and model: does ``/v1/completions`` with ``suffix`` answer?"""
+        import openai
+
+        s = self._settings
+        remembered = self._styles.get(self.endpoint, s.model)
+        if remembered in ("fim", "chat"):
+            logger.info("%s %s: using cached api style %s", self.endpoint, s.model, remembered)
+            return "fim" if remembered == "fim" else "chat"
+        client = await self._client()
+        style: Literal["fim", "chat"]
+        try:
+            await client.completions.create(
+                model=s.model,
+                prompt="def add(a, b):\n    return ",
+                suffix="\n",
+                max_tokens=1,
+                timeout=s.first_token_timeout,
+            )
+            style = "fim"
+        except openai.APIStatusError as exc:
+            if exc.status_code not in (400, 404, 405, 422, 501):
+                logger.warning(
+                    "probing %s failed (HTTP %s); assuming chat", self.endpoint, exc.status_code
+                )
+                return "chat"  # not conclusive: don't remember it
+            style = "chat"
+        except openai.OpenAIError as exc:
+            logger.warning("probing %s failed (%s); assuming chat", self.endpoint, exc)
+            return "chat"
+        logger.info(
+            "%s %s: FIM %s; using %s",
+            self.endpoint,
+            s.model,
+            "works" if style == "fim" else "unavailable",
+            style,
+        )
+        self._styles.put(self.endpoint, s.model, style)
+        return style
+
     async def aclose(self) -> None:
         if self._client_future is not None and self._client_future.done():
             if not self._client_future.cancelled() and self._client_future.exception() is None:
@@ -87,9 +139,11 @@ class OpenAICompatProvider:
     async def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
         client = await self._client()
         s = self._settings
+        style = await self.resolve_style()
+        ctx = redact_context(ctx)
         yielded = False
         try:
-            if self.style == "fim":
+            if style == "fim":
                 fim = prompts.build_fim_prompt(ctx, model=s.model, fim_template=s.fim_template)
                 extra: dict[str, Any] = {"suffix": fim.suffix} if fim.suffix is not None else {}
                 if fim.stop:
@@ -121,6 +175,7 @@ class OpenAICompatProvider:
 
     async def explain(self, req: ExplainRequest, max_tokens: int) -> TextStream:
         client = await self._client()
+        req = dataclasses.replace(req, code=redact(req.code), full_text=redact(req.full_text))
         yielded = False
         try:
             async for text in self._stream_chat(
@@ -260,3 +315,13 @@ def _retry_after(exc: Any) -> float | None:
         return float(exc.response.headers.get("retry-after"))
     except (AttributeError, TypeError, ValueError):
         return None
+
+
+def redact_context(ctx: CompletionContext) -> CompletionContext:
+    """The copy of the context that may leave the machine."""
+    return dataclasses.replace(
+        ctx,
+        prefix=redact(ctx.prefix),
+        suffix=redact(ctx.suffix),
+        snippets=tuple(Snippet(s.path, redact(s.text)) for s in ctx.snippets),
+    )

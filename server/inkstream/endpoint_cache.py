@@ -1,0 +1,51 @@
+"""What we learned about an endpoint (does it take FIM?), remembered on disk across restarts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+
+def cache_dir() -> Path:
+    override = os.environ.get("INKSTREAM_CACHE_DIR")
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("inkstream"))
+
+
+class EndpointStyles:
+    """``(base_url, model) -> "fim" | "chat"``, in one small JSON file."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path or cache_dir() / "endpoints.json"
+
+    def _load(self) -> dict[str, str]:
+        try:
+            data = json.loads(self._path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return (
+            {k: v for k, v in data.items() if v in ("fim", "chat")}
+            if isinstance(data, dict)
+            else {}
+        )
+
+    def get(self, base_url: str, model: str) -> str | None:
+        return self._load().get(f"{base_url}|{model}")
+
+    def put(self, base_url: str, model: str, style: str) -> None:
+        data = self._load()
+        data[f"{base_url}|{model}"] = style
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+            tmp.replace(self._path)
+        except OSError as exc:
+            logger.warning("cannot write %s: %s", self._path, exc)
