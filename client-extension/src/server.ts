@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import * as os from 'node:os';
+import * as readline from 'node:readline';
 import * as vscode from 'vscode';
 import {
   CloseAction,
@@ -48,6 +49,33 @@ class InkstreamLanguageClient extends LanguageClient {
     }
     super.registerFeature(feature);
   }
+
+  /** Errors go to the output channel only: ServerManager shows one actionable message itself. */
+  public override error(message: string, data?: unknown, _showNotification?: boolean | 'force'): void {
+    super.error(message, data, false);
+  }
+}
+
+/** The last lines the server wrote to stderr, to quote the cause when it dies. */
+class StderrTail {
+  private lines: string[] = [];
+
+  add(line: string): void {
+    this.lines.push(line);
+    if (this.lines.length > 40) {
+      this.lines.shift();
+    }
+  }
+
+  /** The most telling line: the last exception line, else the last line. */
+  cause(): string | undefined {
+    const error = [...this.lines].reverse().find((line) => /^\w*(Error|Exception)\b|Error:/.test(line.trim()));
+    return (error ?? this.lines[this.lines.length - 1])?.trim();
+  }
+
+  clear(): void {
+    this.lines = [];
+  }
 }
 
 export function currentSettings(): ExtensionSettings {
@@ -62,6 +90,7 @@ export class ServerManager implements vscode.Disposable {
   private sentSettings: ServerSettings = {};
   private sentCommand: string | undefined;
   private missingShownFor: string | undefined;
+  private crashShownFor: string | undefined;
   private disposed = false;
   /** `experimental.inkstream` of the running server. */
   capabilities: InkstreamCapabilities | undefined;
@@ -171,30 +200,39 @@ export class ServerManager implements vscode.Disposable {
       args: command.slice(1),
       options: { cwd: folder, env: { ...process.env } },
     };
-    let restarts = 0;
+    const tail = new StderrTail();
+    const crashes: number[] = [];
+    let initialized = false;
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
       initializationOptions: initOptions,
-      initializationFailedHandler: (error) => {
-        this.status.setServerState('stopped', `the server failed to initialize: ${String(error)}`);
-        void vscode.window.showErrorMessage(`inkstream: the server failed to start: ${String(error)}`, 'Show Output').then((choice) => {
-          if (choice) {
-            this.output.show(true);
-          }
-        });
-        return false;
+      // Server stderr → the output channel, line by line (its own log lines carry their level).
+      stdioOptions: {
+        stdout: (input, channel) => readline.createInterface({ input, crlfDelay: Infinity }).on('line', (line) => channel.info(line)),
+        stderr: (input, channel) =>
+          readline.createInterface({ input, crlfDelay: Infinity }).on('line', (line) => {
+            tail.add(line);
+            channel.info(`[server] ${line}`);
+          }),
       },
+      initializationFailedHandler: () => false,
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue, handled: true }),
         closed: () => {
-          restarts += 1;
-          if (this.disposed || restarts > 3) {
-            this.status.setServerState('stopped', 'the server stopped (see the inkstream output)');
-            return { action: CloseAction.DoNotRestart, message: 'inkstream: the server stopped repeatedly; see the "inkstream" output, then run "inkstream: Restart Server".' };
+          // Restart a server that was working, at most 3 times in 3 minutes; one that dies during
+          // start-up is reported once (by doStart) instead of being restarted in a loop.
+          const now = Date.now();
+          crashes.push(now);
+          const recent = crashes.filter((t) => now - t < 180_000).length;
+          if (this.disposed || !initialized || recent > 3) {
+            if (initialized && !this.disposed) {
+              this.reportCrash(command, tail.cause(), 'stopped repeatedly');
+            }
+            return { action: CloseAction.DoNotRestart, handled: true };
           }
-          this.output.appendLine('[client] the server exited; restarting it');
+          this.output.appendLine(`[client] the server exited (${tail.cause() ?? 'no message'}); restarting it`);
           return { action: CloseAction.Restart, handled: true };
         },
       },
@@ -215,10 +253,12 @@ export class ServerManager implements vscode.Disposable {
     this.current = client;
     try {
       await client.start();
+      initialized = true;
     } catch (error) {
       this.output.appendLine(`[client] start failed: ${String(error)}`);
-      this.status.setServerState('stopped', `the server did not start: ${String(error)}`);
       this.current = undefined;
+      await client.dispose(2000).catch(() => undefined);
+      this.reportCrash(command, tail.cause() ?? String(error), 'did not start');
       return;
     }
     this.capabilities = inkstreamCapabilities(client.initializeResult?.capabilities.experimental);
@@ -258,6 +298,30 @@ export class ServerManager implements vscode.Disposable {
     this.sentSettings = { ...this.sentSettings, ...next };
     await this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: { inkstream: next } });
     await this.refreshStatus();
+  }
+
+  /** One message per failure kind and cause, with the server's own last words. */
+  private reportCrash(command: string[], cause: string | undefined, what: string): void {
+    const detail = cause ? `: ${cause}` : '';
+    this.status.setServerState('stopped', `the server ${what}${detail}`);
+    const key = `${what}|${cause ?? ''}`;
+    if (this.crashShownFor === key) {
+      return;
+    }
+    this.crashShownFor = key;
+    void vscode.window
+      .showErrorMessage(
+        `inkstream: the server ${what}${detail}. Command: ${command.join(' ')}. See the "inkstream" output, then run "inkstream: Restart Server".`,
+        'Show Output',
+        'Restart Server',
+      )
+      .then((choice) => {
+        if (choice === 'Show Output') {
+          this.output.show(true);
+        } else if (choice === 'Restart Server') {
+          void this.restart();
+        }
+      });
   }
 
   private reportMissing(command: string[], problem: string): void {

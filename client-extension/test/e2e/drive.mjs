@@ -1,0 +1,268 @@
+// Drives a running code-server (real VS Code 1.100 in headless Chromium, through playwright-core) and
+// prints one JSON observation per line on stdout. tests/vscode/test_vscode_e2e.py starts the scripted
+// upstream and code-server, runs this script, and asserts on what it printed.
+//
+// Configuration (env):
+//   INKSTREAM_PLAYWRIGHT_CORE  path of the playwright-core package
+//   INKSTREAM_CHROMIUM         Chromium binary
+//   DRIVE_URL                  code-server URL, e.g. http://127.0.0.1:8765
+//   DRIVE_WORKSPACE            workspace folder opened in VS Code
+//   DRIVE_FILE                 file (relative to the workspace) whose end gets the ghost text
+//   DRIVE_ARTIFACTS            directory for screenshots
+//   DRIVE_TYPE_THROUGH         the start of the suggestion, typed while it streams (type-through)
+//   DRIVE_EXPECT_FINAL         text the accepted suggestion must contain
+//   DRIVE_TIMEOUT_MS           overall deadline (default 150000)
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const env = process.env;
+const require = createRequire(import.meta.url);
+const { chromium } = require(env.INKSTREAM_PLAYWRIGHT_CORE ?? 'playwright-core');
+
+const url = env.DRIVE_URL ?? 'http://127.0.0.1:8765';
+const workspace = env.DRIVE_WORKSPACE;
+const file = env.DRIVE_FILE ?? 'demo.py';
+const artifacts = env.DRIVE_ARTIFACTS ?? 'artifacts/vscode';
+const typeThrough = env.DRIVE_TYPE_THROUGH ?? '';
+const expectFinal = env.DRIVE_EXPECT_FINAL ?? '';
+const deadline = Date.now() + Number(env.DRIVE_TIMEOUT_MS ?? 150000);
+mkdirSync(artifacts, { recursive: true });
+
+const t0 = Date.now();
+function emit(event, data = {}) {
+  process.stdout.write(`${JSON.stringify({ event, t: Date.now(), dt: Date.now() - t0, ...data })}\n`);
+}
+function remaining() {
+  return Math.max(1000, deadline - Date.now());
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function shot(page, name) {
+  const file = path.join(artifacts, `${name}.png`);
+  await page.screenshot({ path: file });
+  emit('screenshot', { name, file });
+}
+
+/** Ghost text as VS Code renders it: the first line's decoration plus the preview view-zone lines. */
+function readGhost() {
+  const editor = document.querySelector('.editor-group-container.active .monaco-editor') ?? document.querySelector('.monaco-editor');
+  if (!editor) {
+    return '';
+  }
+  const first = [...editor.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview')].map((e) => e.textContent ?? '').join('');
+  const rest = [...editor.querySelectorAll('.suggest-preview-text .view-line, .ghost-text .view-line')].map((e) => e.textContent ?? '');
+  const text = [first, ...rest].join('\n').replace(/\u00a0/g, ' ');
+  return text.trim() === '' ? '' : text;
+}
+
+/** Polls the ghost text every `every` ms until `until()` is true; records each change. */
+async function watchGhost(page, { until, every = 25, label }) {
+  const seen = [];
+  let last = null;
+  while (Date.now() < deadline) {
+    const text = await page.evaluate(readGhost);
+    if (text !== last) {
+      last = text;
+      const at = Date.now();
+      seen.push({ t: at, text });
+      emit('ghost', { label, text, length: text.length });
+    }
+    if (await until(text, seen)) {
+      break;
+    }
+    await sleep(every);
+  }
+  return seen;
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press('Control+Shift+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15000 });
+  await sleep(150);
+  await page.keyboard.press('Enter');
+}
+
+async function statusText(page) {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.statusbar-item')]
+      .map((e) => e.textContent ?? '')
+      .filter((t) => /inkstream|tok\/s/.test(t))
+      .join(' | '),
+  );
+}
+
+async function editorText(page) {
+  return page.evaluate(() => {
+    const editor = document.querySelector('.editor-group-container.active .monaco-editor');
+    const lines = [...(editor?.querySelectorAll('.view-lines .view-line') ?? [])];
+    lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
+    return lines.map((l) => (l.textContent ?? '').replace(/\u00a0/g, ' ')).join('\n');
+  });
+}
+
+async function inlineScenario(page) {
+  const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
+  await lines.click();
+  await page.keyboard.press('Control+End');
+  emit('trigger');
+  await page.keyboard.press('Alt+Backslash'); // editor.action.inlineSuggest.trigger
+  const triggeredAt = Date.now();
+
+  // Watch the ghost text grow. Once it shows the start of the first line, type that start
+  // (type-through: the running stream must go on, answered from the cache), then keep watching
+  // until it has not changed for 1.5 s (the stream has ended).
+  let shots = 0;
+  let lastChange = Date.now();
+  let lastText = '';
+  let typedAt = null;
+  const growth = await watchGhost(page, {
+    label: 'inline',
+    until: async (text, seen) => {
+      if (text !== lastText) {
+        lastText = text;
+        lastChange = Date.now();
+      }
+      const shown = seen.filter((x) => x.text).length;
+      if (shown === 1 && shots === 0) {
+        shots = 1;
+        await shot(page, 'ghost-1-first');
+      }
+      if (typeThrough && typedAt === null && text.startsWith(typeThrough) && text.length > typeThrough.length + 2) {
+        typedAt = Date.now();
+        emit('typing', { text: typeThrough });
+        await page.keyboard.type(typeThrough, { delay: 50 });
+        emit('typed', { text: typeThrough });
+        lastChange = Date.now();
+        return false;
+      }
+      if (shown >= 6 && shots === 1) {
+        shots = 2;
+        await shot(page, 'ghost-2-growing');
+      }
+      return text !== '' && Date.now() - lastChange > 1500;
+    },
+  });
+  await shot(page, 'ghost-3-complete');
+  emit('inline-summary', {
+    triggeredAt,
+    firstGhostAt: growth.find((x) => x.text)?.t ?? null,
+    steps: growth.filter((x) => x.text).length,
+    typedAt,
+    finalGhost: lastText,
+  });
+
+  // Tab accepts.
+  emit('tab');
+  await page.keyboard.press('Tab');
+  await sleep(500);
+  await page.keyboard.press('Escape'); // hide whatever the next automatic suggestion would show
+  const accepted = await editorText(page);
+  emit('accepted', { text: accepted, ok: expectFinal ? accepted.includes(expectFinal) : null });
+  await shot(page, 'ghost-5-accepted');
+
+}
+
+async function explainScenario(page) {
+  const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
+  await lines.click();
+  // Explain: select everything, run the command, watch the panel stream, then press Stop.
+  await page.keyboard.press('Control+A');
+  await runCommand(page, 'inkstream: Explain Selection');
+  const frame = page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
+  const content = frame.locator('#content');
+  await content.waitFor({ state: 'attached', timeout: 30000 });
+  const explainSeen = [];
+  let explainShot = false;
+  while (Date.now() < deadline) {
+    const text = (await content.textContent({ timeout: 5000 })) ?? '';
+    if (!explainSeen.length || explainSeen[explainSeen.length - 1].length !== text.length) {
+      explainSeen.push({ t: Date.now(), length: text.length });
+      emit('explain', { length: text.length, text: text.slice(0, 200) });
+    }
+    if (text.length > 60 && !explainShot) {
+      explainShot = true;
+      await sleep(400);
+      await shot(page, 'explain-1-streaming');
+    }
+    if (explainSeen.filter((s) => s.length > 0).length >= 4 && text.length > 80) {
+      break;
+    }
+    await sleep(40);
+  }
+  const stopAt = Date.now();
+  await frame.locator('#stop').click();
+  emit('stop-clicked', { t: stopAt });
+  await frame.locator('body.stopped, body.done, body.error').waitFor({ timeout: 15000 });
+  const note = await frame.locator('#note').textContent();
+  const bodyClass = await frame.locator('body').getAttribute('class');
+  emit('explain-ended', { state: bodyClass, note });
+  await sleep(300);
+  await shot(page, 'explain-2-stopped');
+}
+
+let exitCode = 0;
+let browser;
+try {
+  browser = await chromium.launch({
+    executablePath: env.INKSTREAM_CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 850 } });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => emit('pageerror', { message: String(error).slice(0, 300) }));
+
+  // 1. The workbench, and the extension's status bar item once the server is up.
+  await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`, { timeout: remaining() });
+  await page.waitForSelector('.monaco-workbench', { timeout: remaining() });
+  emit('workbench');
+  let status = '';
+  while (Date.now() < deadline) {
+    status = await statusText(page);
+    if (status && !/starting/i.test(status) && /inkstream/.test(status)) {
+      const tip = await page.evaluate(() => [...document.querySelectorAll('.statusbar-item')].find((e) => /inkstream/.test(e.textContent ?? ''))?.getAttribute('aria-label'));
+      if (tip && !/starting/i.test(tip)) {
+        break;
+      }
+    }
+    await sleep(200);
+  }
+  emit('status', { text: status });
+
+  // 2. Open the Python file, put the cursor at its end and ask for an inline suggestion.
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 15000 });
+  await page.keyboard.type(file);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15000 });
+  await sleep(200);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`.tab[aria-label*="${path.basename(file)}"]`, { timeout: 15000 });
+  await sleep(1000); // the language client's didOpen reaches the server
+  for (const step of (env.DRIVE_ORDER ?? 'explain,inline').split(',')) {
+    if (step === 'explain') {
+      await explainScenario(page);
+    } else if (step === 'inline') {
+      await inlineScenario(page);
+    }
+  }
+  emit('status', { text: await statusText(page) });
+  emit('done');
+} catch (error) {
+  exitCode = 1;
+  emit('error', { message: String(error?.stack ?? error).slice(0, 2000) });
+  try {
+    const pages = browser?.contexts()[0]?.pages() ?? [];
+    if (pages[0]) {
+      await shot(pages[0], 'zz-failure');
+    }
+  } catch {
+    // the screenshot is best effort
+  }
+} finally {
+  await browser?.close();
+}
+process.exit(exitCode);

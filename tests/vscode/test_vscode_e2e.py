@@ -1,0 +1,389 @@
+"""Real VS Code end to end: code-server + headless Chromium (playwright-core) + the built VSIX + the
+real server + the scripted upstream.
+
+Shows, with screenshots in ``artifacts/vscode/``: ghost text appearing in a Python file and growing
+while the upstream is still sending; typing through it without a new upstream request; Tab
+inserting it; Explain streaming into its panel; Stop making the upstream see the client hang up.
+
+Opt-in (it needs code-server, Chromium and playwright-core; see
+``client-extension/scripts/install-e2e-deps.sh``)::
+
+    client-extension/scripts/install-e2e-deps.sh client-extension/.e2e
+    (cd client-extension && npm ci && npm run package)
+    . client-extension/.e2e/env.sh
+    INKSTREAM_VSCODE_E2E=1 pytest -m vscode tests/vscode -v
+
+Environment: ``INKSTREAM_VSCODE_E2E`` (required), ``INKSTREAM_E2E_DIR`` (install dir, default
+``client-extension/.e2e``), ``INKSTREAM_CODE_SERVER`` / ``INKSTREAM_CHROMIUM`` /
+``INKSTREAM_PLAYWRIGHT_CORE`` (override the paths), ``INKSTREAM_PYTHON`` (interpreter with
+inkstream installed; default: this one), ``INKSTREAM_VSIX`` (default
+``client-extension/dist/inkstream.vsix``, built with ``npm run package`` when missing),
+``INKSTREAM_ARTIFACTS`` (default ``artifacts/vscode``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.vscode
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = ROOT / "client-extension"
+DRIVE = EXTENSION / "test" / "e2e" / "drive.mjs"
+
+if not os.environ.get("INKSTREAM_VSCODE_E2E"):
+    pytest.skip(
+        "VS Code e2e is opt-in: run client-extension/scripts/install-e2e-deps.sh, then set "
+        "INKSTREAM_VSCODE_E2E=1 (needs code-server, chromium and playwright-core)",
+        allow_module_level=True,
+    )
+
+from upstream import Reply, ScriptedUpstream  # noqa: E402 (only once the e2e is enabled)
+
+E2E_DIR = Path(os.environ.get("INKSTREAM_E2E_DIR", EXTENSION / ".e2e"))
+CODE_SERVER = Path(
+    os.environ.get(
+        "INKSTREAM_CODE_SERVER", E2E_DIR / "code-server" / "node_modules" / ".bin" / "code-server"
+    )
+)
+PLAYWRIGHT_CORE = Path(
+    os.environ.get(
+        "INKSTREAM_PLAYWRIGHT_CORE", E2E_DIR / "playwright" / "node_modules" / "playwright-core"
+    )
+)
+CHROMIUM = os.environ.get("INKSTREAM_CHROMIUM") or (
+    "/usr/lib/chromium/chromium"
+    if Path("/usr/lib/chromium/chromium").exists()
+    else shutil.which("chromium") or ""
+)
+PYTHON = os.environ.get("INKSTREAM_PYTHON", sys.executable)
+VSIX = Path(os.environ.get("INKSTREAM_VSIX", EXTENSION / "dist" / "inkstream.vsix"))
+ARTIFACTS = Path(os.environ.get("INKSTREAM_ARTIFACTS", ROOT / "artifacts" / "vscode"))
+
+_missing = [
+    name
+    for name, path in (
+        ("code-server", CODE_SERVER),
+        ("playwright-core", PLAYWRIGHT_CORE),
+        ("chromium", Path(CHROMIUM or "/nonexistent")),
+    )
+    if not path.exists()
+]
+if _missing:
+    pytest.skip(
+        f"VS Code e2e: {', '.join(_missing)} not installed "
+        f"(run client-extension/scripts/install-e2e-deps.sh {E2E_DIR})",
+        allow_module_level=True,
+    )
+
+# What the scripted model says. The inline body is sent in 3-character chunks 80 ms apart after
+# 300 ms (about 2.3 s in all), so a client that only shows the final answer cannot pass.
+CODE = 'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n    '
+BODY = "if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)"
+EXPLANATION = (
+    "`fibonacci` computes the *n*-th Fibonacci number **recursively**.\n\n"
+    "- For `n < 2` it returns `n` itself (the base cases 0 and 1).\n"
+    "- Otherwise it adds the two previous numbers: `fibonacci(n - 1) + fibonacci(n - 2)`.\n\n"
+    "This takes exponential time, because the same values are computed again and again; "
+    "memoising with `functools.lru_cache` makes it linear.\n\n"
+    "```python\nfrom functools import lru_cache\n```\n"
+    + "Each call waits for two more calls. "
+    * 20
+)
+API_KEY = "sk-e2e-not-a-real-key"
+
+
+@dataclass
+class Watch:
+    """Records (on a thread) when each upstream request completed: the drive script's ghost-text
+    timestamps are compared with these, on the same wall clock."""
+
+    upstream: ScriptedUpstream
+    seen_at: dict[int, float] = field(default_factory=dict)
+    completed_at: dict[int, float] = field(default_factory=dict)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            for index, req in enumerate(list(self.upstream.requests)):
+                now = time.time()
+                self.seen_at.setdefault(index, now)
+                if index not in self.completed_at and req.completed:
+                    self.completed_at[index] = now
+            time.sleep(0.005)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def scratch_env(base: Path) -> dict[str, str]:
+    """code-server and Chromium write under HOME, XDG_* and TMPDIR: keep it all in the test dir."""
+    home = base / "home"
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "INKSTREAM_BASE_URL", "INKSTREAM_API_KEY")
+    }
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        XDG_DATA_HOME=str(home / ".local" / "share"),
+        TMPDIR=str(base / "tmp"),
+    )
+    for key in ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "TMPDIR"):
+        Path(env[key]).mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def ensure_vsix() -> Path:
+    if VSIX.exists():
+        return VSIX
+    if not (EXTENSION / "node_modules").exists():
+        pytest.fail(f"{VSIX} is missing: run `npm ci && npm run package` in {EXTENSION}")
+    subprocess.run(["npm", "run", "package"], cwd=EXTENSION, check=True, stdin=subprocess.DEVNULL)
+    return VSIX
+
+
+@pytest.fixture
+def short_tmp() -> Iterator[Path]:
+    """Chromium and code-server put Unix sockets under TMPDIR: pytest's tmp_path is too long."""
+    path = Path(tempfile.mkdtemp(prefix="inkvs-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def code_server(short_tmp: Path) -> Iterator[dict[str, Any]]:
+    """A code-server with the VSIX installed, not yet started (the test sets its user settings)."""
+    tmp_path = short_tmp
+    env = scratch_env(tmp_path)
+    user_data, ext_dir, ws = tmp_path / "user", tmp_path / "ext", tmp_path / "ws"
+    for d in (user_data / "User", ext_dir, ws):
+        d.mkdir(parents=True)
+    (ws / "demo.py").write_text(CODE)
+    vsix = ensure_vsix()
+    installed = subprocess.run(
+        [
+            str(CODE_SERVER),
+            "--user-data-dir",
+            str(user_data),
+            "--extensions-dir",
+            str(ext_dir),
+            "--install-extension",
+            str(vsix),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "successfully installed" in installed.stdout, installed.stdout + installed.stderr
+    port = free_port()
+    config = tmp_path / "config.yaml"
+    config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
+    state: dict[str, Any] = {"env": env, "user_data": user_data, "ws": ws, "port": port}
+
+    def start(settings: dict[str, Any], extra_env: dict[str, str]) -> None:
+        (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+        log = open(tmp_path / "code-server.log", "w")  # noqa: SIM115 (closed below)
+        state["log"] = log
+        state["proc"] = subprocess.Popen(
+            [
+                str(CODE_SERVER),
+                "--config",
+                str(config),
+                "--bind-addr",
+                f"127.0.0.1:{port}",
+                "--auth",
+                "none",
+                "--user-data-dir",
+                str(user_data),
+                "--extensions-dir",
+                str(ext_dir),
+                "--disable-telemetry",
+                "--disable-update-check",
+                "--disable-workspace-trust",
+                "--disable-getting-started-override",
+                str(ws),
+            ],
+            env={**env, **extra_env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+                return
+            except OSError:
+                if time.monotonic() > deadline or state["proc"].poll() is not None:
+                    log_text = (tmp_path / "code-server.log").read_text()
+                    raise RuntimeError(f"code-server did not come up:\n{log_text}") from None
+                time.sleep(0.2)
+
+    state["start"] = start
+    yield state
+    proc = state.get("proc")
+    if proc is not None:
+        # The extension host (and the language server under it) outlive the browser: stop the group.
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        state["log"].close()
+    # Keep the extension's output channel (it holds the server's stderr) with the screenshots.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for log_file in (user_data / "logs").rglob("*inkstream*.log"):
+        shutil.copy(log_file, ARTIFACTS / f"output-{log_file.name}")
+    shutil.copy(tmp_path / "code-server.log", ARTIFACTS / "code-server.log")
+
+
+def run_drive(cs: dict[str, Any], **extra: str) -> list[dict[str, Any]]:
+    env = {
+        **cs["env"],
+        "INKSTREAM_PLAYWRIGHT_CORE": str(PLAYWRIGHT_CORE),
+        "INKSTREAM_CHROMIUM": CHROMIUM,
+        "DRIVE_URL": f"http://127.0.0.1:{cs['port']}",
+        "DRIVE_WORKSPACE": str(cs["ws"]),
+        "DRIVE_FILE": "demo.py",
+        "DRIVE_ARTIFACTS": str(ARTIFACTS),
+        **extra,
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.run(
+        ["node", str(DRIVE)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        stdin=subprocess.DEVNULL,
+    )
+    (ARTIFACTS / "observations.jsonl").write_text(proc.stdout)
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    errors = [e for e in events if e["event"] == "error"]
+    assert proc.returncode == 0 and not errors, (
+        f"drive.mjs failed (rc={proc.returncode}): {errors}\n{proc.stderr[-3000:]}"
+    )
+    return events
+
+
+def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_server):
+    with ScriptedUpstream() as upstream:
+        upstream.script(
+            # 1. Explain: long and slow, so Stop lands mid-stream.
+            Reply.text(EXPLANATION, chunk_size=6, delay=0.12, first_delay=0.2),
+            # 2. The inline suggestion.
+            Reply.text(BODY, chunk_size=3, delay=0.08, first_delay=0.3),
+            # 3+. Whatever VS Code asks after Tab (the next suggestion) gets a short answer.
+            *[Reply.text("\n", chunk_size=1) for _ in range(5)],
+        )
+        watch = Watch(upstream)
+        watcher = threading.Thread(target=watch.run, daemon=True)
+        watcher.start()
+        code_server["start"](
+            {
+                "workbench.startupEditor": "none",
+                "security.workspace.trust.enabled": False,
+                "telemetry.telemetryLevel": "off",
+                "extensions.autoUpdate": False,
+                "extensions.ignoreRecommendations": True,
+                "update.mode": "none",
+                "files.hotExit": "off",
+                "workbench.tips.enabled": False,
+                "editor.inlineSuggest.enabled": True,
+                "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
+                "inkstream.baseUrl": upstream.base_url,
+                "inkstream.model": "e2e-model",
+                "inkstream.apiStyle": "chat",
+                "inkstream.serverCommand": [PYTHON, "-m", "inkstream", "serve"],
+            },
+            # The key comes from the environment here ("Set API Key" stores it in SecretStorage).
+            {"INKSTREAM_API_KEY": API_KEY, "INKSTREAM_LOG": "DEBUG"},
+        )
+        events = run_drive(
+            code_server, DRIVE_TYPE_THROUGH="if n", DRIVE_EXPECT_FINAL=BODY.split("\n")[-1].strip()
+        )
+        watch.stop.set()
+        requests = list(upstream.requests)
+
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_kind.setdefault(e["event"], []).append(e)
+    report: dict[str, Any] = {}
+
+    # -- Explain streamed into the panel, and Stop made the upstream see the client hang up.
+    explain_req = requests[0]
+    assert "fibonacci" in explain_req.prompt_text
+    lengths = [e["length"] for e in by_kind["explain"] if e["length"] > 0]
+    assert len(lengths) >= 3 and lengths == sorted(lengths), lengths
+    [ended] = by_kind["explain-ended"]
+    assert "stopped" in ended["state"], ended
+    assert not explain_req.completed, "Stop must cancel before the upstream finished"
+    assert explain_req.hung_up_at is not None, "the upstream never saw the client hang up"
+    [stop] = by_kind["stop-clicked"]
+    report["stop_to_hangup_ms"] = round(explain_req.hung_up_at * 1000 - stop["t"])
+    assert report["stop_to_hangup_ms"] < 3000
+
+    # -- Ghost text appeared and grew while the upstream was still sending.
+    inline_index = next(i for i, r in enumerate(requests) if i > 0 and "fibonacci" in r.prompt_text)
+    assert inline_index == 1, [r.path for r in requests]
+    inline_done = watch.completed_at.get(inline_index)
+    assert inline_done is not None, "the inline upstream request never completed"
+    ghosts = [e for e in by_kind["ghost"] if e["label"] == "inline" and e["text"]]
+    [summary] = by_kind["inline-summary"]
+    assert ghosts, "no ghost text was shown"
+    before_done = [g for g in ghosts if g["t"] / 1000 < inline_done]
+    report["first_ghost_ms"] = summary["firstGhostAt"] - summary["triggeredAt"]
+    report["growth_steps"] = summary["steps"]
+    report["steps_before_upstream_finished"] = len(before_done)
+    report["upstream_ms"] = round((inline_done - watch.seen_at[inline_index]) * 1000)
+    report["first_ghost_before_upstream_done_ms"] = round(inline_done * 1000 - ghosts[0]["t"])
+    assert len(before_done) >= 3, f"ghost text did not grow before the upstream finished: {report}"
+    typed_at = summary["typedAt"] or float("inf")
+    growth = [len(g["text"]) for g in before_done if g["t"] < typed_at]
+    assert len(growth) >= 2 and growth == sorted(growth) and growth[-1] > growth[0], growth
+
+    # -- Type-through: typing the start of the suggestion while it streamed kept the same upstream
+    # request (no hang-up, no new request) and the ghost text went on from the extension's cache.
+    assert summary["typedAt"] is not None, "the suggestion never showed its first word"
+    [tab] = by_kind["tab"]
+    assert not requests[inline_index].hung_up_at, "type-through must not cancel the stream"
+    started_before_tab = sorted(i for i, t in watch.seen_at.items() if t * 1000 < tab["t"])
+    assert started_before_tab == [0, 1], f"type-through sent a new request: {started_before_tab}"
+    after_typing = [g for g in ghosts if g["t"] > summary["typedAt"]]
+    assert after_typing and after_typing[-1]["text"].startswith(" < 2:"), after_typing[-1:]
+    assert "fibonacci(n - 1)" in summary["finalGhost"], summary
+
+    # -- Tab inserted the whole suggestion.
+    [accepted] = by_kind["accepted"]
+    assert accepted["ok"], accepted["text"]
+
+    (ARTIFACTS / "report.json").write_text(json.dumps(report, indent=2))
+    print("vscode e2e:", json.dumps(report))  # noqa: T201
