@@ -109,7 +109,8 @@ async function inlineScenario(page) {
   await lines.click();
   await page.keyboard.press('Control+End');
   emit('trigger');
-  await page.keyboard.press('Alt+Backslash'); // editor.action.inlineSuggest.trigger
+  // editor.action.inlineSuggest.trigger has no default key binding in VS Code 1.100: use its title.
+  await runCommand(page, 'Trigger Inline Suggestion');
   const triggeredAt = Date.now();
 
   // Watch the ghost text grow. Once it shows the start of the first line, type that start
@@ -166,42 +167,65 @@ async function inlineScenario(page) {
 
 }
 
-async function explainScenario(page) {
+/**
+ * Explain the whole file, watch the panel stream, then stop it one of three ways:
+ * 'stop' (the panel's Stop button), 'cancel' (the progress notification's Cancel), 'close' (close the panel).
+ */
+async function explainScenario(page, how) {
   const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
   await lines.click();
-  // Explain: select everything, run the command, watch the panel stream, then press Stop.
   await page.keyboard.press('Control+A');
   await runCommand(page, 'inkstream: Explain Selection');
   const frame = page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
   const content = frame.locator('#content');
   await content.waitFor({ state: 'attached', timeout: 30000 });
-  const explainSeen = [];
-  let explainShot = false;
+  const seen = [];
+  let shotTaken = how !== 'stop';
   while (Date.now() < deadline) {
     const text = (await content.textContent({ timeout: 5000 })) ?? '';
-    if (!explainSeen.length || explainSeen[explainSeen.length - 1].length !== text.length) {
-      explainSeen.push({ t: Date.now(), length: text.length });
-      emit('explain', { length: text.length, text: text.slice(0, 200) });
+    if (!seen.length || seen[seen.length - 1].length !== text.length) {
+      seen.push({ t: Date.now(), length: text.length });
+      emit('explain', { how, length: text.length, text: text.slice(0, 120) });
     }
-    if (text.length > 60 && !explainShot) {
-      explainShot = true;
+    if (text.length > 60 && !shotTaken) {
+      shotTaken = true;
       await sleep(400);
       await shot(page, 'explain-1-streaming');
     }
-    if (explainSeen.filter((s) => s.length > 0).length >= 4 && text.length > 80) {
+    if (seen.filter((x) => x.length > 0).length >= 4 && text.length > 80) {
       break;
+    }
+    const state = await frame.locator('body').getAttribute('class');
+    if (state !== 'streaming') {
+      throw new Error(`the explanation ended before it was stopped: ${state}: ${await frame.locator('#note').textContent()}`);
     }
     await sleep(40);
   }
   const stopAt = Date.now();
-  await frame.locator('#stop').click();
-  emit('stop-clicked', { t: stopAt });
+  if (how === 'stop') {
+    await frame.locator('#stop').click();
+  } else if (how === 'cancel') {
+    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'explaining' });
+    await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+  } else {
+    const tab = page.locator('.tab', { hasText: 'inkstream: Explain' });
+    await tab.hover();
+    await tab.locator('.tab-actions .action-label').first().click();
+  }
+  emit('explain-stop', { how, t: stopAt });
+  if (how === 'close') {
+    await page.locator('.tab', { hasText: 'inkstream: Explain' }).waitFor({ state: 'detached', timeout: 15000 });
+    emit('explain-ended', { how, state: 'closed' });
+    return;
+  }
   await frame.locator('body.stopped, body.done, body.error').waitFor({ timeout: 15000 });
   const note = await frame.locator('#note').textContent();
   const bodyClass = await frame.locator('body').getAttribute('class');
-  emit('explain-ended', { state: bodyClass, note });
-  await sleep(300);
-  await shot(page, 'explain-2-stopped');
+  emit('explain-ended', { how, state: bodyClass, note });
+  if (how === 'stop') {
+    await sleep(300);
+    await shot(page, 'explain-2-stopped');
+  }
 }
 
 let exitCode = 0;
@@ -212,7 +236,7 @@ try {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 850 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 640 } });
   const page = await context.newPage();
   page.on('pageerror', (error) => emit('pageerror', { message: String(error).slice(0, 300) }));
 
@@ -242,9 +266,11 @@ try {
   await page.keyboard.press('Enter');
   await page.waitForSelector(`.tab[aria-label*="${path.basename(file)}"]`, { timeout: 15000 });
   await sleep(1000); // the language client's didOpen reaches the server
-  for (const step of (env.DRIVE_ORDER ?? 'explain,inline').split(',')) {
-    if (step === 'explain') {
-      await explainScenario(page);
+  // Order matters: the upstream answers its scripted replies in order, and after Tab VS Code asks
+  // for the next suggestion, so the inline scenario comes last.
+  for (const step of (env.DRIVE_ORDER ?? 'explain-stop,explain-cancel,explain-close,inline').split(',')) {
+    if (step.startsWith('explain-')) {
+      await explainScenario(page, step.slice('explain-'.length));
     } else if (step === 'inline') {
       await inlineScenario(page);
     }
