@@ -16,6 +16,7 @@ from inkstream import __version__, config
 from inkstream.completion_cache import CompletionCache
 from inkstream.debounce import AdaptiveDebounce
 from inkstream.errors import InkstreamError, Notifier
+from inkstream.generation import Generation
 from inkstream.privacy import ExclusionRules
 from inkstream.protocol import InkstreamProtocol
 from inkstream.providers import Provider
@@ -47,6 +48,8 @@ class InkstreamServer(LanguageServer):
         self.init_options: Mapping[str, Any] = {}
         self.settings = config.merge(os.environ)
         self.completions = CompletionCache()
+        #: the running completion stream per document, for type-through
+        self.generations: dict[str, Generation] = {}
         self.debounce = AdaptiveDebounce()
         #: (uri, line) of the latest edits, newest last
         self.recent_edits: list[tuple[str, int]] = []

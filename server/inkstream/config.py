@@ -38,6 +38,7 @@ class Settings:
     first_token_timeout: float = 15.0
     idle_timeout: float = 10.0
     connect_timeout: float = 5.0
+    type_through: bool = True
     debounce_min: float = 0.03
     debounce_max: float = 0.3
     enable: Mapping[str, bool] = field(default_factory=lambda: {"*": True})

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
 from upstream import Reply, ScriptedUpstream
 
@@ -151,3 +154,63 @@ async def test_no_progress_after_the_answer(
         result.items[0].insertText
     )
     await wait_until(lambda: upstream.requests and upstream.requests[0].completed)
+
+
+async def test_typing_through_a_running_completion_reuses_its_stream(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    body = "total = sum(values)\n    return total"
+    upstream.script(Reply.text(body, chunk_size=2, delay=0.05))
+    text, pos = cursor("def f(values):\n    <CURSOR>\n")
+    uri = open_doc(client, text)
+    first = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            "inkstream/inlineCompletion", inline_params(uri, pos, partialResultToken="t1")
+        )
+    )
+    await wait_until(lambda: len(client.partial_results.get("t1", [])) >= 3)
+    # the user types "to", which the model already wrote
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(range=types.Range(pos, pos), text="to")
+            ],
+        )
+    )
+    moved = types.Position(pos.line, pos.character + 2)
+    second = await client.protocol.send_request_async(
+        "inkstream/inlineCompletion", inline_params(uri, moved, partialResultToken="t2")
+    )
+    assert second.items[0].insertText == body[2:]
+    assert all(v["items"][0]["insertText"].startswith("tal") for v in client.partial_results["t2"])
+    assert len(upstream.requests) == 1 and upstream.requests[0].completed
+    with pytest.raises(JsonRpcException) as info:
+        await first
+    assert info.value.code == -32802
+
+
+async def test_typing_through_a_finished_completion_asks_no_model(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply.text("print(value)", chunk_size=3))
+    text, pos = cursor("value = 3\n<CURSOR>\n")
+    uri = open_doc(client, text)
+    first = await client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
+    )
+    assert first.items[0].insert_text == "print(value)"
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(range=types.Range(pos, pos), text="pri")
+            ],
+        )
+    )
+    moved = types.Position(pos.line, pos.character + 3)
+    second = await client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, moved)
+    )
+    assert second.items[0].insert_text == "nt(value)"
+    assert len(upstream.requests) == 1

@@ -10,6 +10,7 @@ from lsprotocol import types
 
 from inkstream import documents
 from inkstream.context import CompletionContext
+from inkstream.generation import Generation
 from inkstream.handlers.streaming import editor_request
 from inkstream.protocol import INKSTREAM_INLINE_COMPLETION, StreamingInlineCompletionParams
 from inkstream.relay import Listener, StreamStats, relay_completion
@@ -54,13 +55,47 @@ async def complete(
         partial_token=partial_token,
         to_value=lambda text: _completion_list(text, replace),
     ) as listener:
-        text = ls.completions.lookup(uri, ctx.prefix, ctx.suffix)
+        text = (
+            ls.completions.lookup(uri, ctx.prefix, ctx.suffix) if ls.settings.type_through else None
+        )
         if text is None:
-            if params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic:
-                await asyncio.sleep(ls.debounce.delay)  # typing on supersedes us here, for free
-            snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
-            text = await _generate(ls, dataclasses.replace(ctx, snippets=snippets), listener)
+            text = await _from_model(ls, ctx, listener, automatic=_automatic(params), root=root)
     return _completion_list(text, replace)
+
+
+def _automatic(params: types.InlineCompletionParams) -> bool:
+    return params.context.trigger_kind == types.InlineCompletionTriggerKind.Automatic
+
+
+async def _from_model(
+    ls: InkstreamServer,
+    ctx: CompletionContext,
+    listener: Listener,
+    *,
+    automatic: bool,
+    root: str | None,
+) -> str:
+    """Join the running generation if the user typed into it, else start a new one."""
+    generation = ls.generations.get(ctx.uri)
+    typed = generation.typed_since(ctx.uri, ctx.prefix, ctx.suffix) if generation else None
+    if generation is None or typed is None or not ls.settings.type_through:
+        if automatic:
+            await asyncio.sleep(ls.debounce.delay)  # typing on supersedes us here, for free
+        rules = ls.exclusion_rules()
+        snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
+        full = dataclasses.replace(ctx, snippets=snippets)
+        generation = Generation(
+            ctx.uri, ctx.prefix, ctx.suffix, lambda out: _generate(ls, full, out)
+        )
+        ls.generations[ctx.uri] = generation
+        typed = ""
+    generation.join(listener, typed)
+    try:
+        return await generation.result_for(listener)
+    finally:
+        generation.leave(listener)
+        if ls.generations.get(ctx.uri) is generation and generation.task.done():
+            del ls.generations[ctx.uri]
 
 
 async def _generate(ls: InkstreamServer, ctx: CompletionContext, listener: Listener) -> str:

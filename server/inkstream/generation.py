@@ -1,0 +1,68 @@
+"""One upstream completion stream, shared by the requests that type through it.
+
+A request does not own its model stream: a ``Generation`` does, and requests join it. When the
+user types characters that match what the model is writing, the newer request joins the running
+generation instead of starting another (type-through for in-flight completions), and sees the
+snapshots minus what was typed. A generation that nobody is waiting for any more is cancelled at
+once, which closes its upstream stream: a cancelled request still stops the model in milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from inkstream.relay import Listener, StreamStats
+
+
+class Generation(Listener):
+    def __init__(
+        self,
+        uri: str,
+        prefix: str,
+        suffix: str,
+        run: Callable[[Listener], Awaitable[str]],
+    ) -> None:
+        self.uri, self.prefix, self.suffix = uri, prefix, suffix
+        self.snapshot = ""
+        self._joined: dict[Listener, str] = {}  # listener -> what its user typed meanwhile
+        self.task: asyncio.Task[str] = asyncio.get_running_loop().create_task(run(self))
+
+    def typed_since(self, uri: str, prefix: str, suffix: str) -> str | None:
+        """What was typed since this generation started, if a request there can join it."""
+        if self.task.done() or self.task.cancelling() or uri != self.uri or suffix != self.suffix:
+            return None
+        if not prefix.startswith(self.prefix):
+            return None
+        typed = prefix[len(self.prefix) :]
+        if typed and not (self.snapshot.startswith(typed) and len(self.snapshot) > len(typed)):
+            return None
+        return typed
+
+    def join(self, listener: Listener, typed: str) -> None:
+        self._joined[listener] = typed
+        if len(self.snapshot) > len(typed):
+            listener.on_text(self.snapshot[len(typed) :], line_completed=False)
+
+    def leave(self, listener: Listener) -> None:
+        self._joined.pop(listener, None)
+        if not self._joined and not self.task.done():
+            self.task.cancel()  # nobody wants it: stop the model now
+
+    async def result_for(self, listener: Listener) -> str:
+        """The final text, minus what this listener's user typed."""
+        typed = self._joined[listener]
+        text = await asyncio.shield(self.task)
+        return text[len(typed) :] if text.startswith(typed) else ""
+
+    # -- Listener: fan the relay's output out to everyone joined ------------------------------
+
+    def on_text(self, text: str, *, line_completed: bool) -> None:
+        self.snapshot = text
+        for listener, typed in list(self._joined.items()):
+            if text.startswith(typed) and len(text) > len(typed):
+                listener.on_text(text[len(typed) :], line_completed=line_completed)
+
+    def on_stats(self, stats: StreamStats) -> None:
+        for listener in list(self._joined):
+            listener.on_stats(stats)
