@@ -4,7 +4,7 @@ Prints medians and p99 for:
   - cancel -> upstream hang-up, per path ($/cancelRequest, workDone cancel, superseding, shutdown);
   - upstream chunk -> client $/progress;
   - spawn -> initialize response, and spawn -> first chunk at the client;
-  - first visible text when streamed vs waiting for the whole answer (200-token explain), as a ratio.
+  - first visible text streamed vs waiting for the whole answer (200-token explain), as a ratio.
 
 Everything runs on 127.0.0.1: the real server as a subprocess over stdio, driven by pygls's client,
 and the scripted OpenAI-compatible upstream from tests/upstream.py.
@@ -51,7 +51,7 @@ class BenchClient(LanguageClient):
             self.partials.setdefault(params.token, []).append((time.monotonic(), value))
 
         @self.feature(types.WINDOW_WORK_DONE_PROGRESS_CREATE)
-        def on_create(params: types.WorkDoneProgressCreateParams) -> None:
+        def on_create(_params: types.WorkDoneProgressCreateParams) -> None:
             return None
 
 
@@ -148,7 +148,11 @@ async def cancel_paths(upstream: ScriptedUpstream, runs: int) -> list[str]:
                 asyncio.ensure_future(
                     client.protocol.send_request_async(
                         types.TEXT_DOCUMENT_INLINE_COMPLETION,
-                        {k: v for k, v in inline_params(token).items() if k != "partialResultToken"},
+                        {
+                            k: v
+                            for k, v in inline_params(token).items()
+                            if k != "partialResultToken"
+                        },
                     )
                 )
             req = await asyncio.to_thread(upstream.wait_for_hangup, before, 5.0)
@@ -226,9 +230,7 @@ async def startup(upstream: ScriptedUpstream, runs: int) -> list[str]:
         client, ready = await start(upstream)
         init_times.append(ready * 1000)
         token = f"s{i}"
-        await client.protocol.send_request_async(
-            "inkstream/inlineCompletion", inline_params(token)
-        )
+        await client.protocol.send_request_async("inkstream/inlineCompletion", inline_params(token))
         first_chunk.append((client.partials[token][0][0] - spawned) * 1000)
         await stop(client)
     return [
