@@ -251,16 +251,21 @@ export class ServerManager implements vscode.Disposable {
     };
     const client = new InkstreamLanguageClient('inkstream', 'inkstream', serverOptions, clientOptions);
     this.current = client;
+    let failure: unknown;
     try {
       await client.start();
-      initialized = true;
     } catch (error) {
-      this.output.appendLine(`[client] start failed: ${String(error)}`);
+      failure = error;
+    }
+    // A server that dies during initialize can leave start() resolved on a stopped client.
+    if (failure !== undefined || !client.isRunning()) {
+      this.output.appendLine(`[client] start failed: ${String(failure ?? 'the server exited')}`);
       this.current = undefined;
       await client.dispose(2000).catch(() => undefined);
-      this.reportCrash(command, tail.cause() ?? String(error), 'did not start');
+      this.reportCrash(command, tail.cause() ?? String(failure ?? 'it exited'), 'did not start');
       return;
     }
+    initialized = true;
     this.capabilities = inkstreamCapabilities(client.initializeResult?.capabilities.experimental);
     const info = client.initializeResult?.serverInfo;
     this.output.appendLine(
@@ -302,6 +307,10 @@ export class ServerManager implements vscode.Disposable {
 
   /** One message per failure kind and cause, with the server's own last words. */
   private reportCrash(command: string[], cause: string | undefined, what: string): void {
+    if (cause && /No module named|ModuleNotFoundError/.test(cause)) {
+      this.reportMissing(command, cause); // a missing dependency: (re)installing is the fix
+      return;
+    }
     const detail = cause ? `: ${cause}` : '';
     this.status.setServerState('stopped', `the server ${what}${detail}`);
     const key = `${what}|${cause ?? ''}`;
@@ -385,7 +394,8 @@ function preflight(command: string[]): Promise<string | undefined> {
         resolve(undefined); // slow, not missing: let the real start decide
       } else {
         const lines = String(stderr).trim().split('\n');
-        resolve(lines[lines.length - 1] || error.message);
+        const last = lines[lines.length - 1] || error.message;
+        resolve(last.startsWith(`${check[0]}: `) ? last.slice(check[0].length + 2) : last);
       }
     });
   });

@@ -294,6 +294,18 @@ def run_drive(cs: dict[str, Any], **extra: str) -> list[dict[str, Any]]:
     return events
 
 
+VSCODE_SETTINGS: dict[str, Any] = {
+    "workbench.startupEditor": "none",
+    "security.workspace.trust.enabled": False,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoUpdate": False,
+    "extensions.ignoreRecommendations": True,
+    "update.mode": "none",
+    "files.hotExit": "off",
+    "workbench.tips.enabled": False,
+    "editor.inlineSuggest.enabled": True,
+    "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
+}
 STOP_WAYS = ("stop", "cancel", "close")  # panel button, notification Cancel, closing the panel
 TYPED = "if n"
 
@@ -332,16 +344,7 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
         watcher.start()
         code_server["start"](
             {
-                "workbench.startupEditor": "none",
-                "security.workspace.trust.enabled": False,
-                "telemetry.telemetryLevel": "off",
-                "extensions.autoUpdate": False,
-                "extensions.ignoreRecommendations": True,
-                "update.mode": "none",
-                "files.hotExit": "off",
-                "workbench.tips.enabled": False,
-                "editor.inlineSuggest.enabled": True,
-                "editor.quickSuggestions": {"other": False, "comments": False, "strings": False},
+                **VSCODE_SETTINGS,
                 "inkstream.baseUrl": upstream.base_url,
                 "inkstream.model": "e2e-model",
                 "inkstream.apiStyle": "chat",
@@ -421,3 +424,20 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
 
     (ARTIFACTS / "report.json").write_text(json.dumps(report, indent=2))
     print("vscode e2e:", json.dumps(report))  # noqa: T201
+
+
+def test_missing_server_gives_one_actionable_message(code_server, tmp_path):
+    """An interpreter without inkstream: one error message naming the install command."""
+    bare = tmp_path / "bare-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    python = str(bare / "bin" / "python")
+    code_server["start"](
+        {**VSCODE_SETTINGS, "inkstream.serverCommand": [python, "-m", "inkstream", "serve"]},
+        {"PYTHONPATH": ""},
+    )
+    events = run_drive(code_server, DRIVE_ORDER="missing")
+    [missing] = [e for e in events if e["event"] == "missing"]
+    ours = [m for m in missing["messages"] if "inkstream" in m]
+    assert len(ours) == 1, missing["messages"]
+    assert f"{python} -m pip install inkstream" in ours[0], ours[0]
+    assert "Install in Terminal" in missing["buttons"], missing["buttons"]

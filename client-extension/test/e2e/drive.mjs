@@ -228,6 +228,17 @@ async function explainScenario(page, how) {
   }
 }
 
+/** The server is not installed: exactly one actionable message, with the install command. */
+async function missingScenario(page) {
+  const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'not installed' });
+  await toast.first().waitFor({ timeout: 30000 });
+  await sleep(2000); // time for any further (unwanted) messages to show up
+  const messages = await page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
+  const buttons = await toast.first().locator('.monaco-button').allTextContents();
+  emit('missing', { messages, buttons, status: await statusText(page) });
+  await shot(page, 'missing-server');
+}
+
 let exitCode = 0;
 let browser;
 try {
@@ -273,6 +284,8 @@ try {
       await explainScenario(page, step.slice('explain-'.length));
     } else if (step === 'inline') {
       await inlineScenario(page);
+    } else if (step === 'missing') {
+      await missingScenario(page);
     }
   }
   emit('status', { text: await statusText(page) });
