@@ -259,10 +259,11 @@ export class ServerManager implements vscode.Disposable {
     }
     // A server that dies during initialize can leave start() resolved on a stopped client.
     if (failure !== undefined || !client.isRunning()) {
-      this.output.appendLine(`[client] start failed: ${String(failure ?? 'the server exited')}`);
+      const why = failure === undefined ? 'the server exited' : failure instanceof Error ? failure.message : JSON.stringify(failure);
+      this.output.appendLine(`[client] start failed: ${why}`);
       this.current = undefined;
       await client.dispose(2000).catch(() => undefined);
-      this.reportCrash(command, tail.cause() ?? String(failure ?? 'it exited'), 'did not start');
+      this.reportCrash(command, tail.cause() ?? why, 'did not start');
       return;
     }
     initialized = true;
