@@ -173,7 +173,7 @@ def short_tmp() -> Iterator[Path]:
 
 
 @pytest.fixture
-def code_server(short_tmp: Path) -> Iterator[dict[str, Any]]:
+def code_server(short_tmp: Path, request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     """A code-server with the VSIX installed, not yet started (the test sets its user settings)."""
     tmp_path = short_tmp
     env = scratch_env(tmp_path)
@@ -202,7 +202,14 @@ def code_server(short_tmp: Path) -> Iterator[dict[str, Any]]:
     port = free_port()
     config = tmp_path / "config.yaml"
     config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
-    state: dict[str, Any] = {"env": env, "user_data": user_data, "ws": ws, "port": port}
+    name = request.node.name.removeprefix("test_").split("_")[0]  # "ghost", "missing"
+    state: dict[str, Any] = {
+        "env": env,
+        "user_data": user_data,
+        "ws": ws,
+        "port": port,
+        "name": name,
+    }
 
     def start(settings: dict[str, Any], extra_env: dict[str, str]) -> None:
         (user_data / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
@@ -261,8 +268,9 @@ def code_server(short_tmp: Path) -> Iterator[dict[str, Any]]:
     # Keep the extension's output channel (it holds the server's stderr) with the screenshots.
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for log_file in (user_data / "logs").rglob("*inkstream*.log"):
-        shutil.copy(log_file, ARTIFACTS / f"output-{log_file.name}")
-    shutil.copy(tmp_path / "code-server.log", ARTIFACTS / "code-server.log")
+        shutil.copy(log_file, ARTIFACTS / f"{name}-output-{log_file.name}")
+    if (tmp_path / "code-server.log").exists():
+        shutil.copy(tmp_path / "code-server.log", ARTIFACTS / f"{name}-code-server.log")
 
 
 def run_drive(cs: dict[str, Any], **extra: str) -> list[dict[str, Any]]:
@@ -285,7 +293,7 @@ def run_drive(cs: dict[str, Any], **extra: str) -> list[dict[str, Any]]:
         timeout=240,
         stdin=subprocess.DEVNULL,
     )
-    (ARTIFACTS / "observations.jsonl").write_text(proc.stdout)
+    (ARTIFACTS / f"{cs['name']}-observations.jsonl").write_text(proc.stdout)
     events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     errors = [e for e in events if e["event"] == "error"]
     assert proc.returncode == 0 and not errors, (
@@ -364,6 +372,7 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
             time.sleep(0.05)
         watch.stop.set()
         requests = list(upstream.requests)
+        base_url = upstream.base_url
 
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for e in events:
@@ -421,6 +430,11 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
     # -- Tab inserted the whole suggestion.
     [accepted] = by_kind["accepted"]
     assert accepted["ok"], accepted["text"]
+
+    # -- Clicking the status bar item shows the active endpoint and model.
+    [pick] = by_kind["status-pick"]
+    shown = " | ".join(pick["items"])
+    assert base_url in shown and "e2e-model" in shown and "openai" in shown, shown
 
     (ARTIFACTS / "report.json").write_text(json.dumps(report, indent=2))
     print("vscode e2e:", json.dumps(report))  # noqa: T201

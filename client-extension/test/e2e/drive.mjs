@@ -228,6 +228,18 @@ async function explainScenario(page, how) {
   }
 }
 
+/** Click the status bar item: a quick pick with the endpoint, model, API style and last error. */
+async function statusScenario(page) {
+  await page.locator('.statusbar-item', { hasText: 'inkstream' }).first().locator('a, .statusbar-item-label').first().click();
+  const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+  await rows.first().waitFor({ timeout: 15000 });
+  await sleep(300);
+  const items = await rows.evaluateAll((els) => els.map((e) => (e.textContent ?? '').replace(/\s+/g, ' ').trim()));
+  emit('status-pick', { items });
+  await shot(page, 'status-pick');
+  await page.keyboard.press('Escape');
+}
+
 /** The server is not installed: exactly one actionable message, with the install command. */
 async function missingScenario(page) {
   const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'not installed' });
@@ -279,11 +291,13 @@ try {
   await sleep(1000); // the language client's didOpen reaches the server
   // Order matters: the upstream answers its scripted replies in order, and after Tab VS Code asks
   // for the next suggestion, so the inline scenario comes last.
-  for (const step of (env.DRIVE_ORDER ?? 'explain-stop,explain-cancel,explain-close,inline').split(',')) {
+  for (const step of (env.DRIVE_ORDER ?? 'explain-stop,explain-cancel,explain-close,inline,status').split(',')) {
     if (step.startsWith('explain-')) {
       await explainScenario(page, step.slice('explain-'.length));
     } else if (step === 'inline') {
       await inlineScenario(page);
+    } else if (step === 'status') {
+      await statusScenario(page);
     } else if (step === 'missing') {
       await missingScenario(page);
     }
