@@ -104,8 +104,10 @@ async def client(
         )
     )
     yield lsp_client
-    if not lsp_client.protocol._shutdown:  # some tests shut down themselves
+    try:
         await lsp_client.shutdown_session()
+    except RuntimeError:  # the test shut the server down itself
+        pass
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -150,6 +152,24 @@ def inline_params(uri: str, position: types.Position, **extra: Any) -> dict[str,
     }
     params.update(extra)
     return params
+
+
+_ids = iter(range(10_000, 10**9))
+
+
+async def request(
+    client: LanguageClient, method: str, params: Any, *, msg_id: int | None = None
+) -> Any:
+    """Send a request with plain-JSON params, as any editor could, and await its answer.
+
+    pygls's client insists on typed params for standard methods; raw JSON also lets tests send
+    malformed requests. Results arrive as pygls's generic objects (attribute access).
+    """
+    msg_id = next(_ids) if msg_id is None else msg_id
+    future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    client.protocol._request_futures[msg_id] = future
+    client.protocol._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
+    return await future
 
 
 async def wait_until(predicate: Any, timeout: float = 5.0) -> None:

@@ -17,7 +17,16 @@ def _setup_logging() -> None:
         stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("pygls").setLevel(max(logging.WARNING, logging.getLogger().level))
+    logging.getLogger("pygls.protocol.json_rpc").addFilter(_drop_answered_errors)
     logging.getLogger("httpx2").setLevel(logging.WARNING)
+
+
+def _drop_answered_errors(record: logging.LogRecord) -> bool:
+    """pygls logs a traceback for every error response; ours are expected and logged already."""
+    from pygls.exceptions import JsonRpcException
+
+    exc = record.exc_info[1] if record.exc_info else None
+    return not isinstance(exc, JsonRpcException)
 
 
 def _serve(args: argparse.Namespace) -> int:

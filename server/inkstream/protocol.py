@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 from collections.abc import Generator
 from typing import Any
 
@@ -78,6 +79,13 @@ _CUSTOM_TYPES: dict[str, type] = {
 }
 
 
+def _wire_names(message: str) -> str:
+    """cattrs names attributes (``$.params.text_document``); say it as on the wire."""
+    text, _, where = message.partition(" @ $.")
+    camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), where)
+    return f"{text} at {camel}" if where else text
+
+
 class InkstreamProtocol(LanguageServerProtocol):
     def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         return _CUSTOM_TYPES.get(method) or super().get_message_type(method)
@@ -90,7 +98,7 @@ class InkstreamProtocol(LanguageServerProtocol):
                 raise
             cause = exc.__cause__
             if isinstance(cause, cattrs.ClassValidationError):
-                detail = "; ".join(cattrs.transform_error(cause, path="params"))
+                detail = "; ".join(_wire_names(m) for m in cattrs.transform_error(cause))
             else:
                 detail = str(cause or exc)
             return MalformedRequest(id=data["id"], method=str(data["method"]), detail=detail)

@@ -6,9 +6,9 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
-from upstream import Reply, ScriptedUpstream
 
-from conftest import cursor, inline_params, open_doc
+from conftest import cursor, inline_params, open_doc, request
+from upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +84,7 @@ async def test_bad_requests_get_invalid_params(
 ) -> None:
     open_doc(client, TEXT, uri=URI)
     with pytest.raises(JsonRpcException) as info:
-        await client.protocol.send_request_async(method, params)
+        await request(client, method, params)
     assert info.value.code == -32602
     for word in words:
         assert word in info.value.message
@@ -93,8 +93,6 @@ async def test_bad_requests_get_invalid_params(
     upstream.script(Reply.text("c = 3"))
     text, pos = cursor("a = 1\n<CURSOR>")
     uri = open_doc(client, text, uri="file:///work/good.py")
-    result = await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
-    )
-    assert result.items[0].insert_text == "c = 3"
+    result = await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos))
+    assert result.items[0].insertText == "c = 3"
     assert not [m for m in client.messages if "Invalid Params" in m.message]

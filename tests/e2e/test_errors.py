@@ -8,9 +8,9 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
-from upstream import Reply, ScriptedUpstream
 
-from conftest import cursor, inline_params, open_doc
+from conftest import cursor, inline_params, open_doc, request
+from upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
 
@@ -21,9 +21,7 @@ KEY = "sk-test-secret-key-123"  # what the client fixture sends as apiKey
 async def _complete(client: LanguageClient) -> object:
     text, pos = cursor(DOC)
     uri = open_doc(client, text)
-    return await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
-    )
+    return await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos))
 
 
 async def _error_of(client: LanguageClient) -> JsonRpcException:
@@ -35,7 +33,7 @@ async def _error_of(client: LanguageClient) -> JsonRpcException:
 async def _still_serving(client: LanguageClient, upstream: ScriptedUpstream) -> None:
     upstream.script(Reply.text("return 1"))
     result = await _complete(client)
-    assert result.items[0].insert_text == "return 1"
+    assert result.items[0].insertText == "return 1"
 
 
 @pytest.mark.parametrize(
@@ -74,7 +72,7 @@ async def test_short_retry_after_is_waited_for_once(
 ) -> None:
     upstream.script(Reply(status=429, headers={"Retry-After": "0.2"}), Reply.text("return 7"))
     result = await _complete(client)
-    assert result.items[0].insert_text == "return 7"
+    assert result.items[0].insertText == "return 7"
     assert len(upstream.requests) == 2
 
 
@@ -116,11 +114,11 @@ async def test_one_popup_per_distinct_problem(
         await _error_of(client)
     error = await _error_of(client)
     assert error.data["kind"] == "upstream"
-    await client.protocol.send_request_async("inkstream/status", {})
+    await request(client, "inkstream/status", {})
     popups = [m.message for m in client.messages if m.type == types.MessageType.Error]
     assert len(popups) == 2
     assert "401" in popups[0] and "500" in popups[1]
     assert all(KEY not in m for m in popups)
     assert all(KEY not in m.message for m in client.log_messages)
-    status = await client.protocol.send_request_async("inkstream/status", {})
+    status = await request(client, "inkstream/status", {})
     assert "500" in status.lastError

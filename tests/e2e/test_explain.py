@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
-from upstream import Reply, ScriptedUpstream
 
-from conftest import open_doc
+from conftest import open_doc, request
+from upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +22,8 @@ async def test_explain_streams_deltas_that_join_to_the_result(
     upstream.script(Reply.text(EXPLANATION, chunk_size=3, delay=0.01))
     uri = open_doc(client, CODE)
     client.progress_reports["wd"] = []
-    result = await client.protocol.send_request_async(
+    result = await request(
+        client,
         "inkstream/explain",
         {
             "textDocument": {"uri": uri},
@@ -50,7 +51,7 @@ async def test_execute_command_returns_text_with_server_progress(
     result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command="inkstream.explain", arguments=[uri, RANGE])
     )
-    assert result.text == EXPLANATION
+    assert result["text"] == EXPLANATION
     # the server created its own work-done token, since the client sent none
     [token] = [t for t in client.progress_reports if str(t).startswith("inkstream-")]
     kinds = [type(r).__name__ for r in client.progress_reports[token]]
@@ -68,6 +69,6 @@ async def test_execute_command_with_client_token(
             command="inkstream.explain", arguments=[uri, RANGE], work_done_token="cmd"
         )
     )
-    assert result.text == EXPLANATION
+    assert result["text"] == EXPLANATION
     kinds = [type(r).__name__ for r in client.progress_reports["cmd"]]
     assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"

@@ -8,9 +8,9 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import LanguageClient
-from upstream import Reply, ScriptedUpstream
 
-from conftest import cursor, inline_params, open_doc, wait_until
+from conftest import cursor, inline_params, open_doc, request, wait_until
+from upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
 
@@ -50,10 +50,8 @@ async def test_fim_style_sends_prefix_and_suffix(
     upstream.script(Reply.text("return a + b", chunk_size=3))
     text, pos = cursor(DOC)
     uri = open_doc(client, text)
-    result = await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
-    )
-    assert result.items[0].insert_text == "return a + b"
+    result = await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos))
+    assert result.items[0].insertText == "return a + b"
     [req] = upstream.requests
     assert req.path == "/v1/completions"
     assert req.body["prompt"] == "def add(a, b):\n    "
@@ -69,7 +67,8 @@ async def test_streaming_snapshots_grow_and_final_matches(
     text, pos = cursor(DOC)
     uri = open_doc(client, text)
     client.progress_reports["wd-1"] = []
-    result = await client.protocol.send_request_async(
+    result = await request(
+        client,
         "inkstream/inlineCompletion",
         inline_params(uri, pos, partialResultToken="pr-1", workDoneToken="wd-1"),
     )
@@ -95,10 +94,8 @@ async def test_single_line_stops_at_end_of_line_and_closes_upstream(
     upstream.script(Reply.text("1, 2, 3" + tail, chunk_size=3, delay=0.02))
     text, pos = cursor(doc)
     uri = open_doc(client, text)
-    result = await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
-    )
-    assert result.items[0].insert_text == "1, 2, 3"
+    result = await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos))
+    assert result.items[0].insertText == "1, 2, 3"
     req = await upstream.await_hangup(0)
     assert not req.completed
     assert req.hung_up_at is not None
@@ -112,11 +109,9 @@ async def test_utf16_positions_with_emoji_and_accents(
     text, pos = cursor(doc)
     assert pos.character == len('greeting = "😋 café"') + 1  # the emoji is two UTF-16 units
     uri = open_doc(client, text)
-    result = await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
-    )
+    result = await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos))
     [item] = result.items
-    assert item.insert_text == ' + "ü"'
+    assert item.insertText == ' + "ü"'
     assert item.range.start.character == pos.character
     [req] = upstream.requests
     assert 'greeting = "😋 café"' in req.prompt_text
@@ -130,9 +125,7 @@ async def test_disabled_language_asks_no_model(
     )
     text, pos = cursor("# Title\n<CURSOR>")
     uri = open_doc(client, text, uri="file:///work/notes.md", language="markdown")
-    result = await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
-    )
+    result = await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos))
     assert result.items == []
     assert upstream.requests == []
 
@@ -143,12 +136,12 @@ async def test_no_progress_after_the_answer(
     upstream.script(Reply.text("return a + b  # done", chunk_size=1, delay=0.005))
     text, pos = cursor(DOC)
     uri = open_doc(client, text)
-    result = await client.protocol.send_request_async(
-        "inkstream/inlineCompletion", inline_params(uri, pos, partialResultToken="pr-9")
+    result = await request(
+        client, "inkstream/inlineCompletion", inline_params(uri, pos, partialResultToken="pr-9")
     )
     count = len(client.partial_results["pr-9"])
     # another full request/response round trip: anything queued before it has arrived
-    await client.protocol.send_request_async("inkstream/status", {})
+    await request(client, "inkstream/status", {})
     assert len(client.partial_results["pr-9"]) == count
     assert client.partial_results["pr-9"][-1]["items"][0]["insertText"] == (
         result.items[0].insertText
@@ -164,8 +157,8 @@ async def test_typing_through_a_running_completion_reuses_its_stream(
     text, pos = cursor("def f(values):\n    <CURSOR>\n")
     uri = open_doc(client, text)
     first = asyncio.ensure_future(
-        client.protocol.send_request_async(
-            "inkstream/inlineCompletion", inline_params(uri, pos, partialResultToken="t1")
+        request(
+            client, "inkstream/inlineCompletion", inline_params(uri, pos, partialResultToken="t1")
         )
     )
     await wait_until(lambda: len(client.partial_results.get("t1", [])) >= 3)
@@ -179,8 +172,8 @@ async def test_typing_through_a_running_completion_reuses_its_stream(
         )
     )
     moved = types.Position(pos.line, pos.character + 2)
-    second = await client.protocol.send_request_async(
-        "inkstream/inlineCompletion", inline_params(uri, moved, partialResultToken="t2")
+    second = await request(
+        client, "inkstream/inlineCompletion", inline_params(uri, moved, partialResultToken="t2")
     )
     assert second.items[0].insertText == body[2:]
     assert all(v["items"][0]["insertText"].startswith("tal") for v in client.partial_results["t2"])
@@ -196,10 +189,8 @@ async def test_typing_through_a_finished_completion_asks_no_model(
     upstream.script(Reply.text("print(value)", chunk_size=3))
     text, pos = cursor("value = 3\n<CURSOR>\n")
     uri = open_doc(client, text)
-    first = await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
-    )
-    assert first.items[0].insert_text == "print(value)"
+    first = await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos))
+    assert first.items[0].insertText == "print(value)"
     client.text_document_did_change(
         types.DidChangeTextDocumentParams(
             text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
@@ -209,8 +200,6 @@ async def test_typing_through_a_finished_completion_asks_no_model(
         )
     )
     moved = types.Position(pos.line, pos.character + 3)
-    second = await client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, moved)
-    )
-    assert second.items[0].insert_text == "nt(value)"
+    second = await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, moved))
+    assert second.items[0].insertText == "nt(value)"
     assert len(upstream.requests) == 1

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
 
 from inkstream import documents
+
+# a real import: pygls reads the command handler's annotations at run time
+from inkstream.app import InkstreamServer
 from inkstream.errors import InvalidParams
 from inkstream.handlers.streaming import editor_request
 from inkstream.protocol import (
@@ -16,9 +19,6 @@ from inkstream.protocol import (
     execute_command_params,
 )
 from inkstream.relay import relay_explanation
-
-if TYPE_CHECKING:
-    from inkstream.app import InkstreamServer
 
 
 def register(server: InkstreamServer) -> None:
@@ -73,6 +73,7 @@ async def run_explain(
         accumulate=True,
         create_token=True,
     ) as listener:
+        await provider.ready()
         text = await relay_explanation(
             provider.explain(req, ls.settings.explain_max_tokens),
             timeouts=ls.timeouts,

@@ -100,6 +100,7 @@ async def _from_model(
 
 async def _generate(ls: InkstreamServer, ctx: CompletionContext, listener: Listener) -> str:
     """Ask the model, learn its latency, remember the answer."""
+    await ls.provider.ready()
     stats = StreamStats()
     text = await relay_completion(
         ls.provider.complete(ctx, ls.settings.max_tokens),

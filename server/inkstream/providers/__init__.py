@@ -30,6 +30,10 @@ class Provider(Protocol):
         """Stream a Markdown explanation of ``req.code``, as text deltas."""
         ...
 
+    async def ready(self) -> None:
+        """Wait until streaming can start (client built, index loaded): not model latency."""
+        ...
+
     async def aclose(self) -> None:
         """Release connections and background work."""
         ...

@@ -83,6 +83,10 @@ class OpenAICompatProvider:
         # shield: one cancelled request must not cancel the shared build for everyone
         return await asyncio.shield(self._client_future)
 
+    async def ready(self) -> None:
+        await self._client()
+        await self.resolve_style()
+
     async def resolve_style(self) -> Literal["fim", "chat"]:
         """FIM or chat: the setting if explicit, else what probing the endpoint found (cached)."""
         if self._settings.api_style != "auto":
