@@ -19,7 +19,7 @@ class CompletionContext:
 
     ``prefix``/``suffix`` are the whole document before/after the cursor; prompt building cuts them
     to a budget. ``selected_prefix`` is the text of the item selected in the editor's suggest widget
-    that the completion must extend (empty when none).
+    (empty when none): ``prefix`` already ends with it, and the completion extends it.
     """
 
     uri: str

@@ -73,18 +73,19 @@ def completion_context(
     doc = open_document(workspace, uri)
     offset = offset_of(doc, position)
     source = doc.source
-    selected_prefix = ""
+    prefix, selected_prefix = source[:offset], ""
     if selected is not None:
+        # complete as if the item selected in the suggest widget were already inserted
         start = offset_of(doc, selected.range.start)
         end = offset_of(doc, selected.range.end)
         if start > end:
             raise InvalidParams("selectedCompletionInfo.range starts after it ends.")
-        selected_prefix = selected.text
+        prefix, selected_prefix = source[:start] + selected.text, selected.text
     return CompletionContext(
         uri=uri,
         path=path_of(uri),
         language_id=language_of(doc),
-        prefix=source[:offset],
+        prefix=prefix,
         suffix=source[offset:],
         selected_prefix=selected_prefix,
         snippets=snippets,

@@ -10,7 +10,8 @@ once, which closes its upstream stream: a cancelled request still stops the mode
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from inkstream.relay import Listener, StreamStats
 
@@ -21,7 +22,7 @@ class Generation(Listener):
         uri: str,
         prefix: str,
         suffix: str,
-        run: Callable[[Listener], Awaitable[str]],
+        run: Callable[[Listener], Coroutine[Any, Any, str]],
     ) -> None:
         self.uri, self.prefix, self.suffix = uri, prefix, suffix
         self.snapshot = ""

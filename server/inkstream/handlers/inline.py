@@ -46,21 +46,21 @@ async def complete(
     root = next(iter(ls.workspace_roots()), None)
     rules = ls.exclusion_rules()
     if not ls.settings.enabled_for(ctx.language_id) or rules.is_excluded(ctx.path, root):
-        return _completion_list("", replace)
+        return _completion_list("", "", replace)
     async with editor_request(
         ls,
         title="inkstream: completing",
         document=uri,
         work_done_token=params.work_done_token,
         partial_token=partial_token,
-        to_value=lambda text: _completion_list(text, replace),
+        to_value=lambda text: _completion_list(ctx.selected_prefix, text, replace),
     ) as listener:
         text = (
             ls.completions.lookup(uri, ctx.prefix, ctx.suffix) if ls.settings.type_through else None
         )
         if text is None:
             text = await _from_model(ls, ctx, listener, automatic=_automatic(params), root=root)
-    return _completion_list(text, replace)
+    return _completion_list(ctx.selected_prefix, text, replace)
 
 
 def _automatic(params: types.InlineCompletionParams) -> bool:
@@ -116,9 +116,9 @@ async def _generate(ls: InkstreamServer, ctx: CompletionContext, listener: Liste
     return text
 
 
-def _completion_list(text: str, replace: types.Range) -> types.InlineCompletionList:
+def _completion_list(selected: str, text: str, replace: types.Range) -> types.InlineCompletionList:
+    """One item, or none; a selected suggest item's text leads, as VS Code requires."""
     if not text:
         return types.InlineCompletionList(items=[])
-    return types.InlineCompletionList(
-        items=[types.InlineCompletionItem(insert_text=text, range=replace)]
-    )
+    item = types.InlineCompletionItem(insert_text=selected + text, range=replace)
+    return types.InlineCompletionList(items=[item])

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from inkstream import prompts
 from inkstream.config import Settings
@@ -195,16 +195,19 @@ class OpenAICompatProvider:
     async def _stream_chat(
         self, client: AsyncOpenAI, chat: prompts.ChatPrompt, max_tokens: int
     ) -> TextStream:
+        import openai
+        from openai.types.chat import ChatCompletionMessageParam
+
         s = self._settings
-        extra: dict[str, Any] = {"stop": list(chat.stop)} if chat.stop else {}
+        messages = cast(list[ChatCompletionMessageParam], list(chat.messages))
         stream = await self._create(
             lambda: client.chat.completions.create(
                 model=s.model,
-                messages=list(chat.messages),
+                messages=messages,
                 max_tokens=max_tokens,
                 temperature=s.temperature,
                 stream=True,
-                **extra,
+                stop=list(chat.stop) if chat.stop else openai.omit,
             )
         )
         async with stream:
