@@ -15,6 +15,7 @@ from upstream import Reply, ScriptedUpstream
 pytestmark = pytest.mark.e2e
 
 DOC = "def f():\n    <CURSOR>\n"
+BODY = "".join(f"x{i} = {i}\n    " for i in range(50))  # a long body that never ends early
 KEY = "sk-test-secret-key-123"  # what the client fixture sends as apiKey
 
 
@@ -45,9 +46,9 @@ async def _still_serving(client: LanguageClient, upstream: ScriptedUpstream) -> 
         (Reply(status=429, headers={"Retry-After": "30"}), "rate_limited", ["429", "30 s"]),
         (Reply(status=500), "upstream", ["HTTP 500"]),
         (Reply(status=503), "upstream", ["HTTP 503"]),
-        (Reply.text("x = 1\n" * 50, fault="drop", fault_after=3), "stream", ["cut off"]),
-        (Reply.text("x = 1\n" * 50, fault="garbled", fault_after=2), "stream", ["garbled"]),
-        (Reply.text("x = 1\n" * 50, fault="error_event", fault_after=2), "stream", ["error"]),
+        (Reply.text(BODY, fault="drop", fault_after=3), "stream", ["cut off"]),
+        (Reply.text(BODY, fault="garbled", fault_after=2), "stream", ["garbled"]),
+        (Reply.text(BODY, fault="error_event", fault_after=2), "stream", ["error"]),
     ],
     ids=["401", "403", "404", "429", "500", "503", "dropped", "garbled", "error-event"],
 )
