@@ -24,7 +24,8 @@ def test_long_file_contributes_its_best_window() -> None:
     filler = "".join(f"unrelated_{i} = {i}\n" for i in range(100))
     target = "def parse_config(config_path):\n    return load_yaml(config_path)\n"
     chosen = rank_snippets(
-        "cfg = parse_config(config_path)", [Candidate("/p/big.py", filler + target + filler)],
+        "cfg = parse_config(config_path)",
+        [Candidate("/p/big.py", filler + target + filler)],
         budget_chars=5000,
     )
     assert len(chosen) == 1 and "parse_config" in chosen[0].text
