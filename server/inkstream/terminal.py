@@ -1,14 +1,373 @@
-"""Terminal commands (demo, complete, explain): placeholder until the terminal client lands."""
+"""The main job in a terminal: ``inkstream demo``, ``complete`` and ``explain``.
+
+Each command starts the real server as a subprocess and speaks LSP to it (``termclient``), so a
+terminal run exercises exactly the path editors use. Output streams as it arrives; when stdout is
+not a terminal it is plain text. Importing this module is cheap: rich and the client load inside
+the commands.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import asyncio
+import contextlib
+import re
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from inkstream.termclient import TerminalClient
+
+EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+SAMPLE = Path(__file__).parent / "samples" / "inventory.py"
+CURSOR = "<CURSOR>"
+
+
+class UsageError(Exception):
+    pass
 
 
 def add_commands(sub: Any) -> None:
     """Register the terminal subcommands on the ``inkstream`` parser."""
-    del sub
+    demo = sub.add_parser("demo", help="watch ghost text and an explanation stream live")
+    demo.add_argument("target", nargs="?", help="FILE[:LINE:COL] (default: a bundled sample)")
+    complete = sub.add_parser("complete", help="stream the completion at FILE:LINE:COL")
+    complete.add_argument("target", help="FILE:LINE:COL, 1-based")
+    explain = sub.add_parser("explain", help="stream an explanation of FILE[:START-END]")
+    explain.add_argument("target", help="FILE or FILE:START-END (1-based lines)")
+    for parser, run in ((demo, _run_demo), (complete, _run_complete), (explain, _run_explain)):
+        parser.add_argument("--base-url", help="OpenAI-compatible endpoint (else: offline model)")
+        parser.add_argument("--model", help="model name")
+        parser.add_argument("--api-style", choices=("chat", "fim", "auto"), help="request style")
+        parser.set_defaults(run=run)
 
 
-__all__ = ["add_commands", "argparse"]
+# -- targets -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    path: Path
+    text: str
+    line: int = 0  # 0-based
+    character: int = 0  # UTF-16 units, as LSP counts
+    end_line: int | None = None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not UTF-8 text") from exc
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_position(spec: str) -> Target:
+    match = re.fullmatch(r"(.+):(\d+):(\d+)", spec)
+    if not match:
+        raise UsageError(f"expected FILE:LINE:COL (1-based), got {spec!r}")
+    path, line, column = Path(match.group(1)), int(match.group(2)), int(match.group(3))
+    text = _read(path)
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        raise UsageError(f"{path} has {len(lines)} lines; line {line} does not exist")
+    if not 1 <= column <= len(lines[line - 1]) + 1:
+        raise UsageError(f"line {line} of {path} has {len(lines[line - 1])} characters")
+    return Target(path, text, line - 1, _utf16(lines[line - 1][: column - 1]))
+
+
+def parse_range(spec: str) -> Target:
+    match = re.fullmatch(r"(.+):(\d+)-(\d+)", spec)
+    path = Path(match.group(1)) if match else Path(spec)
+    text = _read(path)
+    count = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if not match:
+        return Target(path, text, 0, 0, count)
+    start, end = int(match.group(2)), int(match.group(3))
+    if not 1 <= start <= end <= count:
+        raise UsageError(f"{path} has {count} lines; {start}-{end} is not a range inside it")
+    return Target(path, text, start - 1, 0, end)
+
+
+def _options(args: argparse.Namespace) -> dict[str, Any]:
+    options = {"baseUrl": args.base_url, "model": args.model, "apiStyle": args.api_style}
+    return {k: v for k, v in options.items() if v is not None}
+
+
+# -- running a command against the server ---------------------------------------------------------
+
+
+def _run(args: argparse.Namespace, job: Any) -> int:
+    try:
+        return asyncio.run(_session(args, job))
+    except UsageError as exc:
+        print(f"inkstream: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+async def _session(args: argparse.Namespace, job: Any) -> int:
+    from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
+
+    from inkstream.termclient import TerminalClient
+
+    client = TerminalClient()
+    interrupted: list[float] = []
+
+    def on_sigint() -> None:
+        interrupted.append(time.monotonic())
+        client.cancel()
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        result: int = await job(client, args, interrupted)
+        return result
+    except JsonRpcRequestCancelled:
+        return EXIT_INTERRUPTED
+    except JsonRpcException as exc:
+        print(f"inkstream: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        await client.close()
+
+
+def _stopped(interrupted: list[float], produced: int) -> str:
+    waited = (time.monotonic() - interrupted[0]) * 1000 if interrupted else 0.0
+    return (
+        f"stopped: the model was cancelled after {produced} tokens; the server confirmed "
+        f"that the stream was closed {waited:.1f} ms after Ctrl-C"
+    )
+
+
+# -- complete / explain --------------------------------------------------------------------------
+
+
+def _run_complete(args: argparse.Namespace) -> int:
+    target = parse_position(args.target)
+
+    async def job(
+        client: TerminalClient, args: argparse.Namespace, interrupted: list[float]
+    ) -> int:
+        from pygls.exceptions import JsonRpcRequestCancelled
+
+        await client.start(_options(args), target.path.parent)
+        uri = client.open(target.path, target.text)
+        printed = ""
+        tokens = 0
+
+        def on_snapshot(text: str) -> None:
+            nonlocal printed, tokens
+            tokens += 1
+            if text.startswith(printed):
+                sys.stdout.write(text[len(printed) :])
+                sys.stdout.flush()
+                printed = text
+
+        try:
+            final = await client.complete(uri, target.line, target.character, on_snapshot)
+        except JsonRpcRequestCancelled:
+            print(f"\n{_stopped(interrupted, tokens)}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        if final.startswith(printed):
+            sys.stdout.write(final[len(printed) :])
+        else:  # the server's final clean-up changed what was shown: print it whole
+            sys.stdout.write(("\n" if printed else "") + final)
+        sys.stdout.write("\n")
+        return 0
+
+    return _run(args, job)
+
+
+def _run_explain(args: argparse.Namespace) -> int:
+    target = parse_range(args.target)
+
+    async def job(
+        client: TerminalClient, args: argparse.Namespace, interrupted: list[float]
+    ) -> int:
+        from pygls.exceptions import JsonRpcRequestCancelled
+
+        await client.start(_options(args), target.path.parent)
+        uri = client.open(target.path, target.text)
+        count = 0
+
+        def on_delta(delta: str) -> None:
+            nonlocal count
+            count += 1
+            sys.stdout.write(delta)
+            sys.stdout.flush()
+
+        try:
+            text = await client.explain(uri, target.line, target.end_line or 0, on_delta)
+        except JsonRpcRequestCancelled:
+            print(f"\n{_stopped(interrupted, count)}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        if not text.endswith("\n"):
+            sys.stdout.write("\n")
+        return 0
+
+    return _run(args, job)
+
+
+# -- demo ----------------------------------------------------------------------------------------
+
+
+def _demo_target(spec: str | None) -> Target:
+    if spec:
+        if re.fullmatch(r".+:\d+:\d+", spec):
+            return parse_position(spec)
+        text = _read(Path(spec))
+        lines = text.rstrip("\n").split("\n")
+        return Target(Path(spec), text, len(lines) - 1, _utf16(lines[-1]))
+    raw = SAMPLE.read_text(encoding="utf-8")
+    before, _, after = raw.partition(CURSOR)
+    line = before.count("\n")
+    return Target(SAMPLE, before + after, line, _utf16(before[before.rfind("\n") + 1 :]))
+
+
+def _enclosing_block(lines: list[str], line: int) -> tuple[int, int]:
+    """The function (or class) around ``line``: from its ``def`` to the next top-level code."""
+    start = line
+    while start > 0 and not re.match(
+        r"\s*(async\s+def|def|class|function|func|fn)\b", lines[start]
+    ):
+        start -= 1
+    end = line + 1
+    while end < len(lines) - 1 and (not lines[end].strip() or lines[end][:1].isspace()):
+        end += 1
+    return start, end
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    import os
+
+    target = _demo_target(args.target)
+    os.environ.setdefault("INKSTREAM_OFFLINE_PACE", "0.04")  # slow enough to watch it grow
+
+    async def job(
+        client: TerminalClient, args: argparse.Namespace, interrupted: list[float]
+    ) -> int:
+        from pygls.exceptions import JsonRpcRequestCancelled
+        from rich.console import Console, Group
+        from rich.markdown import Markdown
+        from rich.panel import Panel
+        from rich.text import Text
+
+        console = Console(highlight=False)
+        fancy = console.is_terminal
+        await client.start(_options(args), target.path.parent)
+        uri = client.open(target.path, target.text)
+        lines = target.text.split("\n")
+        cursor_line = lines[target.line]
+        column = len(cursor_line.encode("utf-16-le")[: target.character * 2].decode("utf-16-le"))
+        ghost = ""
+        printed = ""  # what plain output has written of the ghost text
+        counter = {"snapshots": 0, "deltas": 0}
+
+        def editor_view() -> Panel:
+            view = Text()
+            for text in lines[max(0, target.line - 10) : target.line]:
+                view.append(text + "\n")
+            view.append(cursor_line[:column])
+            view.append(ghost or "▏", style="dim italic")
+            view.append(cursor_line[column:] + "\n")
+            for text in lines[target.line + 1 : target.line + 4]:
+                view.append(text + "\n")
+            title = f"{target.path.name}:{target.line + 1}:{column + 1}  ghost text"
+            return Panel(view, title=title, subtitle=_status(client))
+
+        def write_plain(text: str) -> None:
+            nonlocal printed
+            if not fancy and text.startswith(printed):
+                sys.stdout.write(text[len(printed) :])
+                sys.stdout.flush()
+                printed = text
+
+        def on_snapshot(text: str) -> None:
+            nonlocal ghost
+            counter["snapshots"] += 1
+            write_plain(text)
+            ghost = text
+
+        if not fancy:
+            print(f"== completing {target.path.name}:{target.line + 1}:{column + 1}")
+        try:
+            with _live(console, fancy, editor_view) as refresh:
+                task = asyncio.ensure_future(
+                    client.complete(uri, target.line, target.character, on_snapshot)
+                )
+                while not task.done():
+                    refresh()
+                    await asyncio.wait([task], timeout=0.05)
+                ghost = task.result() or ghost
+                refresh()
+        except JsonRpcRequestCancelled:
+            console.print(f"[bold red]{_stopped(interrupted, counter['snapshots'])}")
+            return EXIT_INTERRUPTED
+        write_plain(ghost)
+        if not fancy:
+            print("" if ghost else "(no completion)")
+
+        start, end = _enclosing_block(lines, target.line)
+        explanation = ""
+
+        def on_delta(delta: str) -> None:
+            nonlocal explanation
+            counter["deltas"] += 1
+            explanation += delta
+            if not fancy:
+                sys.stdout.write(delta)
+                sys.stdout.flush()
+
+        if not fancy:
+            print(f"\n== explaining lines {start + 1}-{end}")
+
+        def explanation_view() -> Group:
+            return Group(Markdown(explanation or "…"), Text(_status(client), style="cyan"))
+
+        try:
+            with _live(console, fancy, explanation_view) as refresh:
+                task = asyncio.ensure_future(client.explain(uri, start, end, on_delta))
+                while not task.done():
+                    refresh()
+                    await asyncio.wait([task], timeout=0.05)
+                explanation = task.result()
+                refresh()
+        except JsonRpcRequestCancelled:
+            console.print(f"[bold red]{_stopped(interrupted, counter['deltas'])}")
+            return EXIT_INTERRUPTED
+        if not fancy:
+            print(f"\n== {_status(client)}")
+        return 0
+
+    return _run(args, job)
+
+
+@contextlib.contextmanager
+def _live(console: Any, fancy: bool, view: Any) -> Iterator[Any]:
+    """A live-updating region on a terminal; nothing (plain streaming) otherwise."""
+    if not fancy:
+        yield lambda: None
+        return
+    from rich.live import Live
+
+    with Live(view(), console=console, refresh_per_second=20) as live:
+        yield lambda: live.update(view())
+
+
+def _status(client: TerminalClient) -> str:
+    elapsed = time.monotonic() - client.progress.started
+    message = client.progress.message or "waiting for the model"
+    return f"{message} · {elapsed:.1f} s"

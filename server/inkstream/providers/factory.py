@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from inkstream.config import Settings
 from inkstream.providers import Provider
 
@@ -10,7 +12,8 @@ def make_provider(settings: Settings, roots: list[str]) -> Provider:
     if settings.resolved_provider == "offline":
         from inkstream.providers.offline import OfflineProvider
 
-        offline = OfflineProvider(roots)
+        pace = float(os.environ.get("INKSTREAM_OFFLINE_PACE", "0.01"))
+        offline = OfflineProvider(roots, pace=pace)
         offline.start()
         return offline
     from inkstream.providers.openai_compat import OpenAICompatProvider

@@ -26,10 +26,14 @@ def explain(code: str, language: str) -> str:
 
 
 def _explain_python(code: str) -> str | None:
+    source = _dedent(code)
     try:
-        tree = ast.parse(_dedent(code))
+        tree = ast.parse(source)
     except SyntaxError:
-        return None
+        try:
+            tree = ast.parse(_give_empty_blocks_a_body(source))
+        except SyntaxError:
+            return None
     parts: list[str] = []
     top = [
         n for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
@@ -43,6 +47,21 @@ def _explain_python(code: str) -> str | None:
     if not parts:
         return "The selection holds no statements."
     return "\n\n".join(parts)
+
+
+def _give_empty_blocks_a_body(source: str) -> str:
+    """Code being written often has a block with no body yet; ``pass`` lets it parse."""
+    lines = source.splitlines()
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        out.append(line)
+        if not line.rstrip().endswith(":"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        following = next((x for x in lines[i + 1 :] if x.strip()), None)
+        if following is None or len(following) - len(following.lstrip()) <= indent:
+            out.append(" " * (indent + 4) + "pass")
+    return "\n".join(out) + "\n"
 
 
 def _dedent(code: str) -> str:

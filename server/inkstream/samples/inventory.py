@@ -1,0 +1,39 @@
+"""A small inventory module: the sample file that ``inkstream demo`` completes and explains."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Item:
+    name: str
+    price: float
+    quantity: int
+
+
+def total_value(items: list[Item]) -> float:
+    """What the whole stock is worth."""
+    total = 0.0
+    for item in items:
+        total += item.price * item.quantity
+    return total
+
+
+def restock(items: list[Item], minimum: int) -> list[Item]:
+    """The items that have fallen below ``minimum`` and need ordering."""
+    low = []
+    for item in items:
+        if item.quantity < minimum:
+            low.append(item)
+    return low
+
+
+def most_valuable(items: list[Item]) -> Item | None:
+    """The item whose stock is worth the most, or None when there are no items."""
+    if not items:
+        raise ValueError("no items")
+    best = items[0]
+    for item in items:
+        <CURSOR>
+    return best
