@@ -32,9 +32,8 @@ from pygls.exceptions import JsonRpcException
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from upstream import Reply, ScriptedUpstream  # noqa: E402
-
 from latency import BenchClient, stop  # noqa: E402
+from upstream import Reply, ScriptedUpstream  # noqa: E402
 
 URI = "file:///bench/burst.py"
 START = "def total_price(items):\n    "
