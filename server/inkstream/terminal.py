@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 SAMPLE = Path(__file__).parent / "samples" / "inventory.py"
-CURSOR = "<CURSOR>"
 
 
 class UsageError(Exception):
@@ -231,10 +230,17 @@ def _demo_target(spec: str | None) -> Target:
         text = _read(Path(spec))
         lines = text.rstrip("\n").split("\n")
         return Target(Path(spec), text, len(lines) - 1, _utf16(lines[-1]))
-    raw = SAMPLE.read_text(encoding="utf-8")
-    before, _, after = raw.partition(CURSOR)
-    line = before.count("\n")
-    return Target(SAMPLE, before + after, line, _utf16(before[before.rfind("\n") + 1 :]))
+    # the sample is a whole module; the demo empties the loop in ``most_valuable`` and puts the
+    # cursor there, so the model writes it again from what it learned of the project
+    lines = SAMPLE.read_text(encoding="utf-8").split("\n")
+    function = next(i for i, line in enumerate(lines) if line.startswith("def most_valuable"))
+    start = 1 + next(i for i in range(function, len(lines)) if lines[i].strip().startswith("for "))
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    end = start + 1
+    while end < len(lines) and len(lines[end]) - len(lines[end].lstrip()) > indent:
+        end += 1
+    lines[start:end] = [" " * indent]
+    return Target(SAMPLE, "\n".join(lines), start, indent)
 
 
 def _enclosing_block(lines: list[str], line: int) -> tuple[int, int]:

@@ -35,5 +35,15 @@ def most_valuable(items: list[Item]) -> Item | None:
         raise ValueError("no items")
     best = items[0]
     for item in items:
-        <CURSOR>
+        if item.price * item.quantity > best.price * best.quantity:
+            best = item
+    return best
+
+
+def cheapest(items: list[Item]) -> Item:
+    """The item with the lowest price."""
+    best = items[0]
+    for item in items:
+        if item.price < best.price:
+            best = item
     return best

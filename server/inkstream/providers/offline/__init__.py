@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from inkstream.context import CompletionContext, ExplainRequest
@@ -25,7 +25,8 @@ from inkstream.providers.offline.tokens import tokenize_code
 logger = logging.getLogger(__name__)
 
 PROJECT_WEIGHT = 5.0
-READY_WAIT = 2.0  # seconds a request waits for indexing before using what is there
+READY_WAIT = 2.0
+MAX_LINE = 160  # seconds a request waits for indexing before using what is there
 _PARTIAL_WORD = re.compile(r"[A-Za-z_]\w*$")
 
 __all__ = ["OfflineProvider"]
@@ -61,7 +62,8 @@ class OfflineProvider:
         for root in self._roots:
             if root.is_dir():
                 files = list(index.project_files(root))
-                model = index.load_or_build(files, self._cache_dir, index.project_key(root))
+                key = index.project_key(root)
+                model = index.load_or_build(files, self._cache_dir, key, min_count=1)
                 self._models.insert(0, (model, PROJECT_WEIGHT))
         if self._include_stdlib:
             stdlib = index.load_or_build(index.stdlib_files(), self._cache_dir, "stdlib")
@@ -99,13 +101,24 @@ class OfflineProvider:
         following = _first_code_line(ctx.suffix)
         indent = len(ctx.line_prefix) - len(ctx.line_prefix.lstrip())
         lines: list[str] = [""]
+        seen: set[tuple[str, ...]] = set()
         # the user already typed the space (or indentation) this token would start with
         typed_space: int | None = len(ctx.line_prefix) - len(ctx.line_prefix.rstrip(" \t"))
         shift = 0  # re-indent the model's lines to where the cursor is
         for _ in range(max_tokens):
-            token = choose(models, context)
+            # at the cursor's own line start, only tokens indented as the user already is
+            at_indent = typed_space is not None and not ctx.line_prefix.strip()
+            shape = _indented(ctx.line_prefix) if at_indent else _any
+            recent = tuple(context[-3:])
+
+            def fresh(token: str, shape: Callable[[str], bool] = shape) -> bool:
+                # greedy decoding loves circles: never write the same 4 tokens twice
+                return shape(token) and (*recent, token) not in seen
+
+            token = choose(models, context, fresh)
             if token is None:
                 return
+            seen.add((*recent, token))
             context.append(token)
             if typed_space is not None:
                 if not ctx.line_prefix.strip():
@@ -114,6 +127,8 @@ class OfflineProvider:
             elif not lines[-1] and token != "\n":
                 token = " " * max(0, _leading_space(token) + shift) + token.lstrip(" \t")
             if _ends_here(token, lines, single_line, following, ctx, indent):
+                return
+            if len(lines[-1]) > MAX_LINE:
                 return
             lines[-1] += token if token != "\n" else ""
             if token == "\n":
@@ -130,6 +145,16 @@ class OfflineProvider:
                 return
             yield piece
             await asyncio.sleep(self._pace)
+
+
+def _any(_token: str) -> bool:
+    return True
+
+
+def _indented(indent: str) -> Callable[[str], bool]:
+    return lambda token: (
+        token.startswith(indent) and not token[len(indent) : len(indent) + 1].isspace()
+    )
 
 
 def _leading_space(token: str) -> int:

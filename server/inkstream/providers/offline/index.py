@@ -39,7 +39,7 @@ SKIP_DIRS = {
 MAX_FILE_BYTES = 200_000
 MAX_PROJECT_LINES = 150_000
 STDLIB_LINES = 40_000
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def project_files(root: Path) -> Iterator[Path]:
@@ -99,16 +99,21 @@ def stdlib_files() -> list[Path]:
     return chosen
 
 
-def train(paths: list[Path]) -> NgramModel:
+def train(paths: list[Path], min_count: int = 2) -> NgramModel:
     model = NgramModel()
     model.train(
-        tokenize_code(p.read_text(encoding="utf-8", errors="replace"), LANGUAGES[p.suffix])
-        for p in paths
+        (
+            tokenize_code(p.read_text(encoding="utf-8", errors="replace"), LANGUAGES[p.suffix])
+            for p in paths
+        ),
+        min_count=min_count,
     )
     return model
 
 
-def load_or_build(paths: list[Path], cache_dir: Path, name: str) -> NgramModel:
+def load_or_build(
+    paths: list[Path], cache_dir: Path, name: str, *, min_count: int = 2
+) -> NgramModel:
     """The model for ``paths``, from the cache when no file changed since it was built."""
     digest = hashlib.sha256(f"{CACHE_VERSION}|{sys.version_info[:2]}".encode())
     for p in paths:
@@ -123,7 +128,7 @@ def load_or_build(paths: list[Path], cache_dir: Path, name: str) -> NgramModel:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
         pass
     started = time.monotonic()
-    model = train(paths)
+    model = train(paths, min_count)
     logger.info(
         "offline model %s: %d files, %d tokens, built in %.2f s",
         name, len(paths), model.tokens_seen, time.monotonic() - started,

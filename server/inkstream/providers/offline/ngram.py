@@ -9,10 +9,11 @@ ints (contexts of 3, 2 and 1 tokens). Prediction backs off from the longest cont
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 ORDER = 4  # contexts of up to 3 tokens
+TOP = 3  # candidates kept per context
 _BITS = 21  # token ids < 2**21
 _MASK = (1 << _BITS) - 1
 
@@ -40,12 +41,16 @@ def _key(context: Sequence[int]) -> int:
 @dataclass
 class NgramModel:
     vocab: Vocabulary = field(default_factory=Vocabulary)
-    #: per context length: packed context -> packed (count << _BITS | best next token)
-    best: list[dict[int, int]] = field(default_factory=lambda: [{} for _ in range(ORDER)])
+    #: per context length: packed context -> packed (count << _BITS | next token), best first
+    best: list[dict[int, tuple[int, ...]]] = field(
+        default_factory=lambda: [{} for _ in range(ORDER)]
+    )
     tokens_seen: int = 0
     freq: list[int] = field(default_factory=list)  # occurrences per token id
 
-    def train(self, documents: Iterable[list[str]]) -> None:
+    def train(self, documents: Iterable[list[str]], *, min_count: int = 2) -> None:
+        """Count the documents; longer contexts seen fewer than ``min_count`` times are dropped
+        (noise in a big corpus, but a small project's only evidence: use 1 there)."""
         counts: list[Counter[tuple[int, ...]]] = [Counter() for _ in range(ORDER)]
         for tokens in documents:
             ids = [self.vocab.id(t) for t in tokens]
@@ -57,18 +62,18 @@ class NgramModel:
                 # (context..., next) windows, counted in C by Counter.update
                 counts[n].update(zip(*(ids[k:] for k in range(n + 1)), strict=False))
         for n in range(1, ORDER):
-            table = self.best[n]
+            grouped: dict[int, list[int]] = {}
             for gram, count in counts[n].items():
-                if n > 1 and count < 2:
-                    continue  # a long context seen once predicts nothing reliable
-                context = _key(gram[:-1])
-                previous = table.get(context)
-                if previous is None or (previous >> _BITS) < count:
-                    table[context] = (count << _BITS) | gram[-1]
+                if n > 1 and count < min_count:
+                    continue
+                grouped.setdefault(_key(gram[:-1]), []).append((count << _BITS) | gram[-1])
+            self.best[n] = {k: tuple(sorted(v, reverse=True)[:TOP]) for k, v in grouped.items()}
             counts[n].clear()
 
-    def predict(self, context: Sequence[str]) -> list[tuple[int, int, str]]:
-        """Candidates ``(context length, count, token)``, longest context first."""
+    def predict(
+        self, context: Sequence[str], fits: Callable[[str], bool] = lambda _: True
+    ) -> list[tuple[int, int, str]]:
+        """Candidates ``(context length, count, token)`` that ``fit``, longest context first."""
         found = []
         for n in range(ORDER - 1, 0, -1):
             if len(context) < n:
@@ -76,18 +81,24 @@ class NgramModel:
             ids = [self.vocab.ids.get(t) for t in context[-n:]]
             if any(i is None for i in ids):
                 continue
-            packed = self.best[n].get(_key([i for i in ids if i is not None]))
-            if packed is not None:
-                found.append((n, packed >> _BITS, self.vocab.words[packed & _MASK]))
+            for packed in self.best[n].get(_key([i for i in ids if i is not None]), ()):
+                token = self.vocab.words[packed & _MASK]
+                if fits(token):
+                    found.append((n, packed >> _BITS, token))
+                    break
         return found
 
 
-def choose(models: Sequence[tuple[NgramModel, float]], context: Sequence[str]) -> str | None:
+def choose(
+    models: Sequence[tuple[NgramModel, float]],
+    context: Sequence[str],
+    fits: Callable[[str], bool] = lambda _: True,
+) -> str | None:
     """The next token by back-off: the longest known context wins; on a tie, the weightier model
     (the project's), so a big general corpus cannot drown the user's own idioms."""
     best: tuple[int, float, str] | None = None
     for model, weight in models:
-        found = model.predict(context)
+        found = model.predict(context, fits)
         if found:
             n, _count, token = found[0]
             if best is None or (n, weight) > best[:2]:
@@ -99,12 +110,13 @@ def complete_word(
     models: Sequence[tuple[NgramModel, float]], context: Sequence[str], partial: str
 ) -> str | None:
     """A token that finishes the identifier being typed, e.g. ``pri`` -> ``print``."""
-    for n in range(ORDER - 1, 0, -1):
-        for model, _ in models:
-            for length, _count, token in model.predict(context[: len(context)]):
-                word = token.strip()
-                if length == n and word.startswith(partial) and len(word) > len(partial):
-                    return word
+
+    def extends(token: str) -> bool:
+        word = token.strip()
+        return word.startswith(partial) and len(word) > len(partial)
+
+    if found := choose(models, context, extends):
+        return found.strip()
     best: tuple[float, str] | None = None
     for model, weight in models:
         for word, count in zip(model.vocab.words, model.freq, strict=False):
