@@ -111,7 +111,11 @@ class OfflineProvider:
             shape = _indented(ctx.line_prefix) if at_indent else _any
             recent = tuple(context[-3:])
 
-            def fresh(token: str, shape: Callable[[str], bool] = shape) -> bool:
+            def fresh(
+                token: str,
+                shape: Callable[[str], bool] = shape,
+                recent: tuple[str, ...] = recent,
+            ) -> bool:
                 # greedy decoding loves circles: never write the same 4 tokens twice
                 return shape(token) and (*recent, token) not in seen
 
