@@ -106,12 +106,23 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 # -- running a command against the server ---------------------------------------------------------
 
 
+def _usage_errors(command: Any) -> Any:
+    """Bad arguments get one line on stderr and exit code 2, like any command-line tool."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            result: int = command(args)
+            return result
+        except UsageError as exc:
+            print(f"inkstream: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+
+    return run
+
+
 def _run(args: argparse.Namespace, job: Any) -> int:
     try:
         return asyncio.run(_session(args, job))
-    except UsageError as exc:
-        print(f"inkstream: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
 
@@ -154,6 +165,7 @@ def _stopped(interrupted: list[float], produced: int) -> str:
 # -- complete / explain --------------------------------------------------------------------------
 
 
+@_usage_errors
 def _run_complete(args: argparse.Namespace) -> int:
     target = parse_position(args.target)
 
@@ -190,6 +202,7 @@ def _run_complete(args: argparse.Namespace) -> int:
     return _run(args, job)
 
 
+@_usage_errors
 def _run_explain(args: argparse.Namespace) -> int:
     target = parse_range(args.target)
 
@@ -256,6 +269,7 @@ def _enclosing_block(lines: list[str], line: int) -> tuple[int, int]:
     return start, end
 
 
+@_usage_errors
 def _run_demo(args: argparse.Namespace) -> int:
     import os
 

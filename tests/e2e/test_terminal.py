@@ -1,0 +1,123 @@
+"""The terminal commands, run as a user runs them: a subprocess that drives the real server."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import server_env
+from upstream import Reply, ScriptedUpstream
+
+pytestmark = pytest.mark.e2e
+
+CLI = [sys.executable, "-m", "inkstream"]
+CODE = "def area(r):\n    return 3.14159 * r * r\n\n\ndef double(x):\n    \n"
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    path = tmp_path / "geometry.py"
+    path.write_text(CODE)
+    return path
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=timeout, env=server_env()
+    )
+
+
+def test_complete_against_the_upstream(source: Path, upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply.text("return x * 2", chunk_size=3, delay=0.01))
+    done = run("complete", f"{source}:6:5", "--base-url", upstream.base_url, "--api-style", "chat")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "return x * 2\n"
+    [req] = upstream.requests
+    assert "def double(x):" in req.prompt_text
+
+
+def test_explain_range_against_the_upstream(source: Path, upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply.text("Computes the area of a circle.", chunk_size=4, delay=0.01))
+    done = run(
+        "explain",
+        f"{source}:1-2",
+        "--base-url",
+        upstream.base_url,
+        "--model",
+        "m",
+        "--api-style",
+        "chat",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Computes the area of a circle.\n"
+    [req] = upstream.requests
+    assert (
+        "return 3.14159 * r * r" in req.prompt_text
+        and "def double" not in req.body["messages"][-1]["content"].split("Surrounding")[0]
+    )
+    assert req.body["model"] == "m"
+
+
+def test_complete_and_explain_offline(source: Path) -> None:
+    done = run("complete", f"{source}:6:5")
+    assert done.returncode == 0, done.stderr
+    done = run("explain", str(source))
+    assert done.returncode == 0, done.stderr
+    assert "`area`" in done.stdout and "`double`" in done.stdout and "offline model" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["complete", "missing.py:1:1"], 2, "cannot read missing.py"),
+        (["complete", "{src}:99:1"], 2, "line 99 does not exist"),
+        (["complete", "{src}"], 2, "expected FILE:LINE:COL"),
+        (["explain", "{src}:5-2"], 2, "not a range"),
+    ],
+)
+def test_bad_arguments(source: Path, args: list[str], code: int, message: str) -> None:
+    done = run(*(a.replace("{src}", str(source)) for a in args))
+    assert done.returncode == code
+    assert message in done.stderr and done.stdout == ""
+
+
+def test_upstream_error_is_reported(source: Path, upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply(status=401))
+    done = run("complete", f"{source}:6:5", "--base-url", upstream.base_url, "--api-style", "chat")
+    assert done.returncode == 1
+    assert "rejected the API key" in done.stderr and upstream.base_url in done.stderr
+
+
+def test_demo_runs_without_a_terminal() -> None:
+    done = run("demo")
+    assert done.returncode == 0, done.stderr
+    assert "== completing inventory.py" in done.stdout
+    assert "most_valuable" in done.stdout and "offline model" in done.stdout
+
+
+def test_ctrl_c_stops_the_model(source: Path, upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply.text("word " * 400, chunk_size=5, delay=0.05))
+    proc = subprocess.Popen(
+        [*CLI, "explain", str(source), "--base-url", upstream.base_url, "--api-style", "chat"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=server_env(),
+    )
+    try:
+        upstream.wait_for_requests(1, timeout=30)
+        assert proc.stdout is not None
+        proc.stdout.read(10)  # the explanation is streaming
+        time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "stopped" in err and "ms after Ctrl-C" in err
+    assert not upstream.wait_for_hangup(0).completed
