@@ -88,7 +88,7 @@ def clean_completion(
     text = align_indentation(text, ctx)
     text, line_done = limit_to_line(text, ctx)
     text, block_done = end_at_block(text, ctx, final=final)
-    text, repeat_done = cut_suffix_repeats(text, ctx)
+    text, repeat_done = cut_suffix_repeats(text, ctx, final=final)
     text, loop_done = drop_repetition(text)
     done = done or line_done or block_done or repeat_done or loop_done
     text = text.rstrip()
@@ -240,7 +240,9 @@ def _only_closers(line: str) -> bool:
 # -- 6. repeats of the suffix --------------------------------------------------------------------
 
 
-def cut_suffix_repeats(text: str, ctx: CompletionContext) -> tuple[str, bool]:
+def cut_suffix_repeats(
+    text: str, ctx: CompletionContext, *, final: bool = False
+) -> tuple[str, bool]:
     """Stop where the output starts writing the code that already follows the cursor."""
     following = [line.strip() for line in ctx.suffix.split("\n")[1:] if line.strip()][:3]
     if not following or not text:
@@ -250,10 +252,13 @@ def cut_suffix_repeats(text: str, ctx: CompletionContext) -> tuple[str, bool]:
         if i == 0 and ctx.line_prefix.strip():
             continue
         stripped = line.strip()
-        if len(stripped) >= 4 and not _only_closers(stripped) and stripped == following[0]:
-            if i == len(lines) - 1 and not following[0].startswith(stripped):
-                continue
+        if len(stripped) < 4 or _only_closers(stripped):
+            continue
+        complete = i < len(lines) - 1 or final
+        if stripped == following[0] and complete:
             return "\n".join(lines[:i]), True
+        if not complete and following[0].startswith(stripped):
+            return "\n".join(lines[:i]), False  # may be the start of that line: wait
     return text, False
 
 
