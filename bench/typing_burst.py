@@ -1,14 +1,15 @@
 """Typing-burst benchmark: what debounce, cancel-on-supersede, the LRU and type-through save.
 
 A simulated editor types 30 keystrokes, 60 ms apart, into a Python file while inkstream completes.
-The first half of the keystrokes follow the suggestion (type-through), the second half type
+The user first pauses at the start of a function body (the suggestion appears), then types:
+the first half of the keystrokes follow the suggestion (type-through), the second half type
 something else. Like VS Code, each keystroke sends didChange, cancels the previous inline request
 ($/cancelRequest) and sends a new one (triggerKind Automatic). The upstream is the scripted
 OpenAI-compatible server on 127.0.0.1, pacing tokens like a small local model.
 
 Reported, for the "before" configuration (no debounce, no cache or type-through) and "after"
 (defaults) side by side:
-  - upstream requests;
+  - upstream requests, and the prompt tokens they carried (billed input, estimated at 4 chars);
   - tokens generated but never shown: chunks the upstream sent, minus those that reached the
     screen (the longest ghost text shown that is part of what the request generated);
   - time from keystroke to first ghost text, for keystrokes that got one.
@@ -45,7 +46,8 @@ INTERVAL = 0.06
 
 
 def reply_for(_: Any = None) -> Reply:
-    return Reply.text(SUGGESTION, chunk_size=CHUNK, first_delay=0.12, delay=0.015)
+    # a small local model: 80 ms to the first token, then about 100 tokens/s
+    return Reply.text(SUGGESTION, chunk_size=CHUNK, first_delay=0.08, delay=0.01)
 
 
 async def run(config: dict[str, Any]) -> dict[str, Any]:
@@ -73,13 +75,18 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
         typed = SUGGESTION[: KEYSTROKES // 2] + OTHER[: KEYSTROKES - KEYSTROKES // 2]
         first_ghost: list[float] = []
         shown: list[str] = []
-        pending: asyncio.Task[Any] | None = None
+        errors: list[str] = []
+        # the user pauses at the start of the body: the suggestion appears; then they type
+        pending: asyncio.Task[Any] | None = asyncio.ensure_future(
+            ask(client, text, "start", first_ghost, shown, errors)
+        )
+        await pending
         for i, ch in enumerate(typed):
             line, col = text.count("\n"), len(text) - text.rfind("\n") - 1
             text += ch
             client.text_document_did_change(
                 types.DidChangeTextDocumentParams(
-                    types.VersionedTextDocumentIdentifier(URI, i + 2),
+                    types.VersionedTextDocumentIdentifier(version=i + 2, uri=URI),
                     [
                         types.TextDocumentContentChangePartial(
                             range=types.Range(types.Position(line, col), types.Position(line, col)),
@@ -89,14 +96,18 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
                 )
             )
             if pending is not None and not pending.done():
-                pending.cancel()  # sends $/cancelRequest, as VS Code does on typing
-            pending = asyncio.ensure_future(ask(client, text, f"k{i}", first_ghost, shown))
+                # VS Code cancels the request it no longer wants
+                previous = f"k{i - 1}" if i else "start"
+                client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=previous))
+            pending = asyncio.ensure_future(ask(client, text, f"k{i}", first_ghost, shown, errors))
             await asyncio.sleep(INTERVAL)
         if pending is not None:
             await asyncio.gather(pending, return_exceptions=True)
         await asyncio.sleep(0.2)
         requests = list(upstream.requests)
         await stop(client)
+    if errors:
+        raise SystemExit(f"unexpected errors: {errors[:3]}")
     generated = sum(r.chunks_sent for r in requests)
     wasted = 0
     for r in requests:
@@ -105,6 +116,7 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
         wasted += r.chunks_sent - math.ceil(best / CHUNK)
     return {
         "upstream requests": len(requests),
+        "prompt tokens sent (est.)": sum(len(r.prompt_text) // 4 for r in requests),
         "tokens generated": generated,
         "tokens never shown": wasted,
         "keystrokes with ghost text": len(first_ghost),
@@ -113,7 +125,12 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
 
 
 async def ask(
-    client: BenchClient, text: str, token: str, first_ghost: list[float], shown: list[str]
+    client: BenchClient,
+    text: str,
+    token: str,
+    first_ghost: list[float],
+    shown: list[str],
+    errors: list[str],
 ) -> None:
     t0 = time.monotonic()
     line, col = text.count("\n"), len(text) - text.rfind("\n") - 1
@@ -124,8 +141,12 @@ async def ask(
         "partialResultToken": token,
     }
     try:
-        result = await client.protocol.send_request_async("inkstream/inlineCompletion", params)
-    except (JsonRpcException, asyncio.CancelledError):
+        result = await client.protocol.send_request_async(
+            "inkstream/inlineCompletion", params, msg_id=token
+        )
+    except JsonRpcException as exc:
+        if exc.code not in (-32800, -32802):
+            errors.append(exc.message)
         result = None
     partials = client.partials.get(token, [])
     texts = [v["items"][0]["insertText"] for _, v in partials if v.get("items")]

@@ -39,8 +39,8 @@ class Settings:
     idle_timeout: float = 10.0
     connect_timeout: float = 5.0
     type_through: bool = True
-    debounce_min: float = 0.03
-    debounce_max: float = 0.3
+    debounce_min: float = 0.075
+    debounce_max: float = 0.5
     enable: Mapping[str, bool] = field(default_factory=lambda: {"*": True})
     exclude: tuple[str, ...] = ()
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 @dataclass
 class AdaptiveDebounce:
-    min_delay: float = 0.03
-    max_delay: float = 0.3
-    fraction: float = 0.25
+    min_delay: float = 0.075
+    max_delay: float = 0.5
+    fraction: float = 0.5
     smoothing: float = 0.3
     latency: float | None = None
 

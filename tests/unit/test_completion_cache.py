@@ -34,7 +34,7 @@ def test_type_through_consumed_completion_is_a_miss() -> None:
 
 
 def test_debounce_follows_latency_within_bounds() -> None:
-    d = AdaptiveDebounce(min_delay=0.05, max_delay=0.2, fraction=0.25)
+    d = AdaptiveDebounce(min_delay=0.05, max_delay=0.2, fraction=0.25, smoothing=0.3)
     assert d.delay == 0.05
     d.observe(0.4)
     assert d.delay == 0.1
