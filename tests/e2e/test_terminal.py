@@ -121,3 +121,41 @@ def test_ctrl_c_stops_the_model(source: Path, upstream: ScriptedUpstream) -> Non
     assert proc.returncode == 130
     assert "stopped" in err and "ms after Ctrl-C" in err
     assert not upstream.wait_for_hangup(0).completed
+
+
+def test_serve_over_tcp() -> None:
+    """``inkstream serve --tcp HOST:PORT`` answers LSP on a socket, for editors that prefer it."""
+    import json
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen(
+        [*CLI, "serve", "--tcp", f"127.0.0.1:{port}"], env=server_env(), stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        with conn:
+            body = json.dumps(
+                {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}
+            ).encode()
+            conn.sendall(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+            data = b""
+            while b"serverInfo" not in data or not data.rstrip().endswith(b"}"):
+                chunk = conn.recv(65536)
+                assert chunk, "the server closed the connection"
+                data += chunk
+        reply = json.loads(data.split(b"\r\n\r\n", 1)[1])
+        assert reply["id"] == 1 and reply["result"]["serverInfo"]["name"] == "inkstream"
+        assert "inlineCompletionProvider" in reply["result"]["capabilities"]
+    finally:
+        proc.kill()
