@@ -42,13 +42,16 @@ class OfflineProvider:
         cache_dir: Path | None = None,
         include_stdlib: bool = True,
         pace: float = 0.01,
+        isolated: bool = True,
     ) -> None:
         self._roots = [Path(r) for r in roots]
         self._cache_dir = cache_dir or default_cache_dir() / "offline"
         self._include_stdlib = include_stdlib
         self._pace = pace
+        self._isolated = isolated  # index in a child process, off the server's GIL
         self._models: list[tuple[NgramModel, float]] = []
         self._indexing: asyncio.Future[None] | None = None
+        self._waited = False
 
     # -- indexing ----------------------------------------------------------------------------
 
@@ -58,24 +61,33 @@ class OfflineProvider:
             self._indexing = asyncio.get_running_loop().run_in_executor(None, self._build)
 
     def _build(self) -> None:
-        # the project first: it is what the user is writing, and usually the smaller part
-        for root in self._roots:
+        parts: list[tuple[list[Path], str, int, float]] = []
+        for root in self._roots:  # the project first: it is what the user is writing
             if root.is_dir():
                 files = list(index.project_files(root))
-                key = index.project_key(root)
-                model = index.load_or_build(files, self._cache_dir, key, min_count=1)
-                self._models.insert(0, (model, PROJECT_WEIGHT))
+                parts.append((files, index.project_key(root), 1, PROJECT_WEIGHT))
         if self._include_stdlib:
-            stdlib = index.load_or_build(index.stdlib_files(), self._cache_dir, "stdlib")
-            self._models.append((stdlib, 1.0))
+            parts.append((index.stdlib_files(), "stdlib", 2, 1.0))
+        # whatever is cached is usable at once; then build the rest
+        cached = [p for p in parts if index.cache_file(p[0], self._cache_dir, p[1]).exists()]
+        for files, name, min_count, weight in cached + [p for p in parts if p not in cached]:
+            model = index.load_or_build(
+                files, self._cache_dir, name, min_count=min_count, isolated=self._isolated
+            )
+            self._models.append((model, weight))
+            self._models.sort(key=lambda m: -m[1])
 
     async def ready(self) -> None:
+        """Wait for the index once, for at most READY_WAIT; after that, use what is there."""
         self.start()
         assert self._indexing is not None
+        if self._waited:
+            return
         try:
             await asyncio.wait_for(asyncio.shield(self._indexing), READY_WAIT)
         except TimeoutError:
             logger.info("offline index still building; completing with what is ready")
+        self._waited = True
 
     async def aclose(self) -> None:
         return None

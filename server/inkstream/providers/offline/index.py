@@ -8,9 +8,11 @@ cached under a key made of every file's path, size and modification time, so any
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import pickle
+import subprocess
 import sys
 import sysconfig
 import time
@@ -111,40 +113,87 @@ def train(paths: list[Path], min_count: int = 2) -> NgramModel:
     return model
 
 
-def load_or_build(
-    paths: list[Path], cache_dir: Path, name: str, *, min_count: int = 2
-) -> NgramModel:
-    """The model for ``paths``, from the cache when no file changed since it was built."""
+def cache_file(paths: list[Path], cache_dir: Path, name: str) -> Path:
+    """Where the model for exactly these files (paths, sizes, mtimes) is cached."""
     digest = hashlib.sha256(f"{CACHE_VERSION}|{sys.version_info[:2]}".encode())
     for p in paths:
         st = p.stat()
         digest.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    cache = cache_dir / f"{name}-{digest.hexdigest()[:16]}.pickle"
+    return cache_dir / f"{name}-{digest.hexdigest()[:16]}.pickle"
+
+
+def load_or_build(
+    paths: list[Path], cache_dir: Path, name: str, *, min_count: int = 2, isolated: bool = False
+) -> NgramModel:
+    """The model for ``paths``, from the cache when no file changed since it was built.
+
+    ``isolated`` trains in a child process: tokenizing a big project holds the GIL for seconds,
+    which would stall the server's event loop (and with it, cancellation).
+    """
+    cache = cache_file(paths, cache_dir, name)
+    model = _load(cache)
+    if model is not None:
+        logger.info("offline model %s: loaded from %s", name, cache)
+        return model
+    if isolated and _build_in_child(paths, cache, min_count):
+        model = _load(cache)
+        if model is not None:
+            return model
+    return build_and_save(paths, cache, min_count)
+
+
+def _load(cache: Path) -> NgramModel | None:
     try:
         with cache.open("rb") as f:
             model: NgramModel = pickle.load(f)
-        logger.info("offline model %s: loaded from %s", name, cache)
         return model
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        pass
+        return None
+
+
+def build_and_save(paths: list[Path], cache: Path, min_count: int) -> NgramModel:
     started = time.monotonic()
     model = train(paths, min_count)
     logger.info(
         "offline model %s: %d files, %d tokens, built in %.2f s",
-        name, len(paths), model.tokens_seen, time.monotonic() - started,
+        cache.stem, len(paths), model.tokens_seen, time.monotonic() - started,
     )  # fmt: skip
     try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        for old in cache_dir.glob(f"{name}-*.pickle"):
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        for old in cache.parent.glob(f"{cache.stem.rsplit('-', 1)[0]}-*.pickle"):
             old.unlink(missing_ok=True)
-        tmp = cache.with_suffix(".tmp")
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
         with tmp.open("wb") as f:
             pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
         tmp.replace(cache)
     except OSError as exc:
-        logger.warning("cannot cache the offline model in %s: %s", cache_dir, exc)
+        logger.warning("cannot cache the offline model in %s: %s", cache.parent, exc)
     return model
+
+
+def _build_in_child(paths: list[Path], cache: Path, min_count: int) -> bool:
+    request = json.dumps({"paths": [str(p) for p in paths], "cache": str(cache), "min": min_count})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "inkstream.providers.offline.index"],
+            input=request,
+            text=True,
+            capture_output=True,
+            timeout=600,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        logger.warning("offline indexer did not run: %s", exc)
+        return False
+    if done.returncode != 0:
+        logger.warning("offline indexer failed: %s", done.stderr.strip()[-500:])
+    return done.returncode == 0
 
 
 def project_key(root: Path) -> str:
     return "project-" + hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
+
+
+if __name__ == "__main__":
+    # the child process of ``_build_in_child``: build one model into its cache file
+    job = json.loads(sys.stdin.read())
+    build_and_save([Path(p) for p in job["paths"]], Path(job["cache"]), int(job["min"]))
