@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from inkstream.providers.offline.tokens import tokenize_code
 logger = logging.getLogger(__name__)
 
 PROJECT_WEIGHT = 5.0
-READY_WAIT = 2.0
+READY_WAIT = 2.0  # seconds the first request waits for indexing before using what is there
+FIRST_MODEL_WAIT = 20.0  # ... unless nothing at all is indexed yet
 MAX_LINE = 160  # seconds a request waits for indexing before using what is there
 _PARTIAL_WORD = re.compile(r"[A-Za-z_]\w*$")
 
@@ -87,6 +89,11 @@ class OfflineProvider:
             await asyncio.wait_for(asyncio.shield(self._indexing), READY_WAIT)
         except TimeoutError:
             logger.info("offline index still building; completing with what is ready")
+        # on a machine's very first run nothing is cached yet: an empty model would answer
+        # nothing at all, so wait (a while longer) for the first part to be ready
+        deadline = time.monotonic() + FIRST_MODEL_WAIT
+        while not self._models and not self._indexing.done() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
         self._waited = True
 
     async def aclose(self) -> None:
