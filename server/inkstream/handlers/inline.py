@@ -12,6 +12,7 @@ from inkstream import documents
 from inkstream.context import CompletionContext
 from inkstream.generation import Generation
 from inkstream.handlers.streaming import editor_request
+from inkstream.privacy import ExclusionRules
 from inkstream.protocol import INKSTREAM_INLINE_COMPLETION, StreamingInlineCompletionParams
 from inkstream.relay import Listener, StreamStats, relay_completion
 
@@ -59,7 +60,7 @@ async def complete(
             ls.completions.lookup(uri, ctx.prefix, ctx.suffix) if ls.settings.type_through else None
         )
         if text is None:
-            text = await _from_model(ls, ctx, listener, automatic=_automatic(params), root=root)
+            text = await _from_model(ls, ctx, listener, _automatic(params), rules, root)
     return _completion_list(ctx.selected_prefix, text, replace)
 
 
@@ -71,8 +72,8 @@ async def _from_model(
     ls: InkstreamServer,
     ctx: CompletionContext,
     listener: Listener,
-    *,
     automatic: bool,
+    rules: ExclusionRules,
     root: str | None,
 ) -> str:
     """Join the running generation if the user typed into it, else start a new one."""
@@ -81,7 +82,6 @@ async def _from_model(
     if generation is None or typed is None or not ls.settings.type_through:
         if automatic:
             await asyncio.sleep(ls.debounce.delay)  # typing on supersedes us here, for free
-        rules = ls.exclusion_rules()
         snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
         full = dataclasses.replace(ctx, snippets=snippets)
         generation = Generation(
