@@ -1,65 +1,251 @@
-"""Offline model accuracy on code it never saw (pip's sources), with build time and memory.
+"""Offline model: accuracy on held-out code, index build time, memory and readiness.
 
-Reports top-1 next-token accuracy, exact whole-line match (the model writes a line from its
-start), the index build time cold and warm (cache), and peak RSS. No server involved.
+Trains on the standard-library sample the server uses minus ``--held-out`` files (default 20),
+then on the held-out files reports:
 
-    python bench/offline_accuracy.py
+- top-1 next-token accuracy (the model's best guess after each token of real code);
+- exact whole-line match: the decoder writes a line from its indentation (from line start), and
+  from its first token; the completion's first line must equal the real one;
+
+and the index build time cold (child process, as the server does it) and warm (from the cache),
+peak RSS, and how soon a server is ready on a ~50k-line project (cold, warm, after an edit).
+No server involved; not part of the test suite.
+
+    python bench/offline_accuracy.py [--held-out 20] [--lines 300] [--project-lines 50000]
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import hashlib
+import io
+import json
 import resource
+import shutil
+import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
+import tokenize
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from holes import held_out_files, holes  # noqa: E402
-from inkstream.providers.offline import index  # noqa: E402
-from inkstream.providers.offline.ngram import choose  # noqa: E402
-from inkstream.providers.offline.tokens import tokenize_code  # noqa: E402
+from inkstream.context import CompletionContext
+from inkstream.providers.offline import index
+from inkstream.providers.offline.decoder import (
+    DOCUMENT_WEIGHT,
+    Decoder,
+    document_around,
+    document_model,
+)
+from inkstream.providers.offline.ngram import Models, NgramModel, choose
+from inkstream.providers.offline.tokens import NEWLINE, model_tokens, tokenize_code
+
+
+def held_out_split(files: list[Path], count: int) -> tuple[list[Path], list[Path]]:
+    """``count`` mid-sized files chosen by a hash of their name (stable), and the rest."""
+    sized = [p for p in files if 3_000 < p.stat().st_size < 60_000]
+    sized.sort(key=lambda p: hashlib.sha256(p.name.encode()).hexdigest())
+    held = set(sized[:count])
+    return sorted(held), [p for p in files if p not in held]
+
+
+def next_token_accuracy(models: Models, files: list[Path]) -> tuple[int, int, int]:
+    right = total = known = 0
+    for path in files:
+        tokens = model_tokens(tokenize_code(path.read_text(encoding="utf-8"), "python"), "python")
+        for i in range(1, len(tokens)):
+            guess = choose(models, tokens[max(0, i - 4) : i])
+            total += 1
+            known += guess is not None
+            right += guess == tokens[i]
+    return right, known, total
+
+
+def line_cases(files: list[Path], count: int) -> list[tuple[str, str, str]]:
+    """``(prefix, line, suffix)``: one-line statements of real code (not comments, docstrings or
+    decorators), spread evenly over the held-out files."""
+    cases = []
+    per_file = max(1, count // len(files))
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        usable = []
+        first_row, kinds = 0, []
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type in (tokenize.INDENT, tokenize.DEDENT, tokenize.NL, tokenize.COMMENT):
+                continue
+            if tok.type == tokenize.NEWLINE:
+                row = tok.start[0]
+                if row == first_row and kinds[0] != tokenize.STRING and len(kinds) >= 2:
+                    usable.append(row - 1)
+                kinds = []
+                continue
+            if not kinds:
+                first_row = tok.start[0]
+            kinds.append(tok.type)
+        usable = [i for i in usable if i > 5 and not lines[i].lstrip().startswith("@")]
+        step = max(1, len(usable) // per_file)
+        for i in usable[step // 2 :: step][:per_file]:
+            prefix = "\n".join(lines[:i]) + "\n"
+            suffix = "\n" + "\n".join(lines[i + 1 :])
+            cases.append((prefix, lines[i], suffix))
+    return cases[:count]
+
+
+def first_line(models: Models, prefix: str, suffix: str, document: bool) -> str:
+    ctx = CompletionContext("file:///held.py", "/held.py", "python", prefix, suffix)
+    if document:  # what the server does: the document itself is a model too
+        models = [*models, (document_model(*document_around(ctx), "python"), DOCUMENT_WEIGHT)]
+    return "".join(Decoder(models, ctx).tokens(64)).split(NEWLINE)[0]
+
+
+def line_match(
+    models: Models, cases: list[tuple[str, str, str]], *, document: bool = True
+) -> tuple[int, int]:
+    from_start = from_token = 0
+    for prefix, line, suffix in cases:
+        indent = line[: len(line) - len(line.lstrip())]
+        written = first_line(models, prefix + indent, suffix, document)
+        from_start += (indent + written).rstrip() == line.rstrip()
+        head = tokenize_code(line.lstrip(), "python")[0]
+        written = first_line(models, prefix + indent + head, suffix, document)
+        from_token += (indent + head + written).rstrip() == line.rstrip()
+    return from_start, from_token
+
+
+def build(files: list[Path], cache_dir: Path) -> tuple[NgramModel, float, float, float]:
+    """Cold build in a child process (as the server does), then a warm load from its cache."""
+    part = index.Part("stdlib", tuple(files), index.STDLIB_MIN_COUNT, 1.0)
+    cache = index.cache_file(part, cache_dir)
+    started = time.monotonic()
+    model = index.Builder().build(part, cache)
+    cold = time.monotonic() - started
+    assert model is not None, "the indexer failed"
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    started = time.monotonic()
+    warm_model = index.load(cache)
+    warm = time.monotonic() - started
+    assert warm_model is not None
+    return warm_model, cold, warm, child_rss
+
+
+# -- readiness on a project, in a fresh process (like a server starting) --------------------------
+
+
+def make_project(root: Path, lines: int) -> int:
+    """A ~``lines``-line Python project: standard-library packages copied as they are."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    total = 0
+    packages = ["asyncio", "email", "http", "logging", "json", "urllib", "concurrent"]
+    packages += ["importlib", "xml", "multiprocessing", "unittest", "ctypes", "collections"]
+    for package in packages:
+        for path in sorted((stdlib / package).rglob("*.py")):
+            if "test" in path.relative_to(stdlib).parts[1:-1] or total >= lines:
+                continue
+            target = root / path.relative_to(stdlib)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+            total += path.read_text(encoding="utf-8").count("\n")
+    return total
+
+
+async def _readiness(project: str, cache: str) -> dict[str, float]:
+    from inkstream.providers.offline import OfflineProvider
+
+    started = time.monotonic()
+    provider = OfflineProvider([project], cache_dir=cache, pace=0.0)
+    provider.start()
+    await provider.ready()
+    ready = time.monotonic() - started
+    ctx = CompletionContext(
+        "file:///x.py", "/x.py", "python", "import os\n\ndef f(path):\n    ", ""
+    )
+    text = "".join([d async for d in provider.complete(ctx, 32)])
+    first = time.monotonic() - started
+    while provider._indexing is not None and not provider._indexing.done():
+        await asyncio.sleep(0.02)
+    everything = time.monotonic() - started
+    await provider.aclose()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"ready": ready, "first": first, "all": everything, "rss": rss, "chars": len(text)}
+
+
+def readiness(project: Path, cache: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--readiness", str(project), str(cache)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
-    cache = Path(tempfile.mkdtemp())
-    files = index.stdlib_files()
-    t0 = time.monotonic()
-    model = index.load_or_build(files, cache, "stdlib")
-    cold = time.monotonic() - t0
-    t0 = time.monotonic()
-    model = index.load_or_build(files, cache, "stdlib")
-    warm = time.monotonic() - t0
-    models = [(model, 1.0)]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--held-out", type=int, default=20)
+    parser.add_argument("--lines", type=int, default=300, help="whole-line cases")
+    parser.add_argument("--project-lines", type=int, default=50_000)
+    parser.add_argument("--stdlib-lines", type=int, default=index.STDLIB_LINES)
+    parser.add_argument("--no-project", action="store_true", help="skip the readiness runs")
+    parser.add_argument("--readiness", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.readiness:
+        print(json.dumps(asyncio.run(_readiness(*args.readiness))))
+        return
 
-    right = total = 0
-    for path in held_out_files(20):
-        tokens = tokenize_code(path.read_text(encoding="utf-8"), "python")
-        for i in range(3, len(tokens)):
-            total += 1
-            right += choose(models, tokens[max(0, i - 3) : i]) == tokens[i]
+    work = Path(tempfile.mkdtemp(prefix="inkstream-bench-"))
+    try:
+        files = index.stdlib_files(args.stdlib_lines)
+        held, training = held_out_split(files, args.held_out)
+        model, cold, warm, child_rss = build(training, work / "cache")
+        models = [(model, 1.0)]
+        self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    exact = 0
-    cases = holes(100)
-    for hole in cases:
-        context = tokenize_code(hole.prefix, "python")
-        line = ""
-        for _ in range(40):
-            token = choose(models, context)
-            if token is None or token == "\n":
-                break
-            context.append(token)
-            line += token
-        exact += line.strip() == hole.expected
+        started = time.monotonic()
+        right, known, total = next_token_accuracy(models, held)
+        per_token = (time.monotonic() - started) / total
+        cases = line_cases(held, args.lines)
+        from_start, from_token = line_match(models, cases)
 
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"training: {len(files)} stdlib files, {model.tokens_seen} tokens")
-    print(f"held out: pip's sources ({total} tokens, {len(cases)} whole lines)")
-    print(f"top-1 next-token accuracy   {right / total:6.1%}")
-    print(f"exact whole-line match      {exact / len(cases):6.1%}")
-    print(f"index build, cold           {cold:6.2f} s")
-    print(f"index load, warm (cache)    {warm:6.3f} s")
-    print(f"peak RSS                    {rss:6.0f} MB")
+        print(f"training: {len(training)} stdlib files, {model.tokens_seen:,} tokens, "
+              f"{len(model.words):,} distinct, {model.contexts:,} contexts")  # fmt: skip
+        print(f"held out: {len(held)} stdlib files, {total:,} tokens, {len(cases)} lines")
+        print(
+            f"top-1 next-token accuracy        {right / total:6.1%}   "
+            f"(a guess for {known / total:.0%} of tokens; {per_token * 1e6:.0f} µs each)"
+        )
+        print(f"whole line from its indentation  {from_start / len(cases):6.1%}")
+        print(f"whole line from its first token  {from_token / len(cases):6.1%}")
+        print(f"index build, cold (child)        {cold:6.2f} s")
+        print(f"index load, warm (cache)         {warm * 1000:6.0f} ms")
+        print(f"peak RSS: indexer child          {child_rss:6.0f} MB")
+        print(f"peak RSS: this process (model)   {self_rss:6.0f} MB")
+
+        if args.no_project:
+            return
+        project = work / "project"
+        lines = make_project(project, args.project_lines)
+        cache = work / "server-cache"
+        stdlib_cache = readiness(work / "empty", cache)  # a machine's first run: stdlib only
+        cold_run = readiness(project, cache)
+        warm_run = readiness(project, cache)
+        edited = next(project.rglob("*.py"))
+        edited.write_text(edited.read_text(encoding="utf-8") + "\nEDITED = True\n")
+        stale_run = readiness(project, cache)
+        print(f"project: {lines:,} lines; server start to ready / first completion / all built")
+        for label, run in (
+            ("first run ever, no project", stdlib_cache),
+            ("project cold (stdlib cached)", cold_run),
+            ("project warm (cached)", warm_run),
+            ("after editing a file", stale_run),
+        ):
+            print(f"  {label:30} {run['ready']:5.2f} s / {run['first']:5.2f} s / "
+                  f"{run['all']:5.2f} s   RSS {run['rss']:4.0f} MB")  # fmt: skip
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

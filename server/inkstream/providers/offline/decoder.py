@@ -1,0 +1,315 @@
+"""Greedy decoding of a completion at the cursor, with fill-in-the-middle and natural stops.
+
+Pure and synchronous: ``Decoder(models, ctx).tokens(max_tokens)`` yields the text to insert, a
+token at a time; the provider paces it. Where the completion ends depends on the cursor:
+
+- **line**: text follows the cursor on its line: finish the line, and stop before writing what
+  already follows the cursor;
+- **statement**: code before the cursor that does not open a block: finish the statement (the
+  line, or more lines while brackets opened on the cursor's line are still open);
+- **block**: an empty line, or a line that opens a block (``:``, ``{``): write lines until a blank
+  line, a dedent out of the block, the code after the cursor (the suffix's next line), a line
+  the model is unsure of, the same line a third time, or ``MAX_LINES``.
+
+A whole line is decoded before any of it is given out, so a line that would duplicate the code
+after the cursor, or leave the block, is never sent. The output never ends with a line break.
+
+The model sees indentation as steps (see ``tokens``); the decoder keeps the absolute depth and
+writes real indentation. On an empty line the user's indentation is the depth, unless there is
+none (column 0: editors often strip the indentation of empty lines), where the model picks it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from inkstream.context import CompletionContext
+from inkstream.providers.offline.ngram import (
+    Models,
+    NgramModel,
+    choose,
+    complete_word,
+    rank,
+    train,
+)
+from inkstream.providers.offline.tokens import (
+    NEWLINE,
+    is_break,
+    is_comment,
+    is_step,
+    model_tokens,
+    step,
+    step_of,
+    tokenize_code,
+)
+
+CONTEXT_CHARS = 2000  # how much of the prefix is tokenized (the model uses the last 4 tokens)
+MAX_LINES = 8
+MAX_LINE_CHARS = 160
+#: a further line is only written if the model is this sure of each of its tokens
+MIN_LINE_SCORE = 0.05
+LOOKAHEAD = 4  # candidates weighed with the token after them, when one is an indentation step
+DOCUMENT_BEFORE = 16_000  # characters of the document learned around the cursor
+DOCUMENT_AFTER = 8_000
+DOCUMENT_WEIGHT = 3.0
+_PARTIAL_WORD = re.compile(r"[A-Za-z_$][\w$]*$")
+_CLOSERS = set(")]};,")
+
+Mode = Literal["line", "statement", "block"]
+
+
+def _width(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _depth(text: str) -> int:
+    return sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+
+
+def opens_block(line: str, language: str) -> bool:
+    code = line.split("#", 1)[0] if language == "python" else line
+    code = code.rstrip()
+    if language == "python":
+        return code.endswith(":")
+    return code.endswith(("{", "=>", " do", " then")) or code == "do"
+
+
+def mode_of(ctx: CompletionContext) -> Mode:
+    if ctx.line_suffix.strip():
+        return "line"
+    before = ctx.line_prefix.strip()
+    if before and not opens_block(before, ctx.language_id):
+        return "statement"
+    return "block"
+
+
+def first_code_line(suffix: str) -> str:
+    """The first non-blank line after the cursor's line: what a completion must not write."""
+    for line in suffix.split("\n")[1:]:
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _last_indentation(prefix: str) -> str:
+    """The indentation of the last line with code before the cursor's line."""
+    for line in reversed(prefix.split("\n")[:-1]):
+        if line.strip():
+            return line[: _width(line)]
+    return ""
+
+
+@dataclass
+class _Line:
+    first: bool  # the cursor's line (its start is already in the document)
+    level: int  # its indentation, in columns
+    tokens: list[str] = field(default_factory=list)  # code, without the indentation
+    ended: bool = False  # the model ended the line (its next token is a line break)
+    confidence: float = 1.0  # the lowest score of its tokens
+
+    @property
+    def code(self) -> str:
+        return "".join(self.tokens).strip()
+
+
+class Decoder:
+    """One completion; make one per request (it keeps the growing context)."""
+
+    def __init__(self, models: Models, ctx: CompletionContext) -> None:
+        self.models = models
+        self.ctx = ctx
+        self.mode = mode_of(ctx)
+        start = ctx.prefix.rfind("\n", 0, max(0, len(ctx.prefix) - CONTEXT_CHARS)) + 1
+        raw = tokenize_code(ctx.prefix[start:], ctx.language_id)
+        # the cursor is in a comment: prose, which an n-gram model of code cannot write
+        self.in_comment = bool(raw) and is_comment(raw[-1], ctx.language_id)
+        self.context = model_tokens(raw, ctx.language_id)
+        line = ctx.line_prefix
+        self.blank = not line.strip()  # the cursor is on an empty (maybe indented) line
+        self.untyped = line == ""  # ... with no indentation: the model chooses it
+        self.typed = line[len(line.rstrip(" \t")) :]  # spaces typed after the last token
+        before = _last_indentation(ctx.prefix)
+        self.unit = "\t" if before.startswith("\t") or line.startswith("\t") else " "
+        self.level = len(before) if self.untyped else _width(line)
+        self.floor = self.level if self.blank else self.level + 1  # shallower lines end a block
+        self.depth = max(0, _depth(line))  # brackets the cursor's line left open
+        self.following = first_code_line(ctx.suffix)
+        self.shift = 0  # re-indent the model's lines to where the user's code is
+        self.seen: set[tuple[str, ...]] = set()
+
+    def tokens(self, max_tokens: int) -> Iterator[str]:
+        if self.in_comment:
+            return
+        budget = max_tokens
+        word = "" if self.blank else self._finish_word()
+        if word:
+            yield word
+            budget -= 1
+        elif self.blank and not self.untyped:
+            self._fit_indentation()
+        lines: list[_Line] = []
+        while budget > 0 and len(lines) < MAX_LINES:
+            first = not lines
+            # a later line also costs its line break and indentation
+            line = self._line(first, budget - (1 if self.untyped else 0) if first else budget - 2)
+            verdict = self._verdict(line, lines)
+            if verdict == "stop":
+                return
+            if not first:
+                yield NEWLINE
+            if (not first or self.untyped) and line.level + self.shift > 0:
+                yield self.unit * (line.level + self.shift)
+            yield from line.tokens
+            budget -= len(line.tokens) + (0 if first else 2)
+            lines.append(line)
+            self.depth += _depth(line.code)
+            if verdict == "last" or not line.ended:
+                return
+            if self.mode == "line" or (self.mode == "statement" and self.depth <= 0):
+                return  # the line, or the statement, is complete
+
+    # -- the start: the word being typed, or the indentation of the cursor's empty line ----------
+
+    def _finish_word(self) -> str:
+        """Finish the identifier under the cursor (``make_re`` -> ``make_response``)."""
+        partial = _PARTIAL_WORD.search(self.ctx.line_prefix)
+        if not partial or not self.context or self.context[-1].strip() != partial.group(0):
+            return ""
+        word = complete_word(self.models, self.context[:-1], partial.group(0))
+        if not word:
+            return ""
+        last = self.context[-1]
+        self.context[-1] = last[: len(last) - len(partial.group(0))] + word
+        return word[len(partial.group(0)) :]
+
+    def _fit_indentation(self) -> None:
+        """The user's indentation step, if the model never saw it here, becomes the step the
+        model knows here; the lines written are re-indented to the user's depth."""
+        if self._knows(self.context):
+            return
+        typed = step_of(self.context[-1]) or 0
+        if typed:
+            self.context.pop()
+        found = choose(self.models, self.context, is_step)
+        if found is not None:
+            self.context.append(found)
+            self.shift = typed - (step_of(found) or 0)
+            self.level -= self.shift
+        elif typed:
+            self.context.append(step(typed))
+
+    def _knows(self, context: list[str]) -> bool:
+        return choose(self.models, context) is not None
+
+    # -- lines ---------------------------------------------------------------------------------
+
+    def _line(self, first: bool, budget: int) -> _Line:
+        """Decode up to the next line break (not given out yet: the caller decides)."""
+        line = _Line(first, self.level)
+        length = 0
+        while len(line.tokens) < budget and length < MAX_LINE_CHARS:
+            opening = not line.tokens
+            found = self._next(
+                # the cursor's empty line gets code, not a blank line
+                allow_break=not (first and self.blank and opening),
+                # only at a line's start; on the cursor's line, only if the user typed nothing
+                allow_step=opening and (not first or self.untyped),
+            )
+            if found is None:
+                return line
+            token, score = found
+            line.confidence = min(line.confidence, score)
+            if is_break(token):
+                line.ended = True
+                return line
+            if (delta := step_of(token)) is not None:
+                line.level = self.level = max(0, self.level + delta)
+                if first:
+                    self.floor = self.level
+                continue
+            if first and opening and not self.blank:
+                token = token[min(len(self.typed), _width(token)) :]  # the space typed
+            if self.mode == "line" and self._reaches_suffix(token):
+                return line
+            line.tokens.append(token)
+            length += len(token)
+        return line
+
+    def _next(self, *, allow_break: bool, allow_step: bool) -> tuple[str, float] | None:
+        """The model's next token and its score; it joins the context. Never the same 4 tokens
+        twice (greedy decoding loves circles). A step is chosen with the token after it: "4
+        columns deeper, then ``def``" competes with "``import``, as deep" as one event."""
+        recent = tuple(self.context[-3:])
+
+        def fresh(token: str) -> bool:
+            if is_break(token):
+                return allow_break
+            if is_step(token):
+                return allow_step
+            return (*recent, token) not in self.seen
+
+        ranked = rank(self.models, self.context, fresh)
+        if not ranked:
+            return None
+        best_score, best = ranked[0]
+        if any(is_step(t) for _, t in ranked[:LOOKAHEAD]):
+            best_score = -1.0
+            for score, token in ranked[:LOOKAHEAD]:
+                if is_step(token):
+                    after = rank(self.models, [*self.context, token], lambda t: not is_break(t))
+                    score *= after[0][0] if after else 0.0
+                if score > best_score:
+                    best_score, best = score, token
+        self.seen.add((*recent, best))
+        self.context.append(best)
+        return best, best_score
+
+    def _reaches_suffix(self, token: str) -> bool:
+        rest = self.ctx.line_suffix.strip()
+        word = token.strip()
+        return bool(word) and rest.startswith(word)
+
+    def _verdict(self, line: _Line, lines: list[_Line]) -> Literal["go", "last", "stop"]:
+        """Whether this line is given out, and whether it is the last one."""
+        code = line.code
+        if not lines:  # the cursor's own line: only stop if it is the code after the cursor
+            return "stop" if self.blank and code and code == self.following else "go"
+        if not code:
+            return "stop"  # a blank line, or the model has nothing more
+        if line.confidence < MIN_LINE_SCORE:
+            return "stop"  # a guess: better no line than a wrong one
+        if self.following and code == self.following:
+            return "stop"  # ran into the code after the cursor
+        if any(code == other.code for other in lines):
+            return "stop"  # a line it already wrote: a loop
+        if self.mode == "block" and line.level + self.shift < self.floor:
+            # the block ended; a lone closer the code still needs (``}``) ends the completion
+            needed = all(c in _CLOSERS for c in code) and not self.following.startswith(code)
+            return "last" if needed else "stop"
+        return "go"
+
+
+def decode(models: Models, ctx: CompletionContext, max_tokens: int) -> Iterator[str]:
+    """The completion at ``ctx``'s cursor, as text deltas (tokens)."""
+    return Decoder(models, ctx).tokens(max_tokens)
+
+
+def document_around(ctx: CompletionContext) -> tuple[str, str]:
+    """The code before and after the cursor's line (not the line itself: while the user types
+    on it, the rest stays the same, so a model of it can be reused)."""
+    line_start = len(ctx.prefix) - len(ctx.line_prefix)
+    cut = ctx.prefix.find("\n", max(0, line_start - DOCUMENT_BEFORE)) + 1
+    before = ctx.prefix[cut if line_start > DOCUMENT_BEFORE else 0 : line_start]
+    after = ctx.suffix[len(ctx.line_suffix) + 1 :]
+    end = after.rfind("\n", 0, DOCUMENT_AFTER)
+    return before, after if len(after) <= DOCUMENT_AFTER else after[: max(0, end)]
+
+
+def document_model(before: str, after: str, language: str) -> NgramModel:
+    """A model of the document being edited: its own names and idioms ("cache model", Tu et
+    al., 2014), which neither the project's index (maybe older) nor the library knows."""
+    parts = (model_tokens(tokenize_code(text, language), language) for text in (before, after))
+    return train(parts, min_count=1)
