@@ -1,10 +1,11 @@
 """``OfflineProvider``: the offline model behind the same interface as the OpenAI-compatible one.
 
-The event loop never does the heavy work: indexing runs in a background (daemon) thread, which
+The event loop never does the heavy work. Indexing runs in a background (daemon) thread, which
 loads cached models and has a child process build the missing ones (tokenizing holds the GIL).
 Models are published as they become ready, project first; a stale cache of a changed project is
-used until its new model is built. Streams are paced with ``asyncio.sleep`` between tokens, so a
-``Task.cancel()`` on the consumer lands mid-stream.
+used until its new model is built. A small model of the document being edited is built per
+request in a worker thread, and reused while the user types on the same line. Streams are paced
+with ``asyncio.sleep`` between tokens, so a ``Task.cancel()`` on the consumer lands mid-stream.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from inkstream.context import CompletionContext, ExplainRequest
 from inkstream.providers import TextStream
-from inkstream.providers.offline.decoder import Decoder
+from inkstream.providers.offline.decoder import (
+    DOCUMENT_WEIGHT,
+    Decoder,
+    document_around,
+    document_model,
+)
 from inkstream.providers.offline.explainer import explain
 from inkstream.providers.offline.ngram import NgramModel
 
@@ -29,16 +36,18 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-PROJECT_WEIGHT = 4.0  # the project's idioms outweigh the standard library's
+PROJECT_WEIGHT = 4.0  # the project's idioms outweigh the standard library's (weight 1)
 READY_WAIT = 2.0  # seconds the first request waits for indexing before using what is there
-FIRST_MODEL_WAIT = 20.0  # ... unless no model at all is ready yet (a cold machine)
+FIRST_MODEL_WAIT = 20.0  # ... unless no model at all is ready yet (a machine's very first run)
 REFRESH_EVERY = 120.0  # seconds between checks that the project's files have changed
+DOCUMENTS_KEPT = 4  # document models cached (one per recently edited file)
 _WORDS = re.compile(r"\S+\s*|\s+")
 
 
 class OfflineProvider:
-    """Completions from back-off n-grams of the project and the standard library; structural
-    explanations. ``start()`` begins indexing; ``ready()`` waits (boundedly) for it."""
+    """Completions from back-off n-grams of the project, the standard library and the open
+    document; structural explanations. ``start()`` begins indexing; ``ready()`` waits for it
+    (boundedly)."""
 
     name = "offline"
 
@@ -58,15 +67,16 @@ class OfflineProvider:
         self._isolated = isolated  # build in a child process (off the server's GIL)
         self._lock = threading.Lock()
         self._parts: dict[str, tuple[NgramModel, float]] = {}
-        self._models: list[tuple[NgramModel, float]] = []
-        self._indexing: asyncio.Future[None] | None = None
-        self._first_model: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._sources: dict[str, Path] = {}  # part -> the cache file its model came from
+        self._models: list[tuple[NgramModel, float]] = []
+        self._documents: OrderedDict[tuple[str, str, str, str], NgramModel] = OrderedDict()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._indexing: asyncio.Future[None] | None = None  # done when a run has ended
+        self._loaded: asyncio.Event | None = None  # every part has a model (maybe stale)
         self._builder: Builder | None = None
         self._closed = False
         self._waited = False
-        self._checked = 0.0  # time.monotonic() of the last index run
+        self._checked = 0.0  # time.monotonic() when the last run began
 
     # -- indexing ----------------------------------------------------------------------------
 
@@ -78,22 +88,21 @@ class OfflineProvider:
     def _begin(self, *, first: bool) -> None:
         self._loop = asyncio.get_running_loop()
         self._indexing = self._loop.create_future()
-        if self._first_model is None:
-            self._first_model = asyncio.Event()
+        if self._loaded is None:
+            self._loaded = asyncio.Event()
         self._checked = time.monotonic()
-        thread = threading.Thread(
+        threading.Thread(
             target=self._index, args=(first,), name="inkstream-offline-index", daemon=True
-        )
-        thread.start()
+        ).start()
 
     def _index(self, first: bool) -> None:
         """The background thread: load what is cached, then build what is missing or stale."""
         try:
             self._index_parts(first)
-        except Exception:  # the thread must always resolve the future
+        except Exception:  # the thread must always end the run, whatever happened
             logger.exception("offline indexing failed")
         finally:
-            self._signal(done=True)
+            self._on_loop(self._ended)
 
     def _index_parts(self, first: bool) -> None:
         from inkstream.endpoint_cache import cache_dir as default_cache_dir
@@ -117,10 +126,14 @@ class OfflineProvider:
                 self._publish(part.name, model, part.weight, cache)
                 continue
             todo.append((part, cache))
-            stale = index.latest_cache(part, cache_dir) if part.name not in self._sources else None
+            if part.name in self._sources:
+                continue  # a refresh: the model in use stays until the new one is built
+            stale = index.latest_cache(part, cache_dir)
             if stale is not None and (model := index.load(stale)) is not None:
                 logger.info("offline model %s: using %s until it is rebuilt", part.name, stale)
                 self._publish(part.name, model, part.weight, stale)
+        if all(part.name in self._parts for part, _ in todo):
+            self._on_loop(self._all_loaded)
         for part, cache in todo:  # project first: it is what the user is writing
             model = builder.build(part, cache) if self._isolated else None
             if model is None and not builder.stopped:
@@ -134,68 +147,91 @@ class OfflineProvider:
             self._parts[name] = (model, weight)
             self._sources[name] = source
             self._models = sorted(self._parts.values(), key=lambda m: -m[1])
-        self._signal(done=False)
 
-    def _signal(self, *, done: bool) -> None:
-        """Tell the event loop (from the indexing thread) that a model, or all, is ready."""
-
-        def on_loop() -> None:
-            if self._first_model is not None and self._models:
-                self._first_model.set()
-            if done and self._indexing is not None and not self._indexing.done():
-                self._indexing.set_result(None)
-
+    def _on_loop(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the event loop (from the indexing thread)."""
         if self._loop is not None:
             try:
-                self._loop.call_soon_threadsafe(on_loop)
+                self._loop.call_soon_threadsafe(callback)
             except RuntimeError:  # the loop is closed: nobody is waiting any more
                 pass
 
+    def _all_loaded(self) -> None:
+        if self._loaded is not None:
+            self._loaded.set()
+
+    def _ended(self) -> None:
+        self._all_loaded()
+        if self._indexing is not None and not self._indexing.done():
+            self._indexing.set_result(None)
+
     async def ready(self) -> None:
-        """Wait for the index once, for at most READY_WAIT; after that, use what is there."""
+        """Wait, once, until every part has a model (cached, stale or built), for at most
+        READY_WAIT; then use what is there. Only when nothing at all is there yet (a machine's
+        very first run) wait longer, for the first model: an empty model would answer nothing."""
         self.start()
-        if self._waited or self._indexing is None:
+        if self._waited or self._loaded is None or self._indexing is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(self._indexing), READY_WAIT)
+            await asyncio.wait_for(self._loaded.wait(), READY_WAIT)
         except TimeoutError:
             logger.info("offline index still building; completing with what is ready")
-            if not self._models and self._first_model is not None:
-                # on a machine's very first run nothing is cached yet: an empty model would
-                # answer nothing at all, so wait (a while longer) for the first part
-                try:
-                    await asyncio.wait_for(self._first_model.wait(), FIRST_MODEL_WAIT)
-                except TimeoutError:
+            deadline = time.monotonic() + FIRST_MODEL_WAIT
+            while not self._models and not self._indexing.done():
+                if time.monotonic() > deadline:
                     logger.warning("no offline model after %.0f s", READY_WAIT + FIRST_MODEL_WAIT)
+                    break
+                await asyncio.sleep(0.05)
         self._waited = True
+
+    async def indexed(self) -> None:
+        """Wait until the current indexing run has ended (for tests and benchmarks)."""
+        self.start()
+        if self._indexing is not None:
+            await asyncio.shield(self._indexing)
 
     def _maybe_refresh(self) -> None:
         """Every REFRESH_EVERY seconds, look for changed project files (and rebuild) off-loop."""
-        if self._closed or self._indexing is None or not self._indexing.done():
+        if self._closed or not self._roots or self._indexing is None:
             return
-        if time.monotonic() - self._checked >= REFRESH_EVERY and self._roots:
+        if self._indexing.done() and time.monotonic() - self._checked >= REFRESH_EVERY:
             self._begin(first=False)
 
     @property
     def models(self) -> list[tuple[NgramModel, float]]:
-        """The models ready now, heaviest first (the project's, then the standard library)."""
+        """The models ready now, heaviest first (the project's, then the standard library's)."""
         return self._models
 
     async def aclose(self) -> None:
-        """Stop indexing: the child process is killed and the thread ends after its step."""
+        """Stop indexing: a child process building is killed; the thread ends with it."""
         self._closed = True
         if self._builder is not None:
             self._builder.stop()
+        self._documents.clear()
 
     # -- streams -----------------------------------------------------------------------------
 
     async def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
         await self.ready()
         self._maybe_refresh()
-        decoder = Decoder(self._models, ctx)
-        for token in decoder.tokens(max_tokens):
+        models = [*self._models, (await self._document(ctx), DOCUMENT_WEIGHT)]
+        for token in Decoder(models, ctx).tokens(max_tokens):
             yield token
             await asyncio.sleep(self._pace)
+
+    async def _document(self, ctx: CompletionContext) -> NgramModel:
+        """The model of the document around the cursor (its line left out, so it is reused
+        while the user types on that line), built in a worker thread."""
+        before, after = document_around(ctx)
+        key = (ctx.uri, ctx.language_id, before, after)
+        model = self._documents.get(key)
+        if model is None:
+            model = await asyncio.to_thread(document_model, before, after, ctx.language_id)
+            self._documents[key] = model
+            while len(self._documents) > DOCUMENTS_KEPT:
+                self._documents.popitem(last=False)
+        self._documents.move_to_end(key)
+        return model
 
     async def explain(self, req: ExplainRequest, max_tokens: int) -> TextStream:
         text = explain(req.code, req.language_id)
