@@ -29,6 +29,7 @@ import sysconfig
 import tempfile
 import time
 import tokenize
+from dataclasses import dataclass
 from pathlib import Path
 
 from inkstream.context import CompletionContext
@@ -63,9 +64,14 @@ def next_token_accuracy(models: Models, files: list[Path]) -> tuple[int, int, in
     return right, known, total
 
 
-def line_cases(files: list[Path], count: int) -> list[tuple[str, str, str]]:
-    """``(prefix, line, suffix)``: one-line statements of real code (not comments, docstrings or
-    decorators), spread evenly over the held-out files."""
+HOLE = 3  # lines cut out of the file at each case: the user is writing them
+
+
+def line_cases(files: list[Path], count: int) -> list[tuple[str, list[str], str]]:
+    """``(prefix, lines, suffix)``: ``HOLE`` lines cut out of a file, the first of them a
+    one-line statement of real code (not a comment, docstring or decorator); spread evenly over
+    the held-out files. The suffix is the file after the hole: what a completion must not
+    repeat, as when code is written in the middle of a file."""
     cases = []
     per_file = max(1, count // len(files))
     for path in files:
@@ -89,35 +95,49 @@ def line_cases(files: list[Path], count: int) -> list[tuple[str, str, str]]:
         step = max(1, len(usable) // per_file)
         for i in usable[step // 2 :: step][:per_file]:
             prefix = "\n".join(lines[:i]) + "\n"
-            suffix = "\n" + "\n".join(lines[i + 1 :])
-            cases.append((prefix, lines[i], suffix))
+            suffix = "\n" + "\n".join(lines[i + HOLE :])
+            cases.append((prefix, lines[i : i + HOLE], suffix))
     return cases[:count]
 
 
-def first_line(models: Models, prefix: str, suffix: str, document: bool) -> str:
+def written(models: Models, prefix: str, suffix: str, document: bool) -> list[str]:
+    """The completion's lines."""
     ctx = CompletionContext("file:///held.py", "/held.py", "python", prefix, suffix)
     if document:  # what the server does: the document itself is a model too
         models = [*models, (document_model(*document_around(ctx), "python"), DOCUMENT_WEIGHT)]
-    return "".join(Decoder(models, ctx).tokens(64)).split(NEWLINE)[0]
+    return "".join(Decoder(models, ctx).tokens(64)).split(NEWLINE)
+
+
+@dataclass
+class LineScores:
+    cases: int = 0
+    from_start: int = 0  # the line written from its indentation is exactly right
+    from_token: int = 0  # ... from its first token
+    extra: int = 0  # further lines written after the first (from the indentation)
+    extra_right: int = 0  # ... that are the lines that really follow (in the hole)
 
 
 def line_match(
-    models: Models, cases: list[tuple[str, str, str]], *, document: bool = True
-) -> tuple[int, int]:
-    from_start = from_token = 0
-    for prefix, line, suffix in cases:
+    models: Models, cases: list[tuple[str, list[str], str]], *, document: bool = True
+) -> LineScores:
+    scores = LineScores(cases=len(cases))
+    for prefix, hole, suffix in cases:
+        line, truth = hole[0], hole[1:]
         indent = line[: len(line) - len(line.lstrip())]
-        written = first_line(models, prefix + indent, suffix, document)
-        from_start += (indent + written).rstrip() == line.rstrip()
+        lines = written(models, prefix + indent, suffix, document)
+        scores.from_start += (indent + lines[0]).rstrip() == line.rstrip()
+        scores.extra += len(lines) - 1
+        pairs = zip(lines[1:], truth, strict=False)
+        scores.extra_right += sum(a.rstrip() == b.rstrip() for a, b in pairs)
         head = tokenize_code(line.lstrip(), "python")[0]
-        written = first_line(models, prefix + indent + head, suffix, document)
-        from_token += (indent + head + written).rstrip() == line.rstrip()
-    return from_start, from_token
+        first = written(models, prefix + indent + head, suffix, document)[0]
+        scores.from_token += (indent + head + first).rstrip() == line.rstrip()
+    return scores
 
 
 def build(files: list[Path], cache_dir: Path) -> tuple[NgramModel, float, float, float]:
     """Cold build in a child process (as the server does), then a warm load from its cache."""
-    part = index.Part("stdlib", tuple(files), index.STDLIB_MIN_COUNT, 1.0)
+    part = index.Part("stdlib", index.fixed(files), index.STDLIB_MIN_COUNT, 1.0)
     cache = index.cache_file(part, cache_dir)
     started = time.monotonic()
     model = index.Builder().build(part, cache)
@@ -208,7 +228,8 @@ def main() -> None:
         right, known, total = next_token_accuracy(models, held)
         per_token = (time.monotonic() - started) / total
         cases = line_cases(held, args.lines)
-        from_start, from_token = line_match(models, cases)
+        lines = line_match(models, cases)
+        alone = line_match(models, cases, document=False)
 
         print(f"training: {len(training)} stdlib files, {model.tokens_seen:,} tokens, "
               f"{len(model.words):,} distinct, {model.contexts:,} contexts")  # fmt: skip
@@ -217,8 +238,19 @@ def main() -> None:
             f"top-1 next-token accuracy        {right / total:6.1%}   "
             f"(a guess for {known / total:.0%} of tokens; {per_token * 1e6:.0f} µs each)"
         )
-        print(f"whole line from its indentation  {from_start / len(cases):6.1%}")
-        print(f"whole line from its first token  {from_token / len(cases):6.1%}")
+        print(
+            f"whole line from its indentation  {lines.from_start / lines.cases:6.1%}   "
+            f"(without the document model: {alone.from_start / lines.cases:.1%})"
+        )
+        print(
+            f"whole line from its first token  {lines.from_token / lines.cases:6.1%}   "
+            f"(without the document model: {alone.from_token / lines.cases:.1%})"
+        )
+        print(
+            f"further lines of a block         {lines.extra_right / max(1, lines.extra):6.1%}"
+            " right  "
+            f"({lines.extra / lines.cases:.1f} per completion)"
+        )
         print(f"index build, cold (child)        {cold:6.2f} s")
         print(f"index load, warm (cache)         {warm * 1000:6.0f} ms")
         print(f"peak RSS: indexer child          {child_rss:6.0f} MB")

@@ -68,6 +68,7 @@ class _HungUp(Exception):
 class ScriptedUpstream:
     def __init__(self, *, routes: set[str] | None = None) -> None:
         self.routes = routes if routes is not None else {"chat", "completions", "models"}
+        self.rejects_suffix = False  # as vLLM: /v1/completions answers 400 to ``suffix``
         self.default = Reply.text("pass")
         self._queue: list[Reply] = []
         self._requests: list[RecordedRequest] = []
@@ -205,6 +206,9 @@ class ScriptedUpstream:
         }.get(path.split("?")[0])
         if route is None or route not in self.routes:
             await self._json(writer, 404, _error("Not found", "not_found"))
+            return True
+        if route == "completions" and self.rejects_suffix and body.get("suffix") is not None:
+            await self._json(writer, 400, _error("suffix is not currently supported", "BadRequest"))
             return True
         if route == "models":
             await self._json(writer, 200, {"object": "list", "data": [{"id": "test-model"}]})

@@ -89,9 +89,9 @@ class InkstreamServer(LanguageServer):
 
     async def completion_style(self) -> Literal["fim", "chat"]:
         """Chat replies need more clean-up than FIM ones; the offline model writes like FIM."""
-        resolve = getattr(self.provider, "resolve_style", None)
-        style = await resolve() if resolve is not None else "fim"
-        return "chat" if style == "chat" else "fim"
+        resolve = getattr(self.provider, "resolve_route", None)
+        route = await resolve() if resolve is not None else "template"
+        return "chat" if route == "chat" else "fim"
 
     @property
     def timeouts(self) -> Timeouts:

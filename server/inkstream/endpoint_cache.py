@@ -20,7 +20,8 @@ def cache_dir() -> Path:
 
 
 class EndpointStyles:
-    """``(base_url, model) -> "fim" | "chat"``, in one small JSON file."""
+    """``(base_url, model) -> "server" | "template" | "chat"`` (``openai_compat.Route``), in one
+    small JSON file."""
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path or cache_dir() / "endpoints.json"
@@ -31,7 +32,7 @@ class EndpointStyles:
         except (OSError, ValueError):
             return {}
         return (
-            {k: v for k, v in data.items() if v in ("fim", "chat")}
+            {k: v for k, v in data.items() if v in ("server", "template", "chat")}
             if isinstance(data, dict)
             else {}
         )

@@ -150,7 +150,8 @@ def build_fim_prompt(
     own_budget = max(budget_tokens // 2, budget_tokens - estimate_tokens(snippet_text))
     prefix, suffix = fit_window(ctx.prefix, ctx.suffix, own_budget)
     if family == "server":
-        return FimPrompt(prompt=prefix, suffix=suffix, stop=(), template="server")
+        others = snippets_as_comments(ctx)
+        return FimPrompt(prompt=others + prefix, suffix=suffix, stop=(), template="server")
     stop: tuple[str, ...]
     if family == "custom":
         layout, stop, header = fim_template, (), ""
@@ -165,6 +166,36 @@ def build_fim_prompt(
         )
         prompt = others + prompt
     return FimPrompt(prompt=prompt, suffix=None, stop=stop, template=family)
+
+
+_HASH_COMMENTED = {
+    "python", "ruby", "shellscript", "bash", "sh", "perl", "r", "yaml", "toml", "dockerfile",
+    "makefile", "elixir", "julia", "powershell", "coffeescript", "nim",
+}  # fmt: skip
+_DASH_COMMENTED = {"sql", "lua", "haskell", "elm", "ada"}
+_NOT_COMMENTABLE = {"json", "markdown", "plaintext", "html", "css", "xml", "csv"}
+
+
+def line_comment(language: str) -> str | None:
+    """The language's line-comment mark; None where there is none to rely on."""
+    if language in _NOT_COMMENTABLE:
+        return None
+    if language in _HASH_COMMENTED:
+        return "#"
+    return "--" if language in _DASH_COMMENTED else "//"
+
+
+def snippets_as_comments(ctx: CompletionContext) -> str:
+    """Other files' code for a server that applies its own template: no file-separator token
+    can be sent, so the snippets go before the prefix as comments, each under its path."""
+    mark = line_comment(ctx.language_id)
+    if mark is None or not ctx.snippets:
+        return ""
+    lines: list[str] = []
+    for snippet in ctx.snippets:
+        lines.append(f"{mark} Path: {snippet.path}")
+        lines.extend(f"{mark} {line}".rstrip() for line in snippet.text.rstrip("\n").split("\n"))
+    return "\n".join(lines) + "\n\n"
 
 
 def _fill(layout: str, **values: str) -> str:

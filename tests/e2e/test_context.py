@@ -12,23 +12,38 @@ from upstream import Reply, ScriptedUpstream
 pytestmark = pytest.mark.e2e
 
 
+SERVER_FIM = ("/v1/completions", "def f():\n    ")  # the server applies the model's template
+STARCODER2_FIM = ("/v1/completions", "<file_sep>/work/a.py\n<fim_prefix>def f():\n    <fim_suffix>")
+CHAT = ("/v1/chat/completions", "")
+NO_CODE_MODEL = pytest.mark.settings(apiStyle="auto", model="some-chat-model")
+STARCODER2 = pytest.mark.settings(apiStyle="auto", model="bigcode/starcoder2-3b")
+
+
 @pytest.mark.parametrize(
-    ("routes", "expected_path"),
+    ("routes", "rejects_suffix", "probes", "expected"),
     [
-        ({"chat"}, "/v1/chat/completions"),
-        ({"completions"}, "/v1/completions"),
-        ({"chat", "completions"}, "/v1/completions"),
+        pytest.param({"chat"}, False, 0, CHAT, marks=NO_CODE_MODEL, id="chat-only"),
+        pytest.param({"completions"}, False, 1, SERVER_FIM, marks=NO_CODE_MODEL, id="fim-only"),
+        pytest.param({"chat", "completions"}, False, 1, SERVER_FIM, marks=STARCODER2, id="both"),
+        pytest.param(
+            {"chat", "completions"}, True, 1, STARCODER2_FIM, marks=STARCODER2, id="vllm-starcoder2"
+        ),
+        pytest.param({"chat", "completions"}, True, 0, CHAT, marks=NO_CODE_MODEL, id="vllm-chat"),
     ],
-    ids=["chat-only", "completions-only", "both"],
 )
-@pytest.mark.settings(apiStyle="auto", fimTemplate="server")
 async def test_auto_style_probes_the_endpoint_once(
-    client: LanguageClient, upstream: ScriptedUpstream, routes: set[str], expected_path: str
+    client: LanguageClient,
+    upstream: ScriptedUpstream,
+    routes: set[str],
+    rejects_suffix: bool,
+    probes: int,
+    expected: tuple[str, str],
 ) -> None:
-    upstream.routes = routes
+    """Only the endpoint and the model are set: the probe finds how to ask for completions."""
+    upstream.routes, upstream.rejects_suffix = routes, rejects_suffix
     upstream.default = Reply.text("return 1")
     text, pos = cursor("def f():\n    <CURSOR>\n")
-    uri = open_doc(client, text)
+    uri = open_doc(client, text, uri="file:///work/a.py")
     for _ in range(2):
         result = await request(
             client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
@@ -40,11 +55,16 @@ async def test_auto_style_probes_the_endpoint_once(
                 content_changes=[types.TextDocumentContentChangeWholeDocument(text=text + " ")],
             )
         )
-    probes = [r for r in upstream.requests if r.body.get("max_tokens") == 1]
+    # refused probes (404 for a missing route, 400 for suffix) are answered before being recorded
+    probed = [r for r in upstream.requests if r.body.get("max_tokens") == 1]
     completions = [r for r in upstream.requests if r.body.get("max_tokens") != 1]
-    # a chat-only server answers the probe 404 before it is recorded; others see exactly one
-    assert len(probes) == (0 if routes == {"chat"} else 1)
-    assert [r.path for r in completions] == [expected_path] * 2
+    assert len(probed) == probes
+    path, prompt_start = expected
+    assert [r.path for r in completions] == [path] * 2
+    if path == "/v1/completions":
+        assert all(str(r.body["prompt"]).startswith(prompt_start) for r in completions)
+        with_suffix = prompt_start == SERVER_FIM[1]
+        assert all(("suffix" in r.body) == with_suffix for r in completions)
     status = await request(client, "inkstream/status", {})
     assert status.apiStyle == "auto"
 

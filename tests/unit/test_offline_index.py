@@ -95,6 +95,17 @@ def test_save_load_and_replace(tmp_path: Path) -> None:
     assert index.load(tmp_path / "missing.pickle") is None
 
 
+def test_a_cache_written_by_another_version_is_ignored(tmp_path: Path) -> None:
+    """An upgrade must not crash on the previous version's caches (fewer context lengths)."""
+    old = train([["a", "b", "c"]])
+    old.tables = old.tables[:-1]
+    cache = tmp_path / "stdlib-old.pickle"
+    index.save(old, cache)
+    assert index.load(cache) is None
+    index.save(train([["a", "b", "c"]]), cache)
+    assert index.load(cache) is not None
+
+
 def test_a_child_process_builds_and_caches_a_part(project: Path, tmp_path: Path) -> None:
     part = index.project_part(project, 4.0)
     cache = index.cache_file(part, tmp_path / "cache")

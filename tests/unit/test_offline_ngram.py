@@ -27,11 +27,12 @@ def test_back_off_to_shorter_contexts_and_none_when_nothing_is_known() -> None:
 
 
 def test_scores_are_relative_frequencies_discounted_per_token_of_context_given_up() -> None:
-    model = train([words("a b c d e a b c d f")])
-    scores = model.scores(words("a b c d"))
-    assert scores["e"] == scores["f"] == 0.5  # a 4-token context, seen twice
-    shorter = model.scores(words("z z z d"))  # only "d" is known: three steps down
-    assert shorter["e"] == 0.5 * ngram.BACKOFF**3
+    model = train([words("x a b c d e x a b c d f")])
+    seen_twice = 1 / (2 + ngram.EVIDENCE)  # one in two, discounted: two sightings prove little
+    scores = model.scores(words("x a b c d"))
+    assert scores["e"] == scores["f"] == seen_twice  # the longest context
+    shorter = model.scores(words("z z z z d"))  # only "d" is known: four steps down
+    assert shorter["e"] == seen_twice * ngram.BACKOFF**4
 
 
 def test_min_count_drops_rare_long_contexts_but_keeps_bigrams() -> None:

@@ -67,6 +67,17 @@ def test_server_style_sends_prefix_and_suffix_raw() -> None:
     assert (prompt.prompt, prompt.suffix, prompt.stop) == (CTX.prefix, CTX.suffix, ())
 
 
+def test_server_style_puts_other_files_before_the_prefix_as_comments() -> None:
+    helper = Snippet("/p/h.py", "def helper(x):\n    return x * 2\n")
+    ctx = CompletionContext("u", "/p/a.py", "python", "y = hel", "\n", snippets=(helper,))
+    prompt = build_fim_prompt(ctx, model="qwen2.5-coder:1.5b", fim_template="server")
+    assert prompt.prompt == ("# Path: /p/h.py\n# def helper(x):\n#     return x * 2\n\ny = hel")
+    go = CompletionContext("u", "/p/a.go", "go", "x := ", "\n", snippets=(helper,))
+    assert build_fim_prompt(go, model="m").prompt.startswith("// Path: /p/h.py\n// def helper")
+    as_json = CompletionContext("u", "/p/a.json", "json", "{", "}", snippets=(helper,))
+    assert build_fim_prompt(as_json, model="m").prompt == "{"  # no comments to hide them in
+
+
 def test_custom_template_keeps_braces_in_code() -> None:
     ctx = CompletionContext("u", "/p/a.js", "javascript", "const o = {a: 1, ", "};\n")
     prompt = build_fim_prompt(ctx, model="m", fim_template="<P>{prefix}<S>{suffix}<M>")

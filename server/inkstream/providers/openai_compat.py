@@ -42,6 +42,14 @@ T = TypeVar("T")
 MAX_RETRY_AFTER = 2.0
 DUMMY_KEY = "not-needed"  # local servers need no key, but the client insists on one
 
+Route = Literal["server", "template", "chat"]
+#: server: FIM via /v1/completions + suffix; template: a FIM prompt written here; chat: hole-filler
+ROUTES: dict[str, str] = {
+    "server": "/v1/completions with suffix (the server's FIM template)",
+    "template": "/v1/completions with a FIM prompt built here",
+    "chat": "/v1/chat/completions (hole-filling prompt)",
+}
+
 
 def build_client(settings: Settings) -> AsyncOpenAI:
     """Construct the client; slow (imports openai), so run it in a worker thread."""
@@ -66,7 +74,7 @@ class OpenAICompatProvider:
         self._settings = settings
         self._styles = styles or EndpointStyles()
         self._client_future: asyncio.Future[AsyncOpenAI] | None = None
-        self._style_task: asyncio.Task[Literal["fim", "chat"]] | None = None
+        self._route_task: asyncio.Task[Route] | None = None
 
     @property
     def endpoint(self) -> str:
@@ -85,55 +93,72 @@ class OpenAICompatProvider:
 
     async def ready(self) -> None:
         await self._client()
-        await self.resolve_style()
+        await self.resolve_route()
 
-    async def resolve_style(self) -> Literal["fim", "chat"]:
-        """FIM or chat: the setting if explicit, else what probing the endpoint found (cached)."""
-        if self._settings.api_style != "auto":
-            return self._settings.api_style
-        if self._style_task is None:
-            self._style_task = asyncio.get_running_loop().create_task(self._probe_style())
-        return await asyncio.shield(self._style_task)
+    async def resolve_route(self) -> Route:
+        """How completions are asked for: the settings if explicit, else what probing found."""
+        s = self._settings
+        if s.api_style == "chat":
+            return "chat"
+        if s.api_style == "fim":
+            return (
+                "server"
+                if prompts.resolve_template(s.model, s.fim_template) == "server"
+                else "template"
+            )
+        if self._route_task is None:
+            self._route_task = asyncio.get_running_loop().create_task(self._probe_route())
+        return await asyncio.shield(self._route_task)
 
-    async def _probe_style(self) -> Literal["fim", "chat"]:
-        """Once per endpoint and model: does ``/v1/completions`` with ``suffix`` answer?"""
-        import openai
-
+    async def _probe_route(self) -> Route:
+        """Once per endpoint and model. FIM through ``suffix`` is tried first: the server then
+        applies the model's own template (Ollama, llama.cpp). A server that refuses ``suffix``
+        (vLLM) still takes a FIM prompt written here when the model's family is known. Otherwise
+        chat. Only a conclusive answer is remembered."""
         s = self._settings
         remembered = self._styles.get(self.endpoint, s.model)
-        if remembered in ("fim", "chat"):
-            logger.info("%s %s: using cached api style %s", self.endpoint, s.model, remembered)
-            return "fim" if remembered == "fim" else "chat"
+        if remembered in ROUTES:
+            logger.info("%s %s: using cached route %s", self.endpoint, s.model, remembered)
+            return cast(Route, remembered)
+        family = prompts.resolve_template(s.model, s.fim_template)
+        route: Route = "chat"
+        if s.fim_template in ("auto", "server"):
+            answered = await self._probe_completions(suffix="\n")
+            if answered is None:
+                return "chat"
+            if answered:
+                route = "server"
+        if route == "chat" and family != "server":
+            answered = await self._probe_completions(suffix=None)
+            if answered is None:
+                return "chat"
+            if answered:
+                route = "template"
+        logger.info("%s %s: completions through %s", self.endpoint, s.model, ROUTES[route])
+        self._styles.put(self.endpoint, s.model, route)
+        return route
+
+    async def _probe_completions(self, *, suffix: str | None) -> bool | None:
+        """Does ``/v1/completions`` answer (with ``suffix``, if given)? None: can't tell."""
+        import openai
+
         client = await self._client()
-        style: Literal["fim", "chat"]
         try:
             await client.completions.create(
-                model=s.model,
+                model=self._settings.model,
                 prompt="def add(a, b):\n    return ",
-                suffix="\n",
+                suffix=suffix if suffix is not None else openai.omit,
                 max_tokens=1,
-                timeout=s.first_token_timeout,
+                timeout=self._settings.first_token_timeout,
             )
-            style = "fim"
+            return True
         except openai.APIStatusError as exc:
-            if exc.status_code not in (400, 404, 405, 422, 501):
-                logger.warning(
-                    "probing %s failed (HTTP %s); assuming chat", self.endpoint, exc.status_code
-                )
-                return "chat"  # not conclusive: don't remember it
-            style = "chat"
+            if exc.status_code in (400, 404, 405, 422, 501):
+                return False
+            logger.warning("probing %s failed (HTTP %s)", self.endpoint, exc.status_code)
         except openai.OpenAIError as exc:
-            logger.warning("probing %s failed (%s); assuming chat", self.endpoint, exc)
-            return "chat"
-        logger.info(
-            "%s %s: FIM %s; using %s",
-            self.endpoint,
-            s.model,
-            "works" if style == "fim" else "unavailable",
-            style,
-        )
-        self._styles.put(self.endpoint, s.model, style)
-        return style
+            logger.warning("probing %s failed (%s)", self.endpoint, exc)
+        return None
 
     async def aclose(self) -> None:
         if self._client_future is not None and self._client_future.done():
@@ -143,12 +168,13 @@ class OpenAICompatProvider:
     async def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
         client = await self._client()
         s = self._settings
-        style = await self.resolve_style()
+        route = await self.resolve_route()
         ctx = redact_context(ctx)
         yielded = False
         try:
-            if style == "fim":
-                fim = prompts.build_fim_prompt(ctx, model=s.model, fim_template=s.fim_template)
+            if route != "chat":
+                template = "server" if route == "server" else s.fim_template
+                fim = prompts.build_fim_prompt(ctx, model=s.model, fim_template=template)
                 extra: dict[str, Any] = {"suffix": fim.suffix} if fim.suffix is not None else {}
                 if fim.stop:
                     extra["stop"] = list(fim.stop)

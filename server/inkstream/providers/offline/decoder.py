@@ -46,7 +46,7 @@ from inkstream.providers.offline.tokens import (
     tokenize_code,
 )
 
-CONTEXT_CHARS = 2000  # how much of the prefix is tokenized (the model uses the last 4 tokens)
+CONTEXT_CHARS = 2000  # how much of the prefix is tokenized (the model uses the last 5 tokens)
 MAX_LINES = 8
 MAX_LINE_CHARS = 160
 #: a further line is only written if the model is this sure of each of its tokens

@@ -23,7 +23,7 @@ import sys
 import sysconfig
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,25 +67,36 @@ _POOL_BYTES = 300_000  # tokenize and count in parallel above this much source
 
 @dataclass(frozen=True)
 class Part:
-    """One model to load or build: a name (the cache file's stem) and the files it learns."""
+    """One model to load or build: a name (the cache file's stem) and the files it learns.
+
+    ``version`` stands in for the files in the cache key when they cannot change without it (the
+    standard library, per Python installation): then finding the cache needs no walk at all."""
 
     name: str
-    files: tuple[Path, ...]
+    files: Callable[[], Sequence[Path]]
     min_count: int
     weight: float
+    version: str = ""
 
     @property
     def is_project(self) -> bool:
         return self.name != "stdlib"
 
 
+def fixed(files: Sequence[Path]) -> Callable[[], Sequence[Path]]:
+    listed = tuple(files)
+    return lambda: listed
+
+
 def project_part(root: Path, weight: float) -> Part:
     key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:12]
-    return Part(f"project-{key}", tuple(project_files(root)), PROJECT_MIN_COUNT, weight)
+    return Part(f"project-{key}", fixed(project_files(root)), PROJECT_MIN_COUNT, weight)
 
 
-def stdlib_part(weight: float) -> Part:
-    return Part("stdlib", tuple(stdlib_files()), STDLIB_MIN_COUNT, weight)
+def stdlib_part(weight: float, max_lines: int = STDLIB_LINES) -> Part:
+    root = sysconfig.get_paths()["stdlib"]
+    version = f"{sys.version}|{root}|{max_lines}"
+    return Part("stdlib", lambda: stdlib_files(max_lines), STDLIB_MIN_COUNT, weight, version)
 
 
 # -- which files ---------------------------------------------------------------------------------
@@ -225,7 +236,10 @@ def cache_file(part: Part, cache_dir: Path) -> Path:
     digest = hashlib.sha256(
         f"{CACHE_VERSION}|{sys.version_info[:2]}|{ngram.ORDER}|{ngram.TOP}|{part.min_count}".encode()
     )
-    for path in part.files:
+    if part.version:
+        digest.update(part.version.encode())
+        return cache_dir / f"{part.name}-{digest.hexdigest()[:16]}.pickle"
+    for path in part.files():
         try:
             st = path.stat()
         except OSError:
@@ -252,7 +266,10 @@ def load(cache: Path) -> NgramModel | None:
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError) as exc:
         logger.warning("ignoring unreadable offline model cache %s: %s", cache, exc)
         return None
-    return model if isinstance(model, NgramModel) else None
+    if not isinstance(model, NgramModel) or len(model.tables) != ngram.ORDER - 1:
+        logger.info("ignoring offline model cache %s: made by another version", cache)
+        return None
+    return model
 
 
 def save(model: NgramModel, cache: Path) -> None:
@@ -273,10 +290,11 @@ def save(model: NgramModel, cache: Path) -> None:
 
 def build_and_save(part: Part, cache: Path, *, workers: int = 1) -> NgramModel:
     started = time.monotonic()
-    model = train(part.files, part.min_count, workers=workers)
+    files = part.files()
+    model = train(files, part.min_count, workers=workers)
     logger.info(
         "offline model %s: %d files, %d tokens, %d contexts, built in %.2f s",
-        part.name, len(part.files), model.tokens_seen, model.contexts,
+        part.name, len(files), model.tokens_seen, model.contexts,
         time.monotonic() - started,
     )  # fmt: skip
     save(model, cache)
@@ -294,7 +312,7 @@ class Builder:
     def build(self, part: Part, cache: Path) -> NgramModel | None:
         """The part's model, built in a child process (None if stopped or it failed)."""
         request = json.dumps(
-            {"files": [str(p) for p in part.files], "cache": str(cache), "min": part.min_count}
+            {"files": [str(p) for p in part.files()], "cache": str(cache), "min": part.min_count}
         )
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[3])  # so the child finds inkstream
@@ -343,7 +361,7 @@ def _child_main() -> None:
         os.nice(5)  # the editor and the server come first
     except OSError:
         pass
-    part = Part("child", tuple(Path(p) for p in job["files"]), int(job["min"]), 1.0)
+    part = Part("child", fixed([Path(p) for p in job["files"]]), int(job["min"]), 1.0)
     build_and_save(part, Path(job["cache"]), workers=min(4, os.cpu_count() or 1))
 
 

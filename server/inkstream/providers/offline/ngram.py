@@ -7,7 +7,9 @@ Each context length is one ``Table`` of flat integer arrays sorted by a 64-bit h
 ``bisect``; arrays pickle as raw bytes, so a cached model loads in milliseconds.
 
 Scoring is "stupid back-off" (Brants et al., 2007): a token's score is its relative frequency after
-the longest context in which it was seen, times ``BACKOFF`` per token of context given up.
+the longest context in which it was seen, times ``BACKOFF`` per token of context given up. The
+frequency is ``count / (seen + EVIDENCE)``: a context seen once is not a certainty, so decoding can
+tell a habit from a coincidence.
 ``rank`` mixes several models (the project's and the standard library's) by weight.
 """
 
@@ -21,11 +23,12 @@ from dataclasses import dataclass, field
 from itertools import accumulate, chain
 from typing import Any
 
-ORDER = 5  # contexts of up to 4 tokens
+ORDER = 6  # contexts of up to 5 tokens (a line's start: the line break, its step and 3 more)
 #: next tokens kept per context, by context length: short contexts are followed by many tokens,
 #: and decoding filters candidates (indentation, repeats, the word being typed)
-TOP = (0, 24, 8, 4, 4)
+TOP = (0, 24, 8, 4, 4, 4)
 BACKOFF = 0.4
+EVIDENCE = 2.0
 _BITS = 24  # token ids < 2**24; the count goes above them in one packed int
 _MASK = (1 << _BITS) - 1
 
@@ -98,7 +101,7 @@ class NgramModel:
             if hit is None:
                 continue
             total, best = hit
-            factor = BACKOFF ** (ORDER - 1 - n) / total
+            factor = BACKOFF ** (ORDER - 1 - n) / (total + EVIDENCE)
             for packed in best:
                 word = self.words[packed & _MASK]
                 if word not in found:
@@ -188,15 +191,19 @@ def _count(sequences: list[list[int]], n: int, min_count: int, top: int) -> Tabl
 def rank(
     models: Models, context: Sequence[str], fits: Callable[[str], bool] = _anything
 ) -> list[tuple[float, str]]:
-    """Candidates for the next token that ``fit``, best first: the weighted mean of the models'
-    back-off scores (ties broken by the token, so decoding is deterministic)."""
+    """Candidates for the next token that ``fit``, best first: the weighted mean of the back-off
+    scores of the models that know the context (the others abstain), ties broken by the token,
+    so decoding is deterministic."""
     mixed: dict[str, float] = {}
-    norm = sum(weight for _, weight in models) or 1.0
+    norm = 0.0
     for model, weight in models:
-        for token, score in model.scores(context).items():
+        scores = model.scores(context)
+        if scores:
+            norm += weight
+        for token, score in scores.items():
             if fits(token):
-                mixed[token] = mixed.get(token, 0.0) + weight / norm * score
-    return sorted(((score, token) for token, score in mixed.items()), key=_best_first)
+                mixed[token] = mixed.get(token, 0.0) + weight * score
+    return sorted(((score / norm, token) for token, score in mixed.items()), key=_best_first)
 
 
 def _best_first(item: tuple[float, str]) -> tuple[float, str]:
