@@ -122,6 +122,26 @@ def resolve_template(model: str, fim_template: str) -> str:
     return "server"
 
 
+def fim_routes(model: str, fim_template: str, base_url: str) -> tuple[str, ...]:
+    """The ways to ask an endpoint for FIM, best first (then chat): ``template`` (a prompt
+    written here, exact for a known family, and the only FIM vLLM takes) or ``server``
+    (``/v1/completions`` with ``suffix``, the server applying its own template). Ollama is the
+    exception: it wraps a raw prompt in an instruct model's chat template, so ``suffix`` first."""
+    family = resolve_template(model, fim_template)
+    if family == "server":
+        return ("server",)
+    if fim_template != "auto":
+        return ("template",)
+    if looks_like_ollama(model, base_url):
+        return ("server", "template")
+    return ("template",)
+
+
+def looks_like_ollama(model: str, base_url: str) -> bool:
+    """Ollama's model names carry a tag (``qwen2.5-coder:1.5b``); its port is 11434."""
+    return ":11434" in base_url or (":" in model and "/" not in model)
+
+
 def fit_window(prefix: str, suffix: str, budget_tokens: int) -> tuple[str, str]:
     """Keep the end of the prefix and the start of the suffix, cut at line boundaries.
 

@@ -17,6 +17,7 @@ STARCODER2_FIM = ("/v1/completions", "<file_sep>/work/a.py\n<fim_prefix>def f():
 CHAT = ("/v1/chat/completions", "")
 NO_CODE_MODEL = pytest.mark.settings(apiStyle="auto", model="some-chat-model")
 STARCODER2 = pytest.mark.settings(apiStyle="auto", model="bigcode/starcoder2-3b")
+OLLAMA_QWEN = pytest.mark.settings(apiStyle="auto", model="qwen2.5-coder:1.5b")
 
 
 @pytest.mark.parametrize(
@@ -24,11 +25,14 @@ STARCODER2 = pytest.mark.settings(apiStyle="auto", model="bigcode/starcoder2-3b"
     [
         pytest.param({"chat"}, False, 0, CHAT, marks=NO_CODE_MODEL, id="chat-only"),
         pytest.param({"completions"}, False, 1, SERVER_FIM, marks=NO_CODE_MODEL, id="fim-only"),
-        pytest.param({"chat", "completions"}, False, 1, SERVER_FIM, marks=STARCODER2, id="both"),
+        pytest.param(
+            {"chat", "completions"}, False, 1, STARCODER2_FIM, marks=STARCODER2, id="both"
+        ),
         pytest.param(
             {"chat", "completions"}, True, 1, STARCODER2_FIM, marks=STARCODER2, id="vllm-starcoder2"
         ),
         pytest.param({"chat", "completions"}, True, 0, CHAT, marks=NO_CODE_MODEL, id="vllm-chat"),
+        pytest.param({"chat", "completions"}, False, 1, SERVER_FIM, marks=OLLAMA_QWEN, id="ollama"),
     ],
 )
 async def test_auto_style_probes_the_endpoint_once(

@@ -12,6 +12,7 @@ from inkstream.prompts import (
     build_explain_prompt,
     build_fim_prompt,
     estimate_tokens,
+    fim_routes,
     fit_window,
     resolve_template,
 )
@@ -56,6 +57,24 @@ def test_fim_templates_render_exactly(family: str, expected: str) -> None:
     assert prompt.prompt == expected
     assert prompt.suffix is None
     assert 0 < len(prompt.stop) <= 4
+
+
+@pytest.mark.parametrize(
+    ("model", "setting", "base_url", "routes"),
+    [
+        ("bigcode/starcoder2-3b", "auto", "http://127.0.0.1:8000/v1", ("template",)),
+        ("qwen2.5-coder-1.5b", "auto", "http://127.0.0.1:8080/v1", ("template",)),
+        ("qwen2.5-coder:1.5b", "auto", "http://127.0.0.1:11434/v1", ("server", "template")),
+        ("codellama", "auto", "http://gpu-box:11434/v1", ("server", "template")),
+        ("my-model", "auto", "http://127.0.0.1:8000/v1", ("server",)),
+        ("my-model", "starcoder", "http://127.0.0.1:8000/v1", ("template",)),
+        ("qwen2.5-coder:7b", "server", "http://127.0.0.1:11434/v1", ("server",)),
+    ],
+)
+def test_fim_routes_put_the_exact_one_first(
+    model: str, setting: str, base_url: str, routes: tuple[str, ...]
+) -> None:
+    assert fim_routes(model, setting, base_url) == routes
 
 
 def test_every_family_has_at_most_four_stops() -> None:

@@ -101,39 +101,31 @@ class OpenAICompatProvider:
         if s.api_style == "chat":
             return "chat"
         if s.api_style == "fim":
-            return (
-                "server"
-                if prompts.resolve_template(s.model, s.fim_template) == "server"
-                else "template"
-            )
+            return cast(Route, self._fim_routes()[0])
         if self._route_task is None:
             self._route_task = asyncio.get_running_loop().create_task(self._probe_route())
         return await asyncio.shield(self._route_task)
 
+    def _fim_routes(self) -> tuple[str, ...]:
+        s = self._settings
+        return prompts.fim_routes(s.model, s.fim_template, self.endpoint)
+
     async def _probe_route(self) -> Route:
-        """Once per endpoint and model. FIM through ``suffix`` is tried first: the server then
-        applies the model's own template (Ollama, llama.cpp). A server that refuses ``suffix``
-        (vLLM) still takes a FIM prompt written here when the model's family is known. Otherwise
-        chat. Only a conclusive answer is remembered."""
+        """Once per endpoint and model, try the FIM routes in order (see ``prompts.fim_routes``),
+        then settle for chat. Only a conclusive answer is remembered."""
         s = self._settings
         remembered = self._styles.get(self.endpoint, s.model)
         if remembered in ROUTES:
             logger.info("%s %s: using cached route %s", self.endpoint, s.model, remembered)
             return cast(Route, remembered)
-        family = prompts.resolve_template(s.model, s.fim_template)
         route: Route = "chat"
-        if s.fim_template in ("auto", "server"):
-            answered = await self._probe_completions(suffix="\n")
+        for candidate in self._fim_routes():
+            answered = await self._probe_completions(suffix="\n" if candidate == "server" else None)
             if answered is None:
                 return "chat"
             if answered:
-                route = "server"
-        if route == "chat" and family != "server":
-            answered = await self._probe_completions(suffix=None)
-            if answered is None:
-                return "chat"
-            if answered:
-                route = "template"
+                route = cast(Route, candidate)
+                break
         logger.info("%s %s: completions through %s", self.endpoint, s.model, ROUTES[route])
         self._styles.put(self.endpoint, s.model, route)
         return route
