@@ -75,27 +75,20 @@ def upstream() -> Iterator[ScriptedUpstream]:
         yield server
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=SERVER_COMMAND, client_factory=make_client, server_env=server_env()
-    )
+SERVER = ClientServerConfig(
+    server_command=SERVER_COMMAND, client_factory=make_client, server_env=server_env()
 )
-async def client(
-    lsp_client: LanguageClient, upstream: ScriptedUpstream, request: pytest.FixtureRequest
+
+
+async def lsp_session(
+    lsp_client: LanguageClient, options: dict[str, Any], request: pytest.FixtureRequest
 ) -> AsyncIterator[LanguageClient]:
+    """Initialize as an editor would, with ``options`` and the test's settings marker on top."""
     marker = request.node.get_closest_marker("settings")
-    options: dict[str, Any] = {
-        "baseUrl": upstream.base_url,
-        "apiKey": "sk-test-secret-key-123",
-        "model": "test-model",
-        "apiStyle": "chat",
-        "firstTokenTimeout": 5.0,
-        "idleTimeout": 5.0,
-    }
-    options.update(marker.kwargs if marker else {})
+    options = {**options, **(marker.kwargs if marker else {})}
     if options.get("provider") == "offline":
-        options.pop("baseUrl")
-        options.pop("apiKey")
+        options.pop("baseUrl", None)
+        options.pop("apiKey", None)
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=CLIENT_CAPABILITIES,
@@ -108,6 +101,22 @@ async def client(
         await lsp_client.shutdown_session()
     except RuntimeError:  # the test shut the server down itself
         pass
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def client(
+    lsp_client: LanguageClient, upstream: ScriptedUpstream, request: pytest.FixtureRequest
+) -> AsyncIterator[LanguageClient]:
+    options: dict[str, Any] = {
+        "baseUrl": upstream.base_url,
+        "apiKey": "sk-test-secret-key-123",
+        "model": "test-model",
+        "apiStyle": "chat",
+        "firstTokenTimeout": 5.0,
+        "idleTimeout": 5.0,
+    }
+    async for session in lsp_session(lsp_client, options, request):
+        yield session
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -28,18 +28,9 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
-from conftest import (
-    CLIENT_CAPABILITIES,
-    SERVER_COMMAND,
-    cursor,
-    inline_params,
-    make_client,
-    open_doc,
-    request,
-    server_env,
-)
+from conftest import SERVER, cursor, inline_params, lsp_session, open_doc, request
 
 pytestmark = pytest.mark.engine
 
@@ -160,15 +151,10 @@ def engine(
             process.kill()
 
 
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=SERVER_COMMAND, client_factory=make_client, server_env=server_env()
-    )
-)
+@pytest_lsp.fixture(config=SERVER)
 async def client(
     lsp_client: LanguageClient, engine: Engine, request: pytest.FixtureRequest
 ) -> AsyncIterator[LanguageClient]:
-    marker = request.node.get_closest_marker("settings")
     options: dict[str, Any] = {
         "baseUrl": engine.base_url,
         "model": engine.model,
@@ -176,14 +162,8 @@ async def client(
         "idleTimeout": 60.0,
         "explainMaxTokens": EXPLAIN_MAX_TOKENS,
     }
-    options.update(marker.kwargs if marker else {})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=CLIENT_CAPABILITIES, initialization_options=options, root_uri=None
-        )
-    )
-    yield lsp_client
-    await lsp_client.shutdown_session()
+    async for session in lsp_session(lsp_client, options, request):
+        yield session
 
 
 async def test_ghost_text_streams_from_the_engine(client: LanguageClient, engine: Engine) -> None:
