@@ -7,6 +7,8 @@ import logging
 import os
 from pathlib import Path
 
+from inkstream.prompts import ROUTES, Route
+
 logger = logging.getLogger(__name__)
 
 
@@ -20,29 +22,24 @@ def cache_dir() -> Path:
 
 
 class EndpointStyles:
-    """``(base_url, model) -> "server" | "template" | "chat"`` (``openai_compat.Route``), in one
-    small JSON file."""
+    """``(base_url, model) -> prompts.Route``, in one small JSON file."""
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path or cache_dir() / "endpoints.json"
 
-    def _load(self) -> dict[str, str]:
+    def _load(self) -> dict[str, Route]:
         try:
             data = json.loads(self._path.read_text())
         except (OSError, ValueError):
             return {}
-        return (
-            {k: v for k, v in data.items() if v in ("server", "template", "chat")}
-            if isinstance(data, dict)
-            else {}
-        )
+        return {k: v for k, v in data.items() if v in ROUTES} if isinstance(data, dict) else {}
 
-    def get(self, base_url: str, model: str) -> str | None:
+    def get(self, base_url: str, model: str) -> Route | None:
         return self._load().get(f"{base_url}|{model}")
 
-    def put(self, base_url: str, model: str, style: str) -> None:
+    def put(self, base_url: str, model: str, route: Route) -> None:
         data = self._load()
-        data[f"{base_url}|{model}"] = style
+        data[f"{base_url}|{model}"] = route
         try:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self._path.with_suffix(".tmp")

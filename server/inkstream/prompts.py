@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from inkstream.context import CompletionContext, ExplainRequest
 
@@ -122,7 +123,12 @@ def resolve_template(model: str, fim_template: str) -> str:
     return "server"
 
 
-def fim_routes(model: str, fim_template: str, base_url: str) -> tuple[str, ...]:
+FimRoute = Literal["server", "template"]
+Route = Literal["server", "template", "chat"]
+ROUTES: tuple[Route, ...] = get_args(Route)
+
+
+def fim_routes(model: str, fim_template: str, base_url: str) -> tuple[FimRoute, ...]:
     """The ways to ask an endpoint for FIM, best first (then chat): ``template`` (a prompt
     written here, exact for a known family, and the only FIM vLLM takes) or ``server``
     (``/v1/completions`` with ``suffix``, the server applying its own template). Ollama is the

@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from inkstream import prompts
 from inkstream.config import Settings
@@ -29,6 +29,7 @@ from inkstream.errors import (
     UpstreamTimeout,
 )
 from inkstream.privacy import redact
+from inkstream.prompts import FimRoute, Route
 from inkstream.providers import TextStream
 
 if TYPE_CHECKING:
@@ -42,9 +43,8 @@ T = TypeVar("T")
 MAX_RETRY_AFTER = 2.0
 DUMMY_KEY = "not-needed"  # local servers need no key, but the client insists on one
 
-Route = Literal["server", "template", "chat"]
-#: server: FIM via /v1/completions + suffix; template: a FIM prompt written here; chat: hole-filler
-ROUTES: dict[str, str] = {
+#: how each route asks (``prompts.Route``), for the log
+ROUTE_DESCRIPTIONS: dict[Route, str] = {
     "server": "/v1/completions with suffix (the server's FIM template)",
     "template": "/v1/completions with a FIM prompt built here",
     "chat": "/v1/chat/completions (hole-filling prompt)",
@@ -101,12 +101,12 @@ class OpenAICompatProvider:
         if s.api_style == "chat":
             return "chat"
         if s.api_style == "fim":
-            return cast(Route, self._fim_routes()[0])
+            return self._fim_routes()[0]
         if self._route_task is None:
             self._route_task = asyncio.get_running_loop().create_task(self._probe_route())
         return await asyncio.shield(self._route_task)
 
-    def _fim_routes(self) -> tuple[str, ...]:
+    def _fim_routes(self) -> tuple[FimRoute, ...]:
         s = self._settings
         return prompts.fim_routes(s.model, s.fim_template, self.endpoint)
 
@@ -115,18 +115,19 @@ class OpenAICompatProvider:
         then settle for chat. Only a conclusive answer is remembered."""
         s = self._settings
         remembered = self._styles.get(self.endpoint, s.model)
-        if remembered in ROUTES:
+        if remembered is not None:
             logger.info("%s %s: using cached route %s", self.endpoint, s.model, remembered)
-            return cast(Route, remembered)
+            return remembered
         route: Route = "chat"
         for candidate in self._fim_routes():
             answered = await self._probe_completions(suffix="\n" if candidate == "server" else None)
             if answered is None:
                 return "chat"
             if answered:
-                route = cast(Route, candidate)
+                route = candidate
                 break
-        logger.info("%s %s: completions through %s", self.endpoint, s.model, ROUTES[route])
+        description = ROUTE_DESCRIPTIONS[route]
+        logger.info("%s %s: completions through %s", self.endpoint, s.model, description)
         self._styles.put(self.endpoint, s.model, route)
         return route
 

@@ -238,13 +238,13 @@ def cache_file(part: Part, cache_dir: Path) -> Path:
     )
     if part.version:
         digest.update(part.version.encode())
-        return cache_dir / f"{part.name}-{digest.hexdigest()[:16]}.pickle"
-    for path in part.files():
-        try:
-            st = path.stat()
-        except OSError:
-            continue
-        digest.update(f"{path}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    else:
+        for path in part.files():
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            digest.update(f"{path}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return cache_dir / f"{part.name}-{digest.hexdigest()[:16]}.pickle"
 
 
