@@ -32,7 +32,7 @@ import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
-from inkstream.context import CompletionContext
+from inkstream.completion.context import CompletionContext
 from inkstream.providers.offline import index
 from inkstream.providers.offline.decoder import (
     DOCUMENT_WEIGHT,

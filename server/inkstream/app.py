@@ -13,11 +13,11 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from inkstream import __version__, config
-from inkstream.completion_cache import CompletionCache
-from inkstream.debounce import AdaptiveDebounce
+from inkstream.completion.cache import CompletionCache
+from inkstream.completion.debounce import AdaptiveDebounce
+from inkstream.completion.generation import Generation
+from inkstream.completion.privacy import ExclusionRules
 from inkstream.errors import InkstreamError, Notifier
-from inkstream.generation import Generation
-from inkstream.privacy import ExclusionRules
 from inkstream.protocol import InkstreamProtocol
 from inkstream.providers import Provider
 from inkstream.relay import Timeouts
@@ -98,7 +98,7 @@ class InkstreamServer(LanguageServer):
         return Timeouts(self.settings.first_token_timeout, self.settings.idle_timeout)
 
     def workspace_roots(self) -> list[str]:
-        from inkstream.documents import path_of
+        from inkstream.completion.documents import path_of
 
         folders = self.workspace.folders.values()
         roots = [path_of(f.uri) for f in folders]

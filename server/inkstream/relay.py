@@ -16,8 +16,8 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Literal
 
-from inkstream import postprocess
-from inkstream.context import CompletionContext
+from inkstream.completion import postprocess
+from inkstream.completion.context import CompletionContext
 from inkstream.errors import UpstreamTimeout
 from inkstream.providers import TextStream
 

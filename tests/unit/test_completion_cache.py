@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from inkstream.completion_cache import CompletionCache, type_through
-from inkstream.debounce import AdaptiveDebounce
+from inkstream.completion.cache import CompletionCache, type_through
+from inkstream.completion.debounce import AdaptiveDebounce
 
 
 def test_exact_hit_and_type_through() -> None:

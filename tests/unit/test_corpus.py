@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from corpus import Case, load
-from inkstream.context import CompletionContext
-from inkstream.postprocess import clean_completion
+from inkstream.completion.context import CompletionContext
+from inkstream.completion.postprocess import clean_completion
 
 CASES = load()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inkstream.context import CompletionContext
+from inkstream.completion.context import CompletionContext
 from inkstream.providers.offline.decoder import (
     Decoder,
     decode,

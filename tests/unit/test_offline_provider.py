@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inkstream.context import CompletionContext, ExplainRequest
+from inkstream.completion.context import CompletionContext, ExplainRequest
 from inkstream.providers import Provider
 from inkstream.providers.offline import OfflineProvider, index
 from inkstream.providers.offline import provider as provider_module

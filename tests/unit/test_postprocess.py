@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inkstream.context import CompletionContext
-from inkstream.postprocess import SPECIAL_TOKENS, clean_completion
+from inkstream.completion.context import CompletionContext
+from inkstream.completion.postprocess import SPECIAL_TOKENS, clean_completion
 
 
 def ctx(doc: str, language: str = "python") -> CompletionContext:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inkstream.privacy import REDACTED, ExclusionRules, redact
+from inkstream.completion.privacy import REDACTED, ExclusionRules, redact
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from inkstream.context import CompletionContext, ExplainRequest, Snippet
-from inkstream.prompts import (
+from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
+from inkstream.completion.prompts import (
     HOLE,
     TEMPLATES,
     build_chat_prompt,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from inkstream.context import CompletionContext
+from inkstream.completion.context import CompletionContext
 from inkstream.errors import UpstreamTimeout
 from inkstream.relay import Coalescer, Listener, Timeouts, relay_completion, relay_explanation
 

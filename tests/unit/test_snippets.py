@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from inkstream.snippets import Candidate, jaccard, rank_snippets
+from inkstream.completion.snippets import Candidate, jaccard, rank_snippets
 
 
 def test_most_similar_file_wins_within_budget() -> None:

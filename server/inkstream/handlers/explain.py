@@ -6,10 +6,9 @@ from typing import Any
 
 from lsprotocol import types
 
-from inkstream import documents
-
 # a real import: pygls reads the command handler's annotations at run time
 from inkstream.app import InkstreamServer
+from inkstream.completion import documents
 from inkstream.errors import InvalidParams
 from inkstream.handlers.streaming import editor_request
 from inkstream.protocol import (

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from inkstream import documents
-from inkstream.context import CompletionContext
-from inkstream.generation import Generation
+from inkstream.completion import documents
+from inkstream.completion.context import CompletionContext
+from inkstream.completion.generation import Generation
+from inkstream.completion.privacy import ExclusionRules
 from inkstream.handlers.streaming import editor_request
-from inkstream.privacy import ExclusionRules
 from inkstream.protocol import INKSTREAM_INLINE_COMPLETION, StreamingInlineCompletionParams
 from inkstream.relay import Listener, StreamStats, relay_completion
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Protocol
 
-from inkstream.context import CompletionContext, ExplainRequest
+from inkstream.completion.context import CompletionContext, ExplainRequest
 
 #: Text deltas; an async generator, so it can be closed.
 TextStream = AsyncGenerator[str, None]

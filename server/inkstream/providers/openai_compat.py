@@ -14,10 +14,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from inkstream import prompts
+from inkstream.completion import prompts
+from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
+from inkstream.completion.privacy import redact
+from inkstream.completion.prompts import FimRoute, Route
 from inkstream.config import Settings
-from inkstream.context import CompletionContext, ExplainRequest, Snippet
-from inkstream.endpoint_cache import EndpointStyles
 from inkstream.errors import (
     InkstreamError,
     StreamBroken,
@@ -28,9 +29,8 @@ from inkstream.errors import (
     UpstreamServerError,
     UpstreamTimeout,
 )
-from inkstream.privacy import redact
-from inkstream.prompts import FimRoute, Route
 from inkstream.providers import TextStream
+from inkstream.providers.endpoint_cache import EndpointStyles
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI

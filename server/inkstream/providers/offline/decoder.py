@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from inkstream.context import CompletionContext
+from inkstream.completion.context import CompletionContext
 from inkstream.providers.offline.ngram import (
     Models,
     NgramModel,

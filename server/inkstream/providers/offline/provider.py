@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from inkstream.context import CompletionContext, ExplainRequest
+from inkstream.completion.context import CompletionContext, ExplainRequest
 from inkstream.providers import TextStream
 from inkstream.providers.offline.decoder import (
     DOCUMENT_WEIGHT,
@@ -105,7 +105,7 @@ class OfflineProvider:
             self._on_loop(self._ended)
 
     def _index_parts(self, first: bool) -> None:
-        from inkstream.endpoint_cache import cache_dir as default_cache_dir
+        from inkstream.providers.endpoint_cache import cache_dir as default_cache_dir
         from inkstream.providers.offline import index
 
         cache_dir = self._cache_dir or default_cache_dir() / "offline"

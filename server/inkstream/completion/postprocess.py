@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from inkstream.context import CompletionContext
+from inkstream.completion.context import CompletionContext
 
 SPECIAL_TOKENS = (
     "<|endoftext|>",

@@ -11,10 +11,10 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
-from inkstream.context import CompletionContext, ExplainRequest, Snippet
+from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
+from inkstream.completion.privacy import ExclusionRules
+from inkstream.completion.snippets import Candidate, rank_snippets
 from inkstream.errors import InvalidParams
-from inkstream.privacy import ExclusionRules
-from inkstream.snippets import Candidate, rank_snippets
 
 #: Characters of other files' code that may join a completion prompt.
 SNIPPET_BUDGET = 2000

@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from inkstream.prompts import ROUTES, Route
+from inkstream.completion.prompts import ROUTES, Route
 
 logger = logging.getLogger(__name__)
 

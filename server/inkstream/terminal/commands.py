@@ -1,6 +1,6 @@
 """The main job in a terminal: ``inkstream demo``, ``complete`` and ``explain``.
 
-Each command starts the real server as a subprocess and speaks LSP to it (``termclient``), so a
+Each command starts the real server as a subprocess and speaks LSP to it (``terminal.client``), so a
 terminal run exercises exactly the path editors use. Output streams as it arrives; when stdout is
 not a terminal it is plain text. Importing this module is cheap: rich and the client load inside
 the commands.
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from inkstream.termclient import TerminalClient
+    from inkstream.terminal.client import TerminalClient
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 SAMPLE = Path(__file__).parent / "samples" / "inventory.py"
@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace, job: Any) -> int:
 async def _session(args: argparse.Namespace, job: Any) -> int:
     from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 
-    from inkstream.termclient import TerminalClient
+    from inkstream.terminal.client import TerminalClient
 
     client = TerminalClient()
     interrupted: list[float] = []

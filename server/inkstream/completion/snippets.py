@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from inkstream.context import Snippet
+from inkstream.completion.context import Snippet
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 WINDOW_LINES = 20

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from inkstream.context import CompletionContext, ExplainRequest
+from inkstream.completion.context import CompletionContext, ExplainRequest
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The terminal commands (``inkstream complete|explain|demo``), built on a server subprocess."""
