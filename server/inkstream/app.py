@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -20,7 +22,7 @@ from inkstream.completion.privacy import ExclusionRules
 from inkstream.errors import InkstreamError, Notifier
 from inkstream.protocol import InkstreamProtocol
 from inkstream.providers import Provider
-from inkstream.relay import Timeouts
+from inkstream.relay import Timeouts, hang_up_all
 from inkstream.session import RequestRegistry
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,41 @@ class InkstreamServer(LanguageServer):
         self._exclusions: tuple[tuple[str, ...], ExclusionRules] | None = None
         self._provider: Provider | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+
+    # -- transport -------------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve on stdio, reading a piped stdin on the event loop (see ``inkstream.stdio``)."""
+        from pygls.io_ import StdoutWriter, run_async
+
+        from inkstream import stdio
+
+        stdin = stdin or sys.stdin.buffer
+        if not stdio.is_pipe(stdin):
+            super().start_io(stdin, stdout)
+            return
+
+        async def serve() -> None:
+            assert self._stop_event is not None
+            await run_async(
+                stop_event=self._stop_event,
+                reader=await stdio.open_pipe_reader(stdin),
+                protocol=self.protocol,
+                logger=logger,
+                error_handler=self.report_server_error,
+            )
+            hang_up_all()  # stdin closed: the editor is gone
+
+        self._stop_event = threading.Event()
+        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        try:
+            asyncio.run(serve())
+        except BrokenPipeError:
+            logger.error("the client closed the connection; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
 
     # -- settings and provider -------------------------------------------------------------
 
@@ -163,6 +200,7 @@ class InkstreamServer(LanguageServer):
                 futures.pop(key, None)
 
     async def close(self) -> None:
+        hang_up_all()  # the sockets first: the tasks' unwinding only tidies up
         self.registry.cancel_all()
         if self._housekeeping is not None:
             self._housekeeping.cancel()

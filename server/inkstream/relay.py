@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
-from contextlib import aclosing
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing, asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -55,8 +57,77 @@ class Timeouts:
     idle: float
 
 
+class HangUp:
+    """Drops the upstream connection now, synchronously, before any other clean-up runs.
+
+    Closing a stream the ordinary way takes the consumer task's next step, the unwinding of the
+    openai and httpx layers, and one more loop iteration before the socket closes. A canceller
+    calls this first (``Generation.leave``, shutdown, exit), so the model hears the hang-up in
+    the same step as the cancel; the unwinding that follows only tidies up. Providers put their
+    closers in while a stream is open (``on_hang_up``); each runs at most once.
+    """
+
+    def __init__(self) -> None:
+        self._closers: list[Callable[[], None]] = []
+        _live.add(self)
+
+    def add(self, closer: Callable[[], None]) -> None:
+        self._closers.append(closer)
+
+    def discard(self, closer: Callable[[], None]) -> None:
+        if closer in self._closers:
+            self._closers.remove(closer)
+
+    def __call__(self) -> None:
+        closers, self._closers = self._closers, []
+        for closer in closers:
+            try:
+                closer()
+            except Exception:  # the ordinary close still follows
+                logger.debug("hang-up failed", exc_info=True)
+
+
+_live: weakref.WeakSet[HangUp] = weakref.WeakSet()
+#: the hang-up of the stream the current task consumes; set by the relay for the provider
+_current_hang_up: ContextVar[HangUp | None] = ContextVar("inkstream_hang_up", default=None)
+
+
+@asynccontextmanager
+async def on_hang_up(closer: Callable[[], None]) -> AsyncIterator[None]:
+    """For providers: while the block runs, a hang-up of this stream calls ``closer``."""
+    hang_up = _current_hang_up.get()
+    if hang_up is None:
+        yield
+        return
+    hang_up.add(closer)
+    try:
+        yield
+    finally:
+        hang_up.discard(closer)
+
+
+def hang_up_all() -> None:
+    """Every upstream stream still open: the server is going away."""
+    for hang_up in list(_live):
+        hang_up()
+
+
+@asynccontextmanager
+async def _consuming(listener: Listener) -> AsyncIterator[None]:
+    hang_up = HangUp()
+    token = _current_hang_up.set(hang_up)
+    listener.bind_hang_up(hang_up)
+    try:
+        yield
+    finally:
+        _current_hang_up.reset(token)
+
+
 class Listener:
     """What the relay tells the outside world; handlers plug partial results and progress in."""
+
+    def bind_hang_up(self, hang_up: HangUp) -> None:
+        """The stream about to start can be dropped at once with ``hang_up()``."""
 
     def on_text(self, text: str, *, line_completed: bool) -> None:
         """The visible text changed (a snapshot for completions, a delta for explanations)."""
@@ -153,7 +224,7 @@ async def relay_completion(
     raw = ""
     shown = ""
     timed = _deltas_with_timeouts(deltas, timeouts, stats)
-    async with aclosing(deltas), aclosing(timed):
+    async with _consuming(listener), aclosing(deltas), aclosing(timed):
         async for delta in timed:
             raw += delta
             cleaned = postprocess.clean_completion(raw, ctx, style=style)
@@ -179,7 +250,7 @@ async def relay_explanation(
     stats = stats or StreamStats()
     parts: list[str] = []
     timed = _deltas_with_timeouts(deltas, timeouts, stats)
-    async with aclosing(deltas), aclosing(timed):
+    async with _consuming(listener), aclosing(deltas), aclosing(timed):
         async for delta in timed:
             if delta:
                 parts.append(delta)

@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from inkstream.relay import Listener, StreamStats
+from inkstream.relay import HangUp, Listener, StreamStats
 
 
 class Generation(Listener):
@@ -27,6 +27,7 @@ class Generation(Listener):
         self.uri, self.prefix, self.suffix = uri, prefix, suffix
         self.snapshot = ""
         self._joined: dict[Listener, str] = {}  # listener -> what its user typed meanwhile
+        self._hang_up: HangUp | None = None
         self.task: asyncio.Task[str] = asyncio.get_running_loop().create_task(run(self))
 
     def typed_since(self, uri: str, prefix: str, suffix: str) -> str | None:
@@ -48,7 +49,10 @@ class Generation(Listener):
     def leave(self, listener: Listener) -> None:
         self._joined.pop(listener, None)
         if not self._joined and not self.task.done():
-            self.task.cancel()  # nobody wants it: stop the model now
+            # nobody wants it: stop the model now, the socket first, then the task
+            if self._hang_up is not None:
+                self._hang_up()
+            self.task.cancel()
 
     async def result_for(self, listener: Listener) -> str:
         """The final text, minus what this listener's user typed."""
@@ -57,6 +61,9 @@ class Generation(Listener):
         return text[len(typed) :] if text.startswith(typed) else ""
 
     # -- Listener: fan the relay's output out to everyone joined ------------------------------
+
+    def bind_hang_up(self, hang_up: HangUp) -> None:
+        self._hang_up = hang_up
 
     def on_text(self, text: str, *, line_completed: bool) -> None:
         self.snapshot = text

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import socket
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from inkstream.completion import prompts
@@ -31,6 +33,7 @@ from inkstream.errors import (
 )
 from inkstream.providers import TextStream
 from inkstream.providers.endpoint_cache import EndpointStyles
+from inkstream.relay import on_hang_up
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -181,7 +184,7 @@ class OpenAICompatProvider:
                         **extra,
                     )
                 )
-                async with stream:
+                async with stream, on_hang_up(partial(_drop_connection, stream.response)):
                     async for chunk in stream:
                         if chunk.choices and chunk.choices[0].text:
                             yielded = True
@@ -229,7 +232,7 @@ class OpenAICompatProvider:
                 stop=list(chat.stop) if chat.stop else openai.omit,
             )
         )
-        async with stream:
+        async with stream, on_hang_up(partial(_drop_connection, stream.response)):
             async for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
@@ -323,6 +326,21 @@ class OpenAICompatProvider:
     def _redact(self, text: str) -> str:
         key = self._settings.api_key
         return text.replace(key, "***") if key else text
+
+
+def _drop_connection(response: Any) -> None:
+    """Shut the stream's socket now, so the model stops at once (see ``relay.HangUp``).
+
+    Only on HTTP/1.1, where the connection carries this stream alone, and only while the
+    response is open: a closed one may have handed its connection to another request.
+    ``network_stream`` is httpcore's documented response extension for the raw connection.
+    """
+    if response.is_closed or response.http_version != "HTTP/1.1":
+        return
+    network = response.extensions.get("network_stream")
+    sock = network.get_extra_info("socket") if network is not None else None
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _upstream_message(exc: Any) -> str:

@@ -1,0 +1,54 @@
+"""stdin read by the event loop itself, so a message is handled the moment it arrives.
+
+pygls 2.1 reads stdin in a worker thread, one ``readline``/``read`` per hand-off: every message
+costs four round trips between that thread and the event loop (``Content-Length``,
+``Content-Type``, the blank line, the body), and each round trip is a chance to wait for the
+scheduler on a busy machine. A ``$/cancelRequest`` waited there for most of its time. Here the
+loop reads the pipe directly: when the bytes arrive, the whole message is parsed in one step.
+
+Only for a pipe: a terminal or socket on stdin may share its file description with stdout,
+which non-blocking reads would make non-blocking too, so anything else keeps pygls's reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import stat
+from typing import BinaryIO
+
+#: the longest header line accepted; bodies are read by length and have no limit
+LINE_LIMIT = 1 << 20
+
+
+def is_pipe(stream: BinaryIO) -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
+class PipeReader:
+    """pygls's reader interface (``readline``, ``readexactly``) over an asyncio pipe."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    async def readline(self) -> bytes:
+        try:
+            return await self._reader.readline()
+        except ValueError:  # a header line longer than LINE_LIMIT: not a client we can talk to
+            return b""
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self._reader.readexactly(n)
+        except asyncio.IncompleteReadError:  # the client went away mid-message
+            return b""
+
+
+async def open_pipe_reader(stdin: BinaryIO) -> PipeReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=LINE_LIMIT)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+    return PipeReader(reader)
