@@ -1,25 +1,39 @@
 """Latency benchmark for the streaming server (not part of the test run).
 
 Prints medians and p99 for:
-  - cancel -> upstream hang-up, per path ($/cancelRequest, workDone cancel, superseding, shutdown);
+  - cancel -> upstream hang-up, per path ($/cancelRequest, workDone cancel, superseding, shutdown,
+    exit), and the same for a bare relay (the openai stream and ``task.cancel()``, no server), in
+    this process and in a child process told over a pipe, so the ratios mean something;
   - upstream chunk -> client $/progress;
   - spawn -> initialize response, and spawn -> first chunk at the client;
+  - the first completion after start-up: its first partial result minus the model's time to
+    first token, with the endpoint probe to run (first start) or cached (later starts);
   - first visible text streamed vs waiting for the whole answer (200-token explain), as a ratio.
 
 Everything runs on 127.0.0.1: the real server as a subprocess over stdio, driven by pygls's client,
-and the scripted OpenAI-compatible upstream from tests/upstream.py.
+and the scripted OpenAI-compatible upstream from tests/upstream.py. With ``--engine URL --model M``
+the cancel paths run against a real engine (e.g. llama.cpp serving tests/engines' tiny model)
+through a proxy here that records when the server hangs up; those paths use ``inkstream/explain``,
+which streams for as long as the model writes.
 
-    python bench/latency.py [--runs 20]
+    python bench/latency.py [--runs 30] [--sections cancel,bare,first]
+    python bench/latency.py --engine http://127.0.0.1:8080/v1 --model qwen2.5-coder-tiny
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import multiprocessing
 import os
 import statistics
+import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +48,9 @@ SERVER = [sys.executable, "-m", "inkstream", "serve"]
 DOC_URI = "file:///bench/demo.py"
 DOC = "def slow():\n    \n"
 SLOW = Reply.text("x = 1\n    " * 400, chunk_size=4, delay=0.03)
+EXPLAIN_URI = "file:///bench/area.py"
+EXPLAIN_DOC = "def area(r):\n    return 3.14159 * r * r\n"
+TTFT = 0.3  # the model's time to first token in the start-up section, as measured in VS Code
 
 
 class BenchClient(LanguageClient):
@@ -55,13 +72,16 @@ class BenchClient(LanguageClient):
             return None
 
 
-async def start(upstream: ScriptedUpstream | None, **options: Any) -> tuple[BenchClient, float]:
+async def start(
+    base_url: str | None, *, env_extra: dict[str, str] | None = None, **options: Any
+) -> tuple[BenchClient, float]:
     """Spawn a server and initialize it; returns the client and spawn->initialize seconds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INKSTREAM_"))}
     env["INKSTREAM_LOG"] = "WARNING"
+    env.update(env_extra or {})
     init: dict[str, Any] = {"apiStyle": "chat", "model": "bench"}
-    if upstream is not None:
-        init["baseUrl"] = upstream.base_url
+    if base_url is not None:
+        init["baseUrl"] = base_url
     init.update(options)
     client = BenchClient()
     spawned = time.monotonic()
@@ -76,11 +96,12 @@ async def start(upstream: ScriptedUpstream | None, **options: Any) -> tuple[Benc
     )
     ready = time.monotonic() - spawned
     client.initialized(types.InitializedParams())
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(DOC_URI, "python", 1, DOC)
+    for uri, text in ((DOC_URI, DOC), (EXPLAIN_URI, EXPLAIN_DOC)):
+        client.text_document_did_open(
+            types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri, "python", 1, text)
+            )
         )
-    )
     return client, ready
 
 
@@ -105,38 +126,198 @@ def inline_params(token: str, wd: str | None = None) -> dict[str, Any]:
     return params
 
 
-async def first_partial(client: BenchClient, token: str) -> None:
+def explain_params(token: str, wd: str | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "textDocument": {"uri": EXPLAIN_URI},
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
+        "partialResultToken": token,
+    }
+    if wd:
+        params["workDoneToken"] = wd
+    return params
+
+
+async def first_partial(client: BenchClient, token: str, timeout: float = 30.0) -> float:
+    deadline = time.monotonic() + timeout
     while not client.partials.get(token):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no partial result for {token}")
         await asyncio.sleep(0.002)
+    return client.partials[token][0][0]
 
 
 def summary(name: str, values_ms: list[float]) -> str:
     values = sorted(values_ms)
     p99 = values[min(len(values) - 1, round(0.99 * (len(values) - 1)))]
     return (
-        f"{name:<50} median {statistics.median(values):8.2f} ms   p99 {p99:8.2f} ms   "
+        f"{name:<58} median {statistics.median(values):8.2f} ms   p99 {p99:8.2f} ms   "
         f"min {values[0]:7.2f}   n={len(values)}"
     )
 
 
-async def cancel_paths(upstream: ScriptedUpstream, runs: int) -> list[str]:
+# -- where the hang-up is seen -----------------------------------------------------------------
+
+
+class Target:
+    """The model end: scripts a long stream, and tells when the server hung up on it."""
+
+    base_url: str
+    method = "inkstream/inlineCompletion"
+
+    def params(self, token: str, wd: str | None = None) -> dict[str, Any]:
+        return inline_params(token, wd)
+
+    def prepare(self) -> int:
+        raise NotImplementedError
+
+    def hung_up_at(self, mark: int, t0: float) -> float:
+        raise NotImplementedError
+
+
+class Scripted(Target):
+    """The scripted upstream in a child process of its own.
+
+    Its hang-up clock must not wait for this process: here the client parses the server's
+    answers on another thread at the very moment of the hang-up, and a thread waiting for the
+    GIL can wait 5 ms (the switch interval) before it may note the time.
+    """
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve_upstream, args=(child,), daemon=True)
+        self._process.start()
+        self.base_url = self._call("base_url")
+        self._lock = threading.Lock()
+
+    def _call(self, *command: Any) -> Any:
+        self._conn.send(command)
+        answer = self._conn.recv()
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def script(self, *replies: Reply) -> None:
+        with self._lock:
+            self._call("script", *replies)
+
+    def prepare(self) -> int:
+        with self._lock:
+            return int(self._call("prepare"))
+
+    def hung_up_at(self, mark: int, t0: float) -> float:  # noqa: ARG002  (the request says)
+        with self._lock:
+            return float(self._call("hung_up_at", mark))
+
+    def close(self) -> None:
+        self._conn.send(("stop",))
+        self._process.join(5)
+
+
+def _serve_upstream(conn: Any) -> None:
+    with ScriptedUpstream() as upstream:
+        while True:
+            command, *args = conn.recv()
+            try:
+                if command == "stop":
+                    return
+                if command == "base_url":
+                    conn.send(upstream.base_url)
+                elif command == "script":
+                    upstream.script(*args)
+                    conn.send(None)
+                elif command == "prepare":
+                    upstream.script(SLOW)
+                    conn.send(len(upstream.requests))
+                elif command == "hung_up_at":
+                    conn.send(upstream.wait_for_hangup(args[0], 5.0).hung_up_at)
+            except Exception as exc:
+                conn.send(exc)
+
+
+class HangupProxy(Target):
+    """A TCP proxy in front of a real engine that notes when the client side closes."""
+
+    method = "inkstream/explain"
+
+    def __init__(self, engine_url: str) -> None:
+        host_port = engine_url.split("//", 1)[1].split("/", 1)[0]
+        self._host, port = host_port.rsplit(":", 1)
+        self._port = int(port)
+        self._path = "/" + engine_url.split("//", 1)[1].split("/", 1)[1]
+        self.closed: list[float] = []
+        self._changed = threading.Condition()
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self.port = 0
+
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            server = self._loop.run_until_complete(
+                asyncio.start_server(self._serve, "127.0.0.1", 0)
+            )
+            self.port = server.sockets[0].getsockname()[1]
+            ready.set()
+            self._loop.run_forever()
+
+        threading.Thread(target=run, daemon=True, name="hangup-proxy").start()
+        ready.wait(5)
+        self.base_url = f"http://127.0.0.1:{self.port}{self._path}"
+
+    def params(self, token: str, wd: str | None = None) -> dict[str, Any]:
+        return explain_params(token, wd)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(self._host, self._port)
+
+        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, mark: bool) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await src.read(65536):
+                    dst.write(data)
+            if mark:  # the server (our client side) hung up
+                with self._changed:
+                    self.closed.append(time.monotonic())
+                    self._changed.notify_all()
+            with contextlib.suppress(Exception):
+                dst.close()
+
+        await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False))
+
+    def prepare(self) -> int:
+        with self._changed:
+            return len(self.closed)
+
+    def hung_up_at(self, mark: int, t0: float) -> float:
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: any(t > t0 for t in self.closed[mark:]), timeout=10
+            ):
+                raise TimeoutError("the server did not hang up")
+            return next(t for t in self.closed[mark:] if t > t0)
+
+
+# -- cancel -> hang-up ------------------------------------------------------------------------
+
+
+async def cancel_paths(target: Target, runs: int) -> list[str]:
     lines = []
-    client, _ = await start(upstream, typeThrough=False)  # every request must reach the model
-    results: dict[str, list[float]] = {"$/cancelRequest": [], "window/workDoneProgress/cancel": []}
-    results["superseded by a newer request"] = []
+    client, _ = await start(target.base_url, typeThrough=False, explainMaxTokens=4000)
+    paths = ["$/cancelRequest", "window/workDoneProgress/cancel"]
+    if isinstance(target, Scripted):
+        paths.append("superseded by a newer request")
+    results: dict[str, list[float]] = {path: [] for path in paths}
     n = 0
-    for i in range(runs):
-        for path in list(results):
+    for _ in range(runs):
+        for path in paths:
             token, wd = f"p{n}", f"w{n}"
             n += 1
-            upstream.script(SLOW)
-            before = len(upstream.requests)
+            mark = target.prepare()
             msg_id = f"req-{n}"
             newer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
             newer.set_result(None)
             task = asyncio.ensure_future(
                 client.protocol.send_request_async(
-                    "inkstream/inlineCompletion", inline_params(token, wd), msg_id=msg_id
+                    target.method, target.params(token, wd), msg_id=msg_id
                 )
             )
             await first_partial(client, token)
@@ -151,64 +332,145 @@ async def cancel_paths(upstream: ScriptedUpstream, runs: int) -> list[str]:
                 # a request elsewhere in the document (one at the same spot would join the stream)
                 elsewhere = inline_params(f"n{n}")
                 elsewhere["position"] = {"line": 0, "character": 3}
-                upstream.script(Reply.text("return 1"))
+                assert isinstance(target, Scripted)
+                target.script(Reply.text("return 1"))
                 newer = asyncio.ensure_future(
                     client.protocol.send_request_async("inkstream/inlineCompletion", elsewhere)
                 )
             try:
-                req = await asyncio.to_thread(upstream.wait_for_hangup, before, 5.0)
+                hung_up = await asyncio.to_thread(target.hung_up_at, mark, t0)
             except TimeoutError as exc:
-                seen = [(r.prompt_text[:12], r.chunks_sent, r.completed) for r in upstream.requests]
-                raise SystemExit(f"{path} #{n}: {exc} {seen[before - 3 :]}") from exc
-            results[path].append((req.hung_up_at - t0) * 1000)
+                raise SystemExit(f"{path} #{n}: {exc}") from exc
+            results[path].append((hung_up - t0) * 1000)
             await asyncio.gather(task, newer, return_exceptions=True)
-        del i
     await stop(client)
     for path, values in results.items():
         lines.append(summary(f"cancel -> hang-up: {path}", values))
 
-    shutdown: list[float] = []
-    for _ in range(max(3, runs // 4)):
-        client, _ = await start(upstream)
-        upstream.script(SLOW)
-        before = len(upstream.requests)
-        task = asyncio.ensure_future(
-            client.protocol.send_request_async("inkstream/inlineCompletion", inline_params("s"))
-        )
-        await first_partial(client, "s")
-        t0 = time.monotonic()
-        shut = asyncio.ensure_future(client.shutdown_async(None))
-        req = await asyncio.to_thread(upstream.wait_for_hangup, before, 5.0)
-        assert req.hung_up_at is not None
-        shutdown.append((req.hung_up_at - t0) * 1000)
-        await asyncio.gather(task, shut, return_exceptions=True)
-        client.exit(None)
-        await client.stop()
-    lines.append(summary("cancel -> hang-up: shutdown", shutdown))
+    for how in ("shutdown", "exit"):
+        values: list[float] = []
+        for i in range(max(3, runs // 3)):
+            client, _ = await start(target.base_url, explainMaxTokens=4000)
+            await asyncio.sleep(1.0)  # let the warm-up finish: measure the cancel, not start-up
+            mark = target.prepare()
+            token = f"{how}{i}"
+            task = asyncio.ensure_future(
+                client.protocol.send_request_async(target.method, target.params(token))
+            )
+            await first_partial(client, token)
+            t0 = time.monotonic()
+            if how == "shutdown":
+                ended: asyncio.Future[Any] = asyncio.ensure_future(client.shutdown_async(None))
+            else:
+                client.exit(None)
+                ended = asyncio.ensure_future(asyncio.sleep(0))
+            hung_up = await asyncio.to_thread(target.hung_up_at, mark, t0)
+            values.append((hung_up - t0) * 1000)
+            if how == "shutdown":
+                await asyncio.gather(task, ended, return_exceptions=True)
+                client.exit(None)
+            else:  # an exiting server answers nothing
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.stop(), 10)
+        lines.append(summary(f"cancel -> hang-up: {how}", values))
     return lines
+
+
+# -- the bare relay baseline ------------------------------------------------------------------
+
+_BARE_CHILD = r"""
+import asyncio, sys, openai
+async def main():
+    client = openai.AsyncOpenAI(api_key="x", base_url=sys.argv[1], max_retries=0)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    async def relay():
+        stream = await client.chat.completions.create(
+            model="bench", messages=[{"role": "user", "content": "go"}], stream=True)
+        async with stream:
+            async for chunk in stream:
+                sys.stdout.write("chunk\n"); sys.stdout.flush()
+    while await reader.readline():          # "start"
+        task = asyncio.ensure_future(relay())
+        await reader.readline()             # "cancel"
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+asyncio.run(main())
+"""
+
+
+async def bare_relay(target: Target, runs: int) -> list[str]:
+    """The floor: an openai stream cancelled with ``task.cancel()``, no server around it."""
+    import openai
+
+    if not isinstance(target, Scripted):
+        return []
+    client = openai.AsyncOpenAI(api_key="x", base_url=target.base_url, max_retries=0)
+    in_process: list[float] = []
+    for _ in range(runs):
+        mark = target.prepare()
+        first = asyncio.Event()
+
+        async def relay(first: asyncio.Event = first) -> None:
+            stream = await client.chat.completions.create(
+                model="bench", messages=[{"role": "user", "content": "go"}], stream=True
+            )
+            async with stream:
+                async for _chunk in stream:
+                    first.set()
+
+        task = asyncio.ensure_future(relay())
+        await first.wait()
+        t0 = time.monotonic()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        in_process.append((await asyncio.to_thread(target.hung_up_at, mark, t0) - t0) * 1000)
+    await client.close()
+
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _BARE_CHILD,
+        target.base_url,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
+    assert child.stdin is not None and child.stdout is not None
+    over_pipe: list[float] = []
+    for _ in range(runs):
+        mark = target.prepare()
+        child.stdin.write(b"start\n")
+        await child.stdout.readline()
+        t0 = time.monotonic()
+        child.stdin.write(b"cancel\n")
+        over_pipe.append((await asyncio.to_thread(target.hung_up_at, mark, t0) - t0) * 1000)
+        await asyncio.sleep(0.05)
+        while True:  # drop the chunks that came before the cancel
+            try:
+                await asyncio.wait_for(child.stdout.readline(), 0.01)
+            except TimeoutError:
+                break
+    child.stdin.close()
+    await child.wait()
+    return [
+        summary("bare relay: task.cancel() -> hang-up, in process", in_process),
+        summary("bare relay: cancel over a pipe -> hang-up, child process", over_pipe),
+    ]
+
+
+# -- streaming and start-up -------------------------------------------------------------------
 
 
 async def chunk_to_progress(upstream: ScriptedUpstream, runs: int) -> list[str]:
     """Each upstream chunk's send time vs the arrival of the $/progress that carries it."""
-    client, _ = await start(upstream)
-    code = "def area(r):\n    return 3.14159 * r * r\n"
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem("file:///bench/area.py", "python", 1, code)
-        )
-    )
+    client, _ = await start(upstream.base_url)
     latencies: list[float] = []
     for i in range(max(1, runs // 5)):
         upstream.script(Reply(chunks=[f"word{j} " for j in range(40)], delay=0.03))
         token = f"e{i}"
-        await client.protocol.send_request_async(
-            "inkstream/explain",
-            {
-                "textDocument": {"uri": "file:///bench/area.py"},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
-                "partialResultToken": token,
-            },
-        )
+        await client.protocol.send_request_async("inkstream/explain", explain_params(token))
         req = upstream.requests[-1]
         sent = req.chunk_times
         received = client.partials[token]
@@ -223,10 +485,10 @@ async def chunk_to_progress(upstream: ScriptedUpstream, runs: int) -> list[str]:
 async def startup(upstream: ScriptedUpstream, runs: int) -> list[str]:
     init_times: list[float] = []
     first_chunk: list[float] = []
-    for i in range(max(3, runs // 2)):
+    for i in range(max(3, runs // 3)):
         upstream.script(Reply.text("return 42", chunk_size=3))
         spawned = time.monotonic()
-        client, ready = await start(upstream)
+        client, ready = await start(upstream.base_url)
         init_times.append(ready * 1000)
         token = f"s{i}"
         await client.protocol.send_request_async("inkstream/inlineCompletion", inline_params(token))
@@ -238,15 +500,56 @@ async def startup(upstream: ScriptedUpstream, runs: int) -> list[str]:
     ]
 
 
+async def first_completion(upstream: ScriptedUpstream, runs: int) -> list[str]:
+    """The first completion after start-up, minus the model's own time to first token.
+
+    ``apiStyle`` auto, so the server must know how to ask the endpoint: the first start probes
+    it (an empty cache), later starts read the probe's result from the cache. The user's first
+    trigger comes either at once after ``initialized`` or a second later (they open a file and
+    type); the figure is what the server adds to the model's TTFT on that first request.
+    """
+    lines = []
+    for delay in (0.0, 1.0):
+        for cache in ("cold", "warm"):
+            request_to_first: list[float] = []
+            spawn_to_first: list[float] = []
+            with tempfile.TemporaryDirectory() as cache_dir:
+                for i in range(max(3, runs // 3)):
+                    if cache == "warm" and i == 0:  # fill the cache: one start that probes
+                        client, _ = await start(
+                            upstream.base_url,
+                            env_extra={"INKSTREAM_CACHE_DIR": cache_dir},
+                            apiStyle="auto",
+                        )
+                        await client.protocol.send_request_async("inkstream/status", {})
+                        await asyncio.sleep(1.5)
+                        await stop(client)
+                    fresh = cache_dir if cache == "warm" else f"{cache_dir}/{i}"
+                    env = {"INKSTREAM_CACHE_DIR": fresh}
+                    upstream.default = Reply.text("return 42", chunk_size=3, first_delay=TTFT)
+                    spawned = time.monotonic()
+                    client, _ = await start(upstream.base_url, env_extra=env, apiStyle="auto")
+                    await asyncio.sleep(delay)
+                    token = f"f{i}"
+                    sent = time.monotonic()
+                    await client.protocol.send_request_async(
+                        "inkstream/inlineCompletion", inline_params(token)
+                    )
+                    arrived = client.partials[token][0][0]
+                    request_to_first.append((arrived - sent - TTFT) * 1000)
+                    spawn_to_first.append((arrived - spawned - TTFT) * 1000)
+                    await stop(client)
+            upstream.default = Reply.text("pass")
+            when = "at once" if delay == 0 else f"{delay:g} s after initialized"
+            probe = "probe to run" if cache == "cold" else "probe cached"
+            lines.append(summary(f"first completion {when}, {probe}: request->", request_to_first))
+            lines.append(summary("    ...first partial minus TTFT; spawn->", spawn_to_first))
+    return lines
+
+
 async def streamed_vs_whole(upstream: ScriptedUpstream, runs: int) -> list[str]:
     """200 tokens at 40 tok/s after 300 ms: time to first text when streamed vs when whole."""
-    client, _ = await start(upstream)
-    code = "def area(r):\n    return 3.14159 * r * r\n"
-    client.text_document_did_open(
-        types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem("file:///bench/area.py", "python", 1, code)
-        )
-    )
+    client, _ = await start(upstream.base_url)
     first: list[float] = []
     whole: list[float] = []
     await client.protocol.send_request_async("inkstream/status", {})
@@ -255,14 +558,7 @@ async def streamed_vs_whole(upstream: ScriptedUpstream, runs: int) -> list[str]:
         upstream.script(Reply(chunks=[f"t{j} " for j in range(200)], first_delay=0.3, delay=0.025))
         token = f"x{i}"
         t0 = time.monotonic()
-        await client.protocol.send_request_async(
-            "inkstream/explain",
-            {
-                "textDocument": {"uri": "file:///bench/area.py"},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
-                "partialResultToken": token,
-            },
-        )
+        await client.protocol.send_request_async("inkstream/explain", explain_params(token))
         whole.append((time.monotonic() - t0) * 1000)
         first.append((client.partials[token][0][0] - t0) * 1000)
     await stop(client)
@@ -270,18 +566,51 @@ async def streamed_vs_whole(upstream: ScriptedUpstream, runs: int) -> list[str]:
     return [
         summary("200-token explain: first visible text, streamed", first),
         summary("200-token explain: whole answer (no streaming)", whole),
-        f"{'ratio whole / streamed first text':<50} {ratio:8.1f}x sooner",
+        f"{'ratio whole / streamed first text':<58} {ratio:8.1f}x sooner",
     ]
+
+
+SECTIONS = ("startup", "first", "progress", "bare", "cancel", "streamed")
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--sections", default=",".join(SECTIONS), help=",".join(SECTIONS))
+    parser.add_argument("--engine", help="a real engine's base URL (cancel paths only)")
+    parser.add_argument("--model", default="bench", help="the model name the engine serves")
     args = parser.parse_args()
-    with ScriptedUpstream() as upstream:
-        for section in (startup, chunk_to_progress, cancel_paths, streamed_vs_whole):
-            for line in await section(upstream, args.runs):
-                print(line, flush=True)
+    chosen = args.sections.split(",")
+    if args.engine:
+        global start
+        plain_start = start
+
+        async def engine_start(base_url: str | None, **kw: Any) -> tuple[BenchClient, float]:
+            kw.setdefault("model", args.model)
+            kw.setdefault("firstTokenTimeout", 60.0)
+            return await plain_start(base_url, **kw)
+
+        start = engine_start
+        for line in await cancel_paths(HangupProxy(args.engine), args.runs):
+            print(line, flush=True)
+        return
+    scripted = Scripted()
+    try:
+        with ScriptedUpstream() as upstream:
+            sections: dict[str, Callable[[], Awaitable[list[str]]]] = {
+                "startup": lambda: startup(upstream, args.runs),
+                "first": lambda: first_completion(upstream, args.runs),
+                "progress": lambda: chunk_to_progress(upstream, args.runs),
+                "bare": lambda: bare_relay(scripted, args.runs),
+                "cancel": lambda: cancel_paths(scripted, args.runs),
+                "streamed": lambda: streamed_vs_whole(upstream, args.runs),
+            }
+            for name in SECTIONS:
+                if name in chosen:
+                    for line in await sections[name]():
+                        print(line, flush=True)
+    finally:
+        scripted.close()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 import os
 import sys
@@ -57,7 +59,10 @@ class InkstreamServer(LanguageServer):
         self.recent_edits: list[tuple[str, int]] = []
         self._exclusions: tuple[tuple[str, ...], ExclusionRules] | None = None
         self._provider: Provider | None = None
+        #: after ``initialized``, a provider is built (and warms up) as soon as settings name it
+        self._eager_provider = False
         self._housekeeping: asyncio.Task[None] | None = None
+        self._settling: asyncio.Task[None] | None = None
 
     # -- transport -------------------------------------------------------------------------
 
@@ -78,7 +83,7 @@ class InkstreamServer(LanguageServer):
                 stop_event=self._stop_event,
                 reader=await stdio.open_pipe_reader(stdin),
                 protocol=self.protocol,
-                logger=logger,
+                logger=logging.getLogger("pygls.server"),
                 error_handler=self.report_server_error,
             )
             hang_up_all()  # stdin closed: the editor is gone
@@ -92,7 +97,7 @@ class InkstreamServer(LanguageServer):
         except (KeyboardInterrupt, SystemExit):
             pass
         finally:
-            self.shutdown()
+            self.shutdown()  # type: ignore[no-untyped-call]
 
     # -- settings and provider -------------------------------------------------------------
 
@@ -115,6 +120,25 @@ class InkstreamServer(LanguageServer):
         old, self._provider = self._provider, None
         if old is not None:
             asyncio.get_running_loop().create_task(old.aclose())
+        if self._eager_provider:
+            self.provider  # noqa: B018  (warm the new one up now, not on the first request)
+
+    def warm_up(self) -> None:
+        """Build the provider now; it gets ready in the background (client, endpoint probe)."""
+        self._eager_provider = True
+        provider = self.provider
+        self._settling = asyncio.get_running_loop().create_task(self._freeze_when_ready(provider))
+
+    async def _freeze_when_ready(self, provider: Provider) -> None:
+        """Once start-up's imports are done, keep their objects out of every later collection.
+
+        A young process full of just-imported modules runs full collections that stop the event
+        loop for tens of milliseconds, cancels included; ``gc.freeze`` moves what exists now to
+        a generation the collector never scans again.
+        """
+        with contextlib.suppress(Exception):
+            await provider.ready()
+        gc.freeze()
 
     @property
     def provider(self) -> Provider:

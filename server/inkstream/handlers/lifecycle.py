@@ -32,7 +32,7 @@ def register(server: InkstreamServer) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls: InkstreamServer, _params: types.InitializedParams) -> None:
         ls.start_housekeeping()
-        ls.provider  # noqa: B018  (build it now: warm-up runs off the event loop)
+        ls.warm_up()  # before asking for configuration: the first completion finds it ready
         await refresh_configuration(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -63,7 +63,7 @@ def register(server: InkstreamServer) -> None:
         await ls.close()
 
     @server.feature(types.EXIT)
-    def exit_(ls: InkstreamServer, *_args: Any) -> None:
+    def exit_(_ls: InkstreamServer, *_args: Any) -> None:
         # pygls exits right after this; the models hear it now, not after the loop winds down
         hang_up_all()
 

@@ -1,7 +1,8 @@
 """Any OpenAI-compatible endpoint, through the official ``openai`` AsyncOpenAI client.
 
 ``openai`` costs about a second to import, so nothing here imports it at module level: the client
-is built in a worker thread after ``initialized`` (``warm_up``) and requests await that future.
+is built in a worker thread after ``initialized`` (``warm_up``), the route is probed (or read from
+the endpoint cache) meanwhile, and requests await both futures.
 Built-in retries and the 600 s timeout are off; the relay enforces first-token and idle timeouts.
 Upstream exceptions are translated here, and only here, into ``inkstream.errors``.
 """
@@ -84,9 +85,18 @@ class OpenAICompatProvider:
         return self._settings.base_url or "https://api.openai.com/v1"
 
     def warm_up(self) -> None:
+        """Get ready for the first request in the background (called after ``initialized``).
+
+        The client is built in a worker thread (importing openai takes about a second), and with
+        ``apiStyle: auto`` the route is learnt meanwhile: read from the endpoint cache, or probed
+        once the client exists. The first request then awaits both, usually already done.
+        """
+        loop = asyncio.get_running_loop()
         if self._client_future is None:
-            loop = asyncio.get_running_loop()
             self._client_future = loop.run_in_executor(None, build_client, self._settings)
+        if self._route_task is None and self._settings.api_style == "auto":
+            self._route_task = loop.create_task(self._probe_route())
+            self._route_task.add_done_callback(self._route_settled)
 
     async def _client(self) -> AsyncOpenAI:
         self.warm_up()
@@ -105,9 +115,15 @@ class OpenAICompatProvider:
             return "chat"
         if s.api_style == "fim":
             return self._fim_routes()[0]
-        if self._route_task is None:
-            self._route_task = asyncio.get_running_loop().create_task(self._probe_route())
+        self.warm_up()
+        assert self._route_task is not None
         return await asyncio.shield(self._route_task)
+
+    def _route_settled(self, task: asyncio.Task[Route]) -> None:
+        """A failed probe is tried again by the next request (the engine may be starting)."""
+        if task.cancelled() or task.exception() is not None:
+            if self._route_task is task:
+                self._route_task = None
 
     def _fim_routes(self) -> tuple[FimRoute, ...]:
         s = self._settings
@@ -115,9 +131,10 @@ class OpenAICompatProvider:
 
     async def _probe_route(self) -> Route:
         """Once per endpoint and model, try the FIM routes in order (see ``prompts.fim_routes``),
-        then settle for chat. Only a conclusive answer is remembered."""
+        then settle for chat. Only a conclusive answer is remembered, on disk and here."""
         s = self._settings
-        remembered = self._styles.get(self.endpoint, s.model)
+        loop = asyncio.get_running_loop()
+        remembered = await loop.run_in_executor(None, self._styles.get, self.endpoint, s.model)
         if remembered is not None:
             logger.info("%s %s: using cached route %s", self.endpoint, s.model, remembered)
             return remembered
@@ -125,20 +142,21 @@ class OpenAICompatProvider:
         for candidate in self._fim_routes():
             answered = await self._probe_completions(suffix="\n" if candidate == "server" else None)
             if answered is None:
+                self._route_task = None  # inconclusive: this request asks by chat, the next probes
                 return "chat"
             if answered:
                 route = candidate
                 break
         description = ROUTE_DESCRIPTIONS[route]
         logger.info("%s %s: completions through %s", self.endpoint, s.model, description)
-        self._styles.put(self.endpoint, s.model, route)
+        await loop.run_in_executor(None, self._styles.put, self.endpoint, s.model, route)
         return route
 
     async def _probe_completions(self, *, suffix: str | None) -> bool | None:
         """Does ``/v1/completions`` answer (with ``suffix``, if given)? None: can't tell."""
-        import openai
-
         client = await self._client()
+        import openai  # only now: the warm-up thread has finished importing it
+
         try:
             await client.completions.create(
                 model=self._settings.model,
@@ -157,6 +175,8 @@ class OpenAICompatProvider:
         return None
 
     async def aclose(self) -> None:
+        if self._route_task is not None:
+            self._route_task.cancel()
         if self._client_future is not None and self._client_future.done():
             if not self._client_future.cancelled() and self._client_future.exception() is None:
                 await self._client_future.result().close()
