@@ -195,3 +195,58 @@ def test_stdin_closing_stops_stream_and_exits(upstream: ScriptedUpstream, tmp_pa
     assert code is not None
     req = upstream.wait_for_hangup(0, timeout=5)
     assert not req.completed
+
+
+def test_exit_without_shutdown_stops_stream_and_exits(upstream: ScriptedUpstream) -> None:
+    """An editor that sends ``exit`` straight away: the model hears it, and the server ends."""
+    upstream.script(SLOW)
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "capabilities": {},
+                "initializationOptions": {"baseUrl": upstream.base_url, "apiStyle": "chat"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {
+                "textDocument": {
+                    "uri": "file:///x.py",
+                    "languageId": "python",
+                    "version": 1,
+                    "text": "def slow():\n    \n",
+                }
+            },
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "textDocument/inlineCompletion",
+            "params": inline_params("file:///x.py", types.Position(1, 4)),
+        },
+    ]
+    proc = subprocess.Popen(
+        SERVER_COMMAND,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=server_env(),
+    )
+    assert proc.stdin is not None
+    try:
+        for message in messages:
+            proc.stdin.write(_frame(json.dumps(message)))
+        proc.stdin.flush()
+        upstream.wait_for_requests(1, timeout=30)
+        proc.stdin.write(_frame(json.dumps({"jsonrpc": "2.0", "method": "exit"})))
+        proc.stdin.flush()
+        req = upstream.wait_for_hangup(0, timeout=10)
+        assert not req.completed
+        proc.wait(timeout=10)  # raises if the server is still running
+    finally:
+        proc.kill()

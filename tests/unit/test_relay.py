@@ -8,7 +8,16 @@ import pytest
 
 from inkstream.completion.context import CompletionContext
 from inkstream.errors import UpstreamTimeout
-from inkstream.relay import Coalescer, Listener, Timeouts, relay_completion, relay_explanation
+from inkstream.relay import (
+    Coalescer,
+    HangUp,
+    Listener,
+    Timeouts,
+    hang_up_all,
+    on_hang_up,
+    relay_completion,
+    relay_explanation,
+)
 
 TIMEOUTS = Timeouts(first_token=2.0, idle=2.0)
 
@@ -102,3 +111,50 @@ async def test_coalescer_joins_deltas_when_accumulating() -> None:
         coalescer.offer(delta, line_completed=False)
     await asyncio.sleep(0.05)
     assert "".join(sent) == "abc" and len(sent) == 2
+
+
+class HangUpSource:
+    """A provider-like stream that registers a closer, as the openai provider does."""
+
+    def __init__(self) -> None:
+        self.dropped = 0
+        self.closed = False
+
+    def drop(self) -> None:
+        self.dropped += 1
+
+    async def stream(self):  # type: ignore[no-untyped-def]
+        try:
+            async with on_hang_up(self.drop):
+                while True:
+                    await asyncio.sleep(0.001)
+                    yield "x = 1\n"
+        finally:
+            self.closed = True
+
+
+class Binder(Recorder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hang_up: HangUp | None = None
+
+    def bind_hang_up(self, hang_up: HangUp) -> None:
+        self.hang_up = hang_up
+
+
+async def test_a_hang_up_drops_the_stream_before_the_task_unwinds() -> None:
+    source, binder = HangUpSource(), Binder()
+    task = asyncio.ensure_future(
+        relay_explanation(source.stream(), timeouts=TIMEOUTS, listener=binder)
+    )
+    while not binder.texts:
+        await asyncio.sleep(0.001)
+    assert binder.hang_up is not None
+    binder.hang_up()  # what Generation.leave does, synchronously, before task.cancel()
+    assert source.dropped == 1 and not source.closed
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    binder.hang_up()
+    hang_up_all()
+    assert source.dropped == 1 and source.closed  # once, and nothing registered after the end
