@@ -510,11 +510,11 @@ async def first_completion(upstream: ScriptedUpstream, runs: int) -> list[str]:
 
     ``apiStyle`` auto, so the server must know how to ask the endpoint: the first start probes
     it (an empty cache), later starts read the probe's result from the cache. The user's first
-    trigger comes either at once after ``initialized`` or a second later (they open a file and
-    type); the figure is what the server adds to the model's TTFT on that first request.
+    trigger comes either at once after ``initialized`` or three seconds later (they open a file
+    and type); the figure is what the server adds to the model's TTFT on that first request.
     """
     lines = []
-    for delay in (0.0, 1.0):
+    for delay in (0.0, 3.0):
         for cache in ("cold", "warm"):
             request_to_first: list[float] = []
             spawn_to_first: list[float] = []
@@ -526,8 +526,9 @@ async def first_completion(upstream: ScriptedUpstream, runs: int) -> list[str]:
                             env_extra={"INKSTREAM_CACHE_DIR": cache_dir},
                             apiStyle="auto",
                         )
-                        await client.protocol.send_request_async("inkstream/status", {})
-                        await asyncio.sleep(1.5)
+                        await client.protocol.send_request_async(
+                            "inkstream/inlineCompletion", inline_params("fill")
+                        )
                         await stop(client)
                     fresh = cache_dir if cache == "warm" else f"{cache_dir}/{i}"
                     env = {"INKSTREAM_CACHE_DIR": fresh}

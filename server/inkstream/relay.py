@@ -208,6 +208,9 @@ async def _deltas_with_timeouts(
             ) from None
         stats.count()
         yield delta
+        # a backlog (a fast engine, or chunks that piled up during a pause) would otherwise be
+        # consumed in one step of this task, and a cancel would wait for all of it
+        await asyncio.sleep(0)
 
 
 async def relay_completion(
