@@ -125,6 +125,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     }
     entry.shown = now.typed + now.remainder;
     entry.shownAt = Date.now();
+    entry.shownByTyping = context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic;
     this.refreshTarget = entry;
     this.note({ kind: 'shown', id: entry.id, at: entry.shownAt, length: entry.shown.length });
     this.maybeRefresh(entry);
@@ -287,8 +288,17 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     if (!match || match.ahead) {
       return;
     }
-    entry.shownAt = Date.now(); // until VS Code's new call says otherwise
-    this.note({ kind: 'refresh', id: entry.id, at: entry.shownAt, length: entry.text.length });
+    const askedAt = (entry.shownAt = Date.now()); // until VS Code's new call says otherwise
+    this.note({ kind: 'refresh', id: entry.id, at: askedAt, length: entry.text.length });
+    if (entry.shownByTyping) {
+      // VS Code's last call was automatic (typing): an explicit trigger is not "satisfied" by it,
+      // so VS Code asks again while it keeps the current ghost text on screen, without a blink.
+      // The command resolves once VS Code has asked and shown the answer.
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      if (this.refreshTarget !== entry || entry.shownAt !== askedAt || !entry.shownByTyping) {
+        return; // VS Code asked (or the stream moved on)
+      }
+    }
     // One message: VS Code hides and re-asks in the same task, so the blank lasts one round trip
     // to the extension host (two awaited executeCommand calls made it two round trips).
     await vscode.commands.executeCommand('runCommands', { commands: ['editor.action.inlineSuggest.hide', 'editor.action.inlineSuggest.trigger'] });

@@ -91,6 +91,8 @@ export class StreamEntry {
   /** The suggestion last handed to VS Code (including what was typed) and when: growth past it asks for a re-show. */
   shown = '';
   shownAt = 0;
+  /** VS Code's last call was automatic (typing), so an explicit trigger re-asks without a hide. */
+  shownByTyping = false;
   private listeners = new Set<Listener>();
 
   constructor(readonly anchor: Anchor, readonly startedAt: number) {}

@@ -12,6 +12,7 @@
 //   DRIVE_TYPE_THROUGH         the start of the suggestion, typed while it streams (type-through)
 //   DRIVE_EXPECT_FINAL         text the accepted suggestion must contain
 //   DRIVE_TIMEOUT_MS           overall deadline (default 150000)
+//   DRIVE_IDLE_MS              the growing suggestion is complete once unchanged this long (default 1500)
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -27,6 +28,7 @@ const artifacts = env.DRIVE_ARTIFACTS ?? 'artifacts/vscode';
 const typeThrough = env.DRIVE_TYPE_THROUGH ?? '';
 const expectFinal = env.DRIVE_EXPECT_FINAL ?? '';
 const deadline = Date.now() + Number(env.DRIVE_TIMEOUT_MS ?? 150000);
+const idleMs = Number(env.DRIVE_IDLE_MS ?? 1500);
 mkdirSync(artifacts, { recursive: true });
 
 const t0 = Date.now();
@@ -196,7 +198,7 @@ async function inlineScenario(page) {
 
   // Watch the ghost text grow. Once it shows the start of the first line, type that start
   // (type-through: the running stream must go on, answered from the cache), then keep watching
-  // until it has not changed for 1.5 s (the stream has ended).
+  // until it has not changed for idleMs (the stream has ended).
   let shots = 0;
   let lastChange = Date.now();
   let lastText = '';
@@ -225,7 +227,7 @@ async function inlineScenario(page) {
         shots = 2;
         await shot(page, 'ghost-2-growing');
       }
-      return text !== '' && Date.now() - lastChange > 1500;
+      return text !== '' && Date.now() - lastChange > idleMs;
     },
   });
   const sampled = await page.evaluate(stopFrameSampler);
