@@ -511,7 +511,8 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
     [sampled] = [e for e in by_kind["frames"] if e["label"] == "inline"]
     report["per_frame"] = frame_report(sampled["frames"], sampled["total"])
     if GROWTH != "final":
-        assert len(before_done) >= 3, f"no growth before the upstream finished: {report}"
+        # The first ghost text and at least one longer one while the model was still writing.
+        assert len(before_done) >= 2, f"no growth before the upstream finished: {report}"
 
     # -- Type-through: typing the start of the suggestion while it streamed kept the same upstream
     # request (no hang-up, no new request) and the ghost text went on from the extension's cache.

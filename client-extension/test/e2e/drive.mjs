@@ -158,6 +158,7 @@ async function watchGhost(page, { until, every = 25, label }) {
   return seen;
 }
 
+/** Runs a command from the palette; returns when Enter was pressed (the command runs from then). */
 async function runCommand(page, title) {
   await page.keyboard.press('Control+Shift+P');
   const input = page.locator('.quick-input-widget input');
@@ -165,7 +166,9 @@ async function runCommand(page, title) {
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15000 });
   await sleep(150);
+  const pressedAt = Date.now();
   await page.keyboard.press('Enter');
+  return pressedAt;
 }
 
 async function statusText(page) {
@@ -193,8 +196,7 @@ async function inlineScenario(page) {
   await page.evaluate(startFrameSampler);
   emit('trigger');
   // editor.action.inlineSuggest.trigger has no default key binding in VS Code 1.100: use its title.
-  await runCommand(page, 'Trigger Inline Suggestion');
-  const triggeredAt = Date.now();
+  const triggeredAt = await runCommand(page, 'Trigger Inline Suggestion');
 
   // Watch the ghost text grow. Once it shows the start of the first line, type that start
   // (type-through: the running stream must go on, answered from the cache), then keep watching
@@ -263,8 +265,7 @@ async function startupScenario(page) {
   await page.keyboard.press('Control+Home');
   await page.keyboard.press('End');
   await page.evaluate(startFrameSampler);
-  await runCommand(page, 'Trigger Inline Suggestion');
-  const triggeredAt = Date.now();
+  const triggeredAt = await runCommand(page, 'Trigger Inline Suggestion');
   let last = '';
   let lastChange = Date.now();
   while (Date.now() < deadline) {
