@@ -105,7 +105,7 @@ _DEFINITION = re.compile(
     r"lock|foreach|fixed|synchronized|go|defer|case)\b)"
     r"([\w$<>\[\],.*&:?]+\s+)*[*&]*(?!(if|for|while|switch|catch)\b)[A-Za-z_$][\w$]*\s*"
     r"(<[^>]*>)?\s*\([^;]*\)[^;=]*\{$"
-    r"|^(export\s+)?(const|let|var)\s+[\w$]+\s*(:[^=]+)?=\s*(async\s+)?(function\b|\([^)]*\)\s*=>|"
+    r"|^(export\s+)?(const|let|var)\s+[\w$]+\s*(:[^=]+)?=\s*(async\s+)?(function\b|\([^)]*\)\s*(:[^=]+)?=>|"
     r"[\w$]+\s*=>)"
 )
 # Lines that introduce the next definition: decorators, annotations, attributes, doc comments.
@@ -143,11 +143,14 @@ def clean_completion(
         final = final or fence_done
     text = align_indentation(text, ctx)
     text = drop_line_above_echo(text, ctx, final=final)
+    # Once a stage has decided where the completion ends, the later ones see it as final.
     text, line_done, keep_space = limit_to_line(text, ctx, final=final)
-    text, block_done = end_at_block(text, ctx, final=final)
-    text, repeat_done = cut_suffix_repeats(text, ctx, final=final)
-    text, loop_done = drop_repetition(text, ctx, final=final)
-    done = done or line_done or block_done or repeat_done or loop_done
+    text, block_done = end_at_block(text, ctx, final=final or line_done)
+    done = done or line_done or block_done
+    text, repeat_done = cut_suffix_repeats(text, ctx, final=final or done)
+    done = done or repeat_done
+    text, loop_done = drop_repetition(text, ctx, final=final or done)
+    done = done or loop_done
     text = _trim_end(text, keep_space=keep_space)
     return Cleaned(text=text if text.strip() else "", done=done)
 
@@ -375,7 +378,7 @@ def end_at_block(text: str, ctx: CompletionContext, *, final: bool = False) -> t
             if not complete:
                 return _upto(lines, i), False  # wait and see how this line ends
             if _only_closers(line.strip()) and not _suffix_closes(line, ctx):
-                return "\n".join(lines[: i + 1]), True
+                return _upto(lines, i + 1), True
             return _upto(lines, i), True
         if head is None:
             continue
