@@ -30,6 +30,7 @@ longer change the decision.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -281,8 +282,36 @@ def drop_line_above_echo(text: str, ctx: CompletionContext, *, final: bool) -> s
 
 
 def _line_above(ctx: CompletionContext) -> str:
-    lines = ctx.prefix.split("\n")
-    return lines[-2] if len(lines) >= 2 else ""
+    return next(_lines_above(ctx), "")
+
+
+# The document around the cursor can be long and the clean-up runs on every token: these read only
+# the few lines next to the cursor, never the whole text.
+
+
+def _lines_above(ctx: CompletionContext) -> Iterator[str]:
+    """The lines above the cursor's line, nearest first."""
+    prefix = ctx.prefix
+    end = prefix.rfind("\n")
+    while end >= 0:
+        start = prefix.rfind("\n", 0, end)
+        yield prefix[start + 1 : end]
+        end = start
+
+
+def _lines_below(ctx: CompletionContext) -> Iterator[str]:
+    """The lines below the cursor's line, nearest first."""
+    suffix = ctx.suffix
+    start = suffix.find("\n")
+    while start >= 0:
+        end = suffix.find("\n", start + 1)
+        yield suffix[start + 1 : end if end >= 0 else len(suffix)]
+        start = end
+
+
+def _code_below(ctx: CompletionContext) -> str:
+    """The first non-blank line below the cursor's line ("" at the end of the file)."""
+    return next((line for line in _lines_below(ctx) if line.strip()), "")
 
 
 # -- 5. single line ------------------------------------------------------------------------------
@@ -350,8 +379,8 @@ def _block_floor(ctx: CompletionContext) -> int:
     if line_before.strip():
         opens_block = bool(_BLOCK_OPENER.search(line_before.rstrip()))
         return _indent_of(line_before) + (1 if opens_block else 0)
-    above = next((ln for ln in reversed(ctx.prefix.split("\n")[:-1]) if ln.strip()), "")
-    below = next((ln for ln in ctx.suffix.split("\n")[1:] if ln.strip()), "")
+    above = next((line for line in _lines_above(ctx) if line.strip()), "")
+    below = _code_below(ctx)
     from_above = _indent_of(above) + (1 if _BLOCK_OPENER.search(above.rstrip()) else 0)
     from_below = _indent_of(below) + (1 if below and _closes(below) else 0)
     return max(len(line_before), min(from_above, from_below))
@@ -411,8 +440,7 @@ def _upto(lines: list[str], i: int) -> str:
 
 def _suffix_closes(closer: str, ctx: CompletionContext) -> bool:
     """Whether the code after the cursor starts with this closing line, at the same indentation."""
-    rest = ctx.suffix.split("\n")[1:]
-    following = next((ln for ln in rest if ln.strip()), "")
+    following = _code_below(ctx)
     return following.strip()[:1] == closer.strip()[:1] and _indent_of(following) == _indent_of(
         closer
     )
@@ -429,11 +457,10 @@ def cut_suffix_repeats(
     text: str, ctx: CompletionContext, *, final: bool = False
 ) -> tuple[str, bool]:
     """Stop where the output starts writing the code that already follows the cursor."""
-    rest = ctx.suffix.split("\n")[1:]
-    following = [line.strip() for line in rest if line.strip()][:3]
+    following = _code_below(ctx).strip()
     if not following or not text:
         return text, False
-    copied = _copies_block_below(text, ctx, rest, final=final)
+    copied = _copies_block_below(text, ctx, final=final)
     if copied is not None:
         return "", copied
     lines = text.split("\n")
@@ -443,19 +470,17 @@ def cut_suffix_repeats(
         stripped = line.strip()
         complete = i < len(lines) - 1 or final
         if not complete:
-            if stripped and following[0].startswith(stripped):
+            if stripped and following.startswith(stripped):
                 return _upto(lines, i), False  # may be the start of that line: wait
             continue
         if len(stripped) < 4 or _only_closers(stripped):
             continue
-        if stripped == following[0]:
+        if stripped == following:
             return _upto(lines, i), True
     return text, False
 
 
-def _copies_block_below(
-    text: str, ctx: CompletionContext, rest: list[str], *, final: bool
-) -> bool | None:
+def _copies_block_below(text: str, ctx: CompletionContext, *, final: bool) -> bool | None:
     """Whether the output starts by copying a line a few lines below, in the cursor's block.
 
     True: it does (nothing to show, stop). False: its first line is still arriving and may be such
@@ -465,7 +490,7 @@ def _copies_block_below(
         return None
     floor = _block_floor(ctx)
     window: list[str] = []
-    for line in rest:
+    for line in _lines_below(ctx):
         if not line.strip():
             continue
         if _indent_of(line) < floor or len(window) == _SUFFIX_WINDOW:
