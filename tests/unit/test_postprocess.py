@@ -128,6 +128,13 @@ CASES = [
         "log(x)",
     ),
     ("space after a comment", "x = 1 <C>\n", "  # one", "fim", "# one"),
+    (
+        "chat closer without indentation",
+        "class G {\n    String greet(String name) {\n        <C>\n    }\n}\n",
+        "```java\nreturn name;\n}\n```",
+        "chat",
+        "return name;",
+    ),
 ]
 
 

@@ -406,7 +406,7 @@ def end_at_block(text: str, ctx: CompletionContext, *, final: bool = False) -> t
         if indent < floor:
             if not complete:
                 return _upto(lines, i), False  # wait and see how this line ends
-            if _only_closers(line.strip()) and not _suffix_closes(line, ctx):
+            if _only_closers(line.strip()) and _closer_needed(line, ctx):
                 return _upto(lines, i + 1), True
             return _upto(lines, i), True
         if head is None:
@@ -438,12 +438,25 @@ def _upto(lines: list[str], i: int) -> str:
     return "\n".join(lines[:i]) + "\n"
 
 
-def _suffix_closes(closer: str, ctx: CompletionContext) -> bool:
-    """Whether the code after the cursor starts with this closing line, at the same indentation."""
-    following = _code_below(ctx)
-    return following.strip()[:1] == closer.strip()[:1] and _indent_of(following) == _indent_of(
-        closer
+def _closer_needed(closer: str, ctx: CompletionContext) -> bool:
+    """Whether a closing line below the cursor's block belongs in the completion.
+
+    It closes the completion's own block when the cursor's line opens one at the same indentation
+    (``render() {`` + body + ``}``): kept unless the code after the cursor starts with that very
+    line (a ``}`` further left closes an outer block). Otherwise it closes a block above the cursor,
+    and is dropped when the code after the cursor starts with such a bracket, wherever it stands.
+    """
+    below = _code_below(ctx)
+    same_bracket = below.strip()[:1] == closer.strip()[:1]
+    line_before = ctx.line_prefix
+    own = (
+        bool(line_before.strip())
+        and bool(_BLOCK_OPENER.search(line_before.rstrip()))
+        and _indent_of(closer) == _indent_of(line_before)
     )
+    if own:
+        return not (same_bracket and _indent_of(below) == _indent_of(closer))
+    return not same_bracket
 
 
 def _only_closers(line: str) -> bool:
