@@ -95,20 +95,31 @@ _PROSE_WORDS = (
 # A line that starts a block which a dedent (or a closing bracket) ends, rather than a statement.
 _BLOCK_END_WORDS = re.compile(r"^(end|fi|done|esac|else|elif|elsif|except|finally|rescue|ensure)\b")
 _BLOCK_END_PREFIXES = ("end", "else", "elif", "elsif", "except", "finally", "rescue", "ensure")
-# The head line of a function, method, class or type, in the languages the corpus covers.
+# The head line of a function, method, class or type, in the languages the corpus covers: by its
+# keyword, or (C, C++, Java, C#, TypeScript methods) as a signature that opens a brace.
 _DEFINITION = re.compile(
     r"^(export\s+)?(default\s+)?(pub(\([^)]*\))?\s+)?(async\s+)?(unsafe\s+)?"
     r"(def|defp|class|function\*?|func|fn|fun|impl|trait|struct|enum|interface|module|type|"
     r"local\s+function)\b"
-    r"|^((public|private|protected|internal|static|final|abstract|override|virtual|async|"
-    r"readonly|get|set|synchronized|inline|extern|const|unsigned)\s+)*"
-    r"(?!(if|for|while|switch|catch|return|else|do|try|with|new|await|throw|yield|sizeof|using|"
+    r"|^(export\s+)?(const|let|var)\s+[\w$]+\s*(:[^=]+)?=\s*(async\s+)?(function\b|"
+    r"\([^)]*\)\s*(:[^=]+)?=>|[\w$]+\s*=>)"
+)
+_SIGNATURE = re.compile(
+    r"^(?!(if|for|while|switch|catch|return|else|do|try|with|new|await|throw|yield|sizeof|using|"
     r"lock|foreach|fixed|synchronized|go|defer|case)\b)"
     r"([\w$<>\[\],.*&:?]+\s+)*[*&]*(?!(if|for|while|switch|catch)\b)[A-Za-z_$][\w$]*\s*"
-    r"(<[^>]*>)?\s*\([^;]*\)[^;=]*\{$"
-    r"|^(export\s+)?(const|let|var)\s+[\w$]+\s*(:[^=]+)?=\s*(async\s+)?(function\b|\([^)]*\)\s*(:[^=]+)?=>|"
-    r"[\w$]+\s*=>)"
+    r"(<[^>]*>)?\s*\([^;{}]*\)[^;={}]*\{$"
 )
+_SIGNATURE_MAX = 200  # longer lines are not signatures (and the pattern need not scan them)
+
+
+def _is_definition(line: str) -> bool:
+    """Whether a (stripped) line is the head of a definition."""
+    if _DEFINITION.match(line):
+        return True
+    return line.endswith("{") and len(line) <= _SIGNATURE_MAX and bool(_SIGNATURE.match(line))
+
+
 # Lines that introduce the next definition: decorators, annotations, attributes, doc comments.
 _DEFINITION_LEAD = re.compile(r"^(@|#\[|///?|/\*|\*|#|--)")
 # A line that defines a name: an assignment, a key, a declaration or an import. Two in a row that
@@ -429,7 +440,7 @@ def _definition_indent(lines: list[str], ctx: CompletionContext) -> int | None:
             continue
         if _DEFINITION_LEAD.match(stripped) and i < len(lines) - 1:
             continue  # a decorator or doc comment before the definition
-        return _indent_of(full) if _DEFINITION.match(stripped) else None
+        return _indent_of(full) if _is_definition(stripped) else None
     return None
 
 
