@@ -29,6 +29,7 @@ longer change the decision.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -188,14 +189,23 @@ def cut_special_tokens(raw: str, *, final: bool) -> tuple[str, bool]:
 
 
 def _partial_tail(text: str, markers: tuple[str, ...]) -> int:
-    """Length of the longest end of ``text`` that is the start of some marker."""
-    longest = 0
-    for marker in markers:
-        for k in range(min(len(marker) - 1, len(text)), longest, -1):
-            if text.endswith(marker[:k]):
-                longest = k
-                break
-    return longest
+    """Length of the longest end of ``text`` that is the start of some marker (not all of it).
+
+    Runs on every token: only the last few characters are looked at, from the earliest one that
+    starts some marker.
+    """
+    window, firsts = _marker_shape(markers)
+    for start in range(max(0, len(text) - window), len(text)):
+        if text[start] in firsts:
+            end = text[start:]
+            if any(len(end) < len(m) and m.startswith(end) for m in markers):
+                return len(text) - start
+    return 0
+
+
+@functools.cache
+def _marker_shape(markers: tuple[str, ...]) -> tuple[int, frozenset[str]]:
+    return max(len(m) for m in markers) - 1, frozenset(m[0] for m in markers)
 
 
 # -- 2. chat wrappers ----------------------------------------------------------------------------
