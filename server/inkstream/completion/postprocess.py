@@ -8,11 +8,13 @@ The stages, in order:
    after, the hole marker, and an echo of the text before the cursor on its line.
 3. ``align_indentation``: drop indentation the cursor's line already has, and a leading space
    when the text before the cursor already ends with one.
-4. ``drop_line_above_echo``: a first line that repeats the line above the cursor is dropped.
+4. ``drop_line_above_echo``: a first line that repeats the line above the cursor (an assignment,
+   a key) is dropped.
 5. ``limit_to_line`` when text follows the cursor on its line (single-line mode).
-6. ``end_at_block``: stop where the current block ends, by indentation and bracket balance (a
-   closing bracket the suffix already has at the same indentation is dropped, one the code needs
-   is kept), and after a definition the completion wrote, before the next one.
+6. ``end_at_block``: stop where the current block ends, by indentation; a closing line is kept
+   when it closes the completion's own block or the code needs it, and dropped when the code
+   after the cursor already has it. Also stop after a definition the completion wrote, before
+   the next one.
 7. ``cut_suffix_repeats``: stop where the output runs into the code after the cursor; output that
    only copies a line of the cursor's block a few lines below is no completion at all.
 8. ``drop_repetition``: the same definition twice in a row, or any line three times, is cut.
