@@ -169,12 +169,13 @@ def test_done_once_the_completion_is_complete() -> None:
 
 
 def test_done_only_once_the_line_decides() -> None:
-    """The next definition is seen from its first character; a closing ``end`` needs the word."""
+    """The next definition is seen once it cannot be a closing word; ``end`` is waited for."""
     c = ctx("class Cart\n  <C>\nend\n")
     body = "def add(item)\n    @items << item\n  "
     assert not clean_completion(body + "en", c, style="fim").done
     assert not clean_completion(body + "end", c, style="fim").done
-    assert clean_completion(body + "end\n\n  d", c, style="fim").done
+    assert not clean_completion(body + "end\n\n  d", c, style="fim").done  # "done"?
+    assert clean_completion(body + "end\n\n  de", c, style="fim").done
     c = ctx("services:\n  web:\n    image: nginx\n    <C>\n    restart: always\n")
     held = clean_completion("restart: alw", c, style="fim")
     assert (held.text, held.done) == ("", False)

@@ -95,9 +95,12 @@ _PROSE_WORDS = (
     "to complete",
     "you can",
 )
-# A line that starts a block which a dedent (or a closing bracket) ends, rather than a statement.
-_BLOCK_END_WORDS = re.compile(r"^(end|fi|done|esac|else|elif|elsif|except|finally|rescue|ensure)\b")
-_BLOCK_END_PREFIXES = ("end", "else", "elif", "elsif", "except", "finally", "rescue", "ensure")
+# Words that end a block, or go on with it (``else``), where other languages have a bracket.
+_BLOCK_END_PREFIXES = (
+    *("end", "fi", "done", "esac"),
+    *("else", "elif", "elsif", "except", "finally", "rescue", "ensure"),
+)
+_BLOCK_END_WORDS = re.compile(rf"^({'|'.join(_BLOCK_END_PREFIXES)})\b")
 # The head line of a function, method, class or type, in the languages the corpus covers: by its
 # keyword, or (C, C++, Java, C#, TypeScript methods) as a signature that opens a brace.
 _DEFINITION = re.compile(
