@@ -10,6 +10,7 @@ Times are ``vim.loop.hrtime()`` in seconds: the same clock as Python's ``time.mo
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -22,7 +23,7 @@ import pynvim
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "editors" / "neovim"
-NVIM = shutil.which("nvim")
+NVIM = os.environ.get("INKSTREAM_NVIM") or shutil.which("nvim")
 SERVER = [sys.executable, "-m", "inkstream", "serve"]
 _SCRUBBED = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "INKSTREAM_API_KEY", "INKSTREAM_BASE_URL")
 
@@ -75,14 +76,24 @@ function E.stop_sampling()
   if E.timer then E.timer:stop() end
   return E.samples
 end
+-- Screen rows, and where the ghost text is on them: {line, from, to} (0-based, end exclusive),
+-- assuming an unscrolled window at the top (the tests' small files).
 function E.screen(rows)
-  local out = {}
+  local lines, ghost = {}, {}
   for r = 1, rows do
     local s = {}
     for c = 1, vim.o.columns do s[#s + 1] = vim.fn.screenstring(r, c) end
-    out[#out + 1] = (table.concat(s):gsub('%s+$', ''))
+    lines[#lines + 1] = (table.concat(s):gsub('%s+$', ''))
   end
-  return out
+  for _, m in ipairs(E.ghost(0)) do
+    local parts = vim.split(m.text, '\n', true)
+    local col = vim.fn.virtcol({ m.row + 1, m.col + 1 }) - 1
+    ghost[#ghost + 1] = { m.row, col, col + vim.fn.strdisplaywidth(parts[1]) }
+    for i = 2, #parts do
+      ghost[#ghost + 1] = { m.row + i - 1, 0, vim.fn.strdisplaywidth(parts[i]) }
+    end
+  end
+  return { lines = lines, ghost = ghost }
 end
 """
 
@@ -96,6 +107,40 @@ class Sample:
     def text(self) -> str | None:
         """The ghost text, or None when no extmark is shown."""
         return self.marks[0]["text"] if self.marks else None
+
+
+@dataclass
+class Screen:
+    """The top rows of Neovim's screen, with the cells that show ghost text."""
+
+    t: float
+    lines: list[str]
+    ghost: list[tuple[int, int, int]]
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def save_frames(frames: list[tuple[str, Screen]], directory: Path, title: str) -> None:
+    """Write frames as text and as an SVG terminal capture (ghost text grey and italic)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    directory.mkdir(parents=True, exist_ok=True)
+    plain = "\n\n".join(f"-- {caption}\n{screen.text()}" for caption, screen in frames)
+    (directory / "ghost-frames.txt").write_text(plain + "\n")
+    console = Console(record=True, width=64, file=open(os.devnull, "w"), color_system="truecolor")
+    for caption, screen in frames:
+        console.print(Text(caption, style="bold cyan"))
+        for row, line in enumerate(screen.lines):
+            text = Text(line.ljust(60))
+            for g_row, start, end in screen.ghost:
+                if g_row == row:
+                    text.stylize("grey50 italic", start, end)
+            if line.startswith("~"):
+                text.stylize("blue")
+            console.print(text)
+    console.save_svg(str(directory / "ghost.svg"), title=title)
 
 
 class Editor:
@@ -175,9 +220,10 @@ class Editor:
     def notes(self) -> list[dict[str, Any]]:
         return list(self.lua("return _G.inkstream_test.notes"))
 
-    def screen(self, rows: int) -> list[str]:
+    def screen(self, rows: int) -> Screen:
         self.nvim.command("redraw")
-        return list(self.lua("return _G.inkstream_test.screen(...)", rows))
+        raw = self.lua("return _G.inkstream_test.screen(...)", rows)
+        return Screen(time.monotonic(), list(raw["lines"]), [tuple(g) for g in raw["ghost"]])
 
     def sample(self, every_ms: int = 3) -> None:
         self.lua("_G.inkstream_test.sample(...)", every_ms)

@@ -19,14 +19,13 @@ from pathlib import Path
 
 import pytest
 
+from nvim_editor import NVIM, PLUGIN, ROOT, Editor, Sample, Screen, save_frames
 from upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
 
-if shutil.which("nvim") is None:
+if NVIM is None:
     pytest.skip("nvim is not installed (apt-get install neovim)", allow_module_level=True)
-
-from nvim_editor import PLUGIN, ROOT, Editor, Sample  # noqa: E402 (needs pynvim and nvim)
 
 ARTIFACTS = Path(os.environ.get("INKSTREAM_ARTIFACTS", ROOT / "artifacts")) / "neovim"
 KEY = "sk-test-secret-key-123"
@@ -88,16 +87,20 @@ def test_ghost_text_grows_in_place_and_tab_inserts_it(
     editor.sample(3)
     type_in_body(editor, tmp_path)
     req = upstream.wait_for_requests(1, timeout=10)[0]
-    frames: list[list[str]] = []
+    frames: list[Screen] = []
     while not req.ended.is_set():
         if editor.ghost():
             frames.append(editor.screen(6))
         time.sleep(0.1)
     editor.wait(lambda: stream_done(editor) and editor.ghost() == BODY)
     samples = editor.samples()
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    (ARTIFACTS / "ghost-frames.txt").write_text(
-        "\n\n".join("\n".join(f) for f in frames + [editor.screen(6)]) + "\n"
+    frames.append(editor.screen(6))
+    version = editor.nvim.eval("matchstr(execute('version'), 'NVIM v\\S*')")
+    picked = [frames[0], frames[len(frames) // 2], frames[-1]]
+    save_frames(
+        [(f"{s.t - picked[0].t:+.2f} s", s) for s in picked],
+        ARTIFACTS,
+        f"inkstream ghost text growing in {version} (tests/neovim)",
     )
 
     first = next(i for i, s in enumerate(samples) if s.text is not None)
@@ -109,7 +112,16 @@ def test_ghost_text_grows_in_place_and_tab_inserts_it(
     while_streaming = {s.text for s in samples if s.text and s.t < req.chunk_times[-1]}
     assert len(while_streaming) >= 3, texts
     assert texts[-1] == BODY
-    assert any(BODY.splitlines()[0] in line for frame in frames for line in frame)
+    inline = editor.nvim.funcs.has("nvim-0.10")
+    assert {s.marks[0]["pos"] for s in samples[first:]} == {"inline" if inline else "overlay"}
+    assert editor.notes() == []
+    assert any(BODY.splitlines()[0] in line for frame in frames for line in frame.lines)
+    first_line, *others = BODY.splitlines()
+    shown = frames[-1]  # on screen: the first line after "    for", the others below
+    assert shown.ghost == [(1, 7, 7 + len(first_line))] + [
+        (2 + i, 0, len(line)) for i, line in enumerate(others)
+    ]
+    assert shown.lines[1:4] == ["    for" + first_line, *others]
 
     editor.nvim.input("<Tab>")
     expected = ["def report(rows):", "    for" + BODY.splitlines()[0], *BODY.splitlines()[1:]]
@@ -119,6 +131,22 @@ def test_ghost_text_grows_in_place_and_tab_inserts_it(
     assert editor.ghost() is None
     editor.nvim.input("<Esc>u")
     editor.wait(lambda: editor.lines() == ["def report(rows):", "    for"])
+
+
+def test_ghost_text_in_the_middle_of_a_line(
+    editor: Editor, upstream: ScriptedUpstream, tmp_path: Path
+) -> None:
+    upstream.script(Reply.text("ws)", chunk_size=1, delay=0.05))
+    editor.open(tmp_path / "report.py", "def report(rows):\n    total = sum()\n")
+    editor.nvim.input("2G$i")
+    editor.nvim.input("ro")
+    editor.wait(lambda: stream_done(editor) and editor.ghost() == "ws", 20)
+    # inline virtual text where Neovim has it (0.10+), else after the end of the line
+    pos = "inline" if editor.nvim.funcs.has("nvim-0.10") else "eol"
+    assert [m["pos"] for m in editor.marks()] == [pos]
+    editor.nvim.input("<Tab>")
+    editor.wait(lambda: editor.lines()[1] == "    total = sum(rows)")
+    assert editor.cursor() == (2, len("    total = sum(rows"))
 
 
 def test_accept_word_and_line(editor: Editor, upstream: ScriptedUpstream, tmp_path: Path) -> None:
