@@ -130,8 +130,8 @@ def save_frames(frames: list[tuple[str, Screen]], directory: Path, title: str) -
     plain = "\n\n".join(f"-- {caption}\n{screen.text()}" for caption, screen in frames)
     (directory / "ghost-frames.txt").write_text(plain + "\n")
     console = Console(record=True, width=64, file=open(os.devnull, "w"), color_system="truecolor")
-    for caption, screen in frames:
-        console.print(Text(caption, style="bold cyan"))
+    for i, (caption, screen) in enumerate(frames):
+        console.print(Text(("\n" if i else "") + caption, style="bold cyan"))
         for row, line in enumerate(screen.lines):
             text = Text(line.ljust(60))
             for g_row, start, end in screen.ghost:

@@ -90,17 +90,19 @@ def test_ghost_text_grows_in_place_and_tab_inserts_it(
     frames: list[Screen] = []
     while not req.ended.is_set():
         if editor.ghost():
-            frames.append(editor.screen(6))
+            frames.append(editor.screen(5))
         time.sleep(0.1)
     editor.wait(lambda: stream_done(editor) and editor.ghost() == BODY)
     samples = editor.samples()
-    frames.append(editor.screen(6))
-    version = editor.nvim.eval("matchstr(execute('version'), 'NVIM v\\S*')")
+    frames.append(editor.screen(5))
+    version = editor.lua(
+        "local v = vim.version() return ('%d.%d.%d'):format(v.major, v.minor, v.patch)"
+    )
     picked = [frames[0], frames[len(frames) // 2], frames[-1]]
     save_frames(
         [(f"{s.t - picked[0].t:+.2f} s", s) for s in picked],
         ARTIFACTS,
-        f"inkstream ghost text growing in {version} (tests/neovim)",
+        f"inkstream: ghost text growing in Neovim {version} (tests/neovim)",
     )
 
     first = next(i for i, s in enumerate(samples) if s.text is not None)
