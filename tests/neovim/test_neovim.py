@@ -3,8 +3,8 @@ upstream: growing ghost text with no blink, accept / word / line, every way of d
 (the upstream sees the hang-up), type-through on the same stream, Explain streaming into a split
 that Stop halts, one notification per upstream error, loading, help tags and ``:checkhealth``.
 
-Needs ``nvim`` (0.7 or later; ``.ci/run`` installs Debian's) and ``pynvim``.
-Frames of the growing ghost text are written to ``artifacts/neovim/ghost-frames.txt``.
+Needs ``nvim`` (0.7 or later; ``.ci/run`` installs Debian's; ``INKSTREAM_NVIM`` names another) and
+``pynvim``. Frames of the growing ghost text are written to ``artifacts/neovim/`` (text and SVG).
 """
 
 from __future__ import annotations
