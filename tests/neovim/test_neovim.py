@@ -10,6 +10,7 @@ Needs ``nvim`` (0.7 or later; ``.ci/run`` installs Debian's; ``INKSTREAM_NVIM`` 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sys
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from nvim_editor import NVIM, PLUGIN, ROOT, Editor, Sample, Screen, save_frames
+from nvim_editor import NVIM, PLUGIN, ROOT, SERVER, Editor, Sample, Screen, save_frames
 from upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
@@ -151,6 +152,19 @@ def test_ghost_text_in_the_middle_of_a_line(
     assert editor.cursor() == (2, len("    total = sum(rows"))
 
 
+def test_keys_do_what_they_did_without_ghost_text(
+    editor: Editor, upstream: ScriptedUpstream, tmp_path: Path
+) -> None:
+    editor.nvim.command("inoremap <M-Right> <C-r>='mine'<CR>")
+    editor.setup(settings(upstream.base_url), auto_trigger=False)
+    editor.open(tmp_path / "a.py", "x = 1\n")
+    editor.nvim.input("A<M-Right>")
+    editor.wait(lambda: editor.lines() == ["x = 1mine"])
+    editor.nvim.input("<Tab>")
+    editor.wait(lambda: editor.lines() == ["x = 1mine" + " " * 3])  # Python's softtabstop=4
+    assert upstream.requests == [] and editor.ghost() is None
+
+
 def test_accept_word_and_line(editor: Editor, upstream: ScriptedUpstream, tmp_path: Path) -> None:
     upstream.script(Reply.text("tal = width * height\n    return total", chunk_size=5))
     type_in_body(editor, tmp_path, "to", doc="def area(width, height):\n    \n")
@@ -178,13 +192,15 @@ def test_accept_word_and_line(editor: Editor, upstream: ScriptedUpstream, tmp_pa
 SLOW = Reply.text("print('" + "abc " * 200 + "')", chunk_size=2, delay=0.05)
 
 
-@pytest.mark.parametrize("key", ["<C-]>", "<Esc>", "z"])
+@pytest.mark.parametrize("key", ["<C-]>", "<Esc>", "z", "<Left>"])
 def test_dismiss_hangs_up_upstream(
     editor: Editor, upstream: ScriptedUpstream, tmp_path: Path, key: str
 ) -> None:
     upstream.script(SLOW, Reply(fault="hang"))  # a new request after "z" shows nothing
     type_in_body(editor, tmp_path)
     editor.wait(lambda: editor.ghost(), 20)
+    status = "return require('inkstream').status()"
+    assert editor.wait(lambda: re.fullmatch(r"inkstream: \d+ tok, \d+ tok/s", editor.lua(status)))
     before = editor.lines()
     editor.nvim.input(key)
     req = upstream.wait_for_hangup(0, timeout=5)
@@ -192,7 +208,7 @@ def test_dismiss_hangs_up_upstream(
     editor.wait(lambda: editor.ghost() is None)
     if key == "<Esc>":
         assert editor.mode() == "n"
-    elif key == "<C-]>":
+    elif key in ("<C-]>", "<Left>"):
         assert editor.lines() == before and editor.mode() == "i"
     else:
         assert editor.lines()[1] == "    forz"
@@ -340,3 +356,16 @@ def test_plugin_loads_help_and_health(
     assert "OK Neovim 0." in report.replace(":", "")
     assert "server starts and answers initialize: inkstream" in report
     assert f"provider openai, endpoint {upstream.base_url}, model test-model" in report
+
+
+def test_setup_without_settings_uses_the_environment(tmp_path: Path) -> None:
+    """No settings and no key in the environment: the server answers with its offline model."""
+    editor = Editor(tmp_path / "home")
+    try:
+        editor.lua("require('inkstream').setup({ cmd = ... })", SERVER)
+        editor.open(tmp_path / "a.py", "x = 1\n")
+        editor.nvim.command("InkstreamStatus")
+        status = editor.notes()[-1]["msg"]
+        assert "provider: offline" in status and "endpoint: (none)" in status
+    finally:
+        editor.close()

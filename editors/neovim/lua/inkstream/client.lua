@@ -45,7 +45,10 @@ end
 
 --- The LSP client config for `cfg` (the plugin's options); `name` differs for the health check.
 function M.lsp_config(cfg, name)
-  local settings = vim.deepcopy(cfg.settings or {})
+  local settings = vim.empty_dict() -- sent as a JSON object even when empty
+  for k, v in pairs(vim.deepcopy(cfg.settings or {})) do
+    settings[k] = v
+  end
   settings.apiKey = nil -- the key comes from the environment only
   return {
     name = name or 'inkstream',
@@ -210,12 +213,15 @@ function M.show_status()
     vim.notify('inkstream: the server did not answer inkstream/status', vim.log.levels.WARN)
     return
   end
+  local function text(v, none) -- JSON null is nil or vim.NIL, depending on the version
+    return (v == nil or v == vim.NIL) and none or tostring(v)
+  end
   local lines = {
-    'state: ' .. M.status(),
-    'provider: ' .. tostring(s.provider),
-    'endpoint: ' .. (s.baseUrl ~= vim.NIL and tostring(s.baseUrl) or '(none)'),
-    'model:    ' .. tostring(s.model),
-    'last error: ' .. (s.lastError ~= vim.NIL and tostring(s.lastError) or 'none'),
+    M.status(),
+    'provider: ' .. text(s.provider, '?'),
+    'endpoint: ' .. text(s.baseUrl, '(none)'),
+    'model:    ' .. text(s.model, '?'),
+    'last error: ' .. text(s.lastError, 'none'),
   }
   vim.notify(table.concat(lines, '\n'))
 end
