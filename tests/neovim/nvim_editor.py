@@ -87,7 +87,8 @@ function E.screen(rows)
   end
   for _, m in ipairs(E.ghost(0)) do
     local parts = vim.split(m.text, '\n', true)
-    local col = vim.fn.virtcol({ m.row + 1, m.col + 1 }) - 1
+    -- where the character before the mark ends (virtcol of the mark would count inline text)
+    local col = m.col == 0 and 0 or vim.fn.virtcol({ m.row + 1, m.col })
     ghost[#ghost + 1] = { m.row, col, col + vim.fn.strdisplaywidth(parts[1]) }
     for i = 2, #parts do
       ghost[#ghost + 1] = { m.row + i - 1, 0, vim.fn.strdisplaywidth(parts[i]) }
