@@ -55,7 +55,9 @@ def start_editor(tmp_path: Path, base_url: str, **options: object) -> Editor:
 def editor(tmp_path: Path, upstream: ScriptedUpstream) -> Iterator[Editor]:
     ed = start_editor(tmp_path, upstream.base_url)
     yield ed
+    warnings = [n for n in ed.notes() if n["level"] >= 3]  # WARN, ERROR (deprecations too)
     ed.close()
+    assert warnings == []
 
 
 def type_in_body(editor: Editor, tmp_path: Path, keys: str = "for", doc: str = DOC) -> None:
