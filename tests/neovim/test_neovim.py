@@ -56,8 +56,9 @@ def editor(tmp_path: Path, upstream: ScriptedUpstream) -> Iterator[Editor]:
     ed = start_editor(tmp_path, upstream.base_url)
     yield ed
     warnings = [n for n in ed.notes() if n["level"] >= 3]  # WARN, ERROR (deprecations too)
+    errmsg = ed.nvim.eval("v:errmsg")  # errors Neovim shows without vim.notify
     ed.close()
-    assert warnings == []
+    assert warnings == [] and errmsg == ""
 
 
 def type_in_body(editor: Editor, tmp_path: Path, keys: str = "for", doc: str = DOC) -> None:

@@ -28,10 +28,13 @@ local function notify_once(key, msg, level)
 end
 
 local function on_progress(err, result, ctx, cfg)
-  local route = result and routes[result.token]
-  if route then
-    route(result.value)
+  local token = result and result.token
+  if routes[token] then
+    routes[token](result.value)
     return vim.NIL
+  end
+  if type(token) == 'string' and token:find('^inkstream%-') then
+    return vim.NIL -- ours, after cancel: the default handler would complain about `end` without `begin`
   end
   return vim.lsp.handlers['$/progress'](err, result, ctx, cfg)
 end
