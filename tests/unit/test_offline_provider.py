@@ -167,14 +167,23 @@ async def test_waiting_for_the_index_is_bounded(
     assert "".join(await collect(p, ctx(AT_IDIOM))).startswith("response = make_response(")
 
 
-async def test_aclose_stops_indexing(project: Path, tmp_path: Path) -> None:
-    p = OfflineProvider([project], cache_dir=tmp_path / "cache", pace=0.0)  # with the stdlib
+async def test_aclose_stops_waiting_and_the_build_is_kept(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("INKSTREAM_INDEX_TEST_GATE", str(gate))
+    p = offline(project, tmp_path, isolated=True)
     p.start()
-    while p._builder is None or p._builder._child is None:  # a child process is building
-        await asyncio.sleep(0.01)
+    log = index.build_log(tmp_path / "cache")
+    while not (log.exists() and "waiting for the test gate" in log.read_text()):
+        await asyncio.sleep(0.02)  # a detached process is building
     await p.aclose()
-    await p.indexed()  # ends promptly: the child building is killed
-    assert not list((tmp_path / "cache").glob("stdlib-*.pickle"))
+    await p.indexed()  # ends promptly: it stops waiting for the build
+    assert p.models == []
+    gate.touch()
+    again = offline(project, tmp_path, isolated=True)
+    await again.indexed()  # waits for that build and loads it: nothing was built twice
+    assert again.models and log.read_text().count("built in") == 1
 
 
 async def test_the_cache_directory_comes_from_the_environment(

@@ -1,7 +1,8 @@
 """``OfflineProvider``: the offline model behind the same interface as the OpenAI-compatible one.
 
 The event loop never does the heavy work. Indexing runs in a background (daemon) thread, which
-loads cached models and has a child process build the missing ones (tokenizing holds the GIL).
+loads cached models and has a detached process build the missing ones (tokenizing holds the GIL;
+the build must finish even if this server does not: ``index.Builder``).
 Models are published as they become ready, project first; a stale cache of a changed project is
 used until its new model is built. A small model of the document being edited is built per
 request in a worker thread, and reused while the user types on the same line. Streams are paced
@@ -64,7 +65,7 @@ class OfflineProvider:
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._include_stdlib = include_stdlib
         self._pace = pace
-        self._isolated = isolated  # build in a child process (off the server's GIL)
+        self._isolated = isolated  # build in a process of its own (off the server's GIL)
         self._lock = threading.Lock()
         self._parts: dict[str, tuple[NgramModel, float]] = {}
         self._sources: dict[str, Path] = {}  # part -> the cache file its model came from
@@ -109,7 +110,7 @@ class OfflineProvider:
         from inkstream.providers.offline import index
 
         cache_dir = self._cache_dir or default_cache_dir() / "offline"
-        builder = self._builder = index.Builder()
+        builder = self._builder = index.Builder(isolated=self._isolated)
         if self._closed:
             return
         parts = index.iter_parts(
@@ -135,12 +136,11 @@ class OfflineProvider:
         if all(part.name in self._parts for part, _ in todo):
             self._on_loop(self._all_loaded)
         for part, cache in todo:  # project first: it is what the user is writing
-            model = builder.build(part, cache) if self._isolated else None
-            if model is None and not builder.stopped:
-                model = index.build_and_save(part, cache)  # no child process: build here
-            if builder.stopped or model is None:
+            model = builder.build(part, cache)
+            if builder.stopped:
                 return
-            self._publish(part.name, model, part.weight, cache)
+            if model is not None:
+                self._publish(part.name, model, part.weight, cache)
 
     def _publish(self, name: str, model: NgramModel, weight: float, source: Path) -> None:
         with self._lock:
@@ -203,7 +203,8 @@ class OfflineProvider:
         return self._models
 
     async def aclose(self) -> None:
-        """Stop indexing: a child process building is killed; the thread ends with it."""
+        """Stop indexing: the thread stops waiting and ends. A build under way finishes on its
+        own (a detached process, see ``index.Builder``) and the next server loads it."""
         self._closed = True
         if self._builder is not None:
             self._builder.stop()
