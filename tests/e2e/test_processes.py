@@ -94,7 +94,7 @@ def wait_for(what: str, condition: Callable[[], Any], timeout: float = DEADLINE)
 class RawServer:
     """``inkstream serve`` driven over stdio with hand-written JSON-RPC, as any editor would."""
 
-    def __init__(self, env: Env, root: Path, stderr: Path) -> None:
+    def __init__(self, env: Env, root: Path, stderr: Path, editor: int | None = None) -> None:
         self.stderr_path = stderr
         with stderr.open("wb") as err:
             self.proc = subprocess.Popen(
@@ -111,7 +111,7 @@ class RawServer:
                 "id": 1,
                 "method": "initialize",
                 "params": {
-                    "processId": os.getpid(),
+                    "processId": editor or os.getpid(),
                     "rootUri": root.as_uri(),
                     "capabilities": {},
                     "initializationOptions": {"provider": "offline"},
@@ -263,3 +263,20 @@ def test_two_servers_on_a_cold_cache_build_once(env: Env, project: Path, tmp_pat
         second.kill()
     wait_for("every process to end", lambda: not env.processes())
     assert env.builds("project-") == 1
+
+
+def test_the_server_exits_when_its_editor_is_gone(env: Env, project: Path, tmp_path: Path) -> None:
+    """LSP's ``processId``: the editor died but the server's stdin is still open."""
+    editor = subprocess.Popen(["sleep", "600"])
+    server = RawServer(env, project, tmp_path / "server.err", editor=editor.pid)
+    try:
+        wait_for("the build to be under way", lambda: "waiting for the test gate" in env.log())
+        editor.kill()
+        editor.wait()
+        server.proc.wait(timeout=DEADLINE)
+        assert f"the editor (pid {editor.pid}) is gone" in server.stderr()
+    finally:
+        server.kill()
+        editor.kill()
+    env.gate.touch()
+    wait_for("every process to end", lambda: not env.processes())
