@@ -93,6 +93,28 @@ def test_upstream_error_is_reported(source: Path, upstream: ScriptedUpstream) ->
     assert "rejected the API key" in done.stderr and upstream.base_url in done.stderr
 
 
+@pytest.mark.parametrize("verbose", [False, True])
+def test_the_servers_log_messages_show_only_with_verbose(
+    source: Path, upstream: ScriptedUpstream, verbose: bool
+) -> None:
+    upstream.script(Reply(status=401))  # the server logs it and sends window/logMessage
+    args = ["complete", f"{source}:6:5", "--base-url", upstream.base_url, "--api-style", "chat"]
+    done = run(*args, *(["--verbose"] if verbose else []))
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert "Ignoring notification" not in done.stderr
+    error = [line for line in lines if line.startswith("inkstream: ")]
+    assert len(error) == 1 and "rejected the API key" in error[0]
+    if verbose:  # window/logMessage, and the server's own log
+        assert any(
+            line.startswith("inkstream server: ") and "rejected the API key" in line
+            for line in lines
+        )
+        assert any("inkstream.app: settings:" in line for line in lines)
+    else:
+        assert lines == error
+
+
 def test_demo_runs_without_a_terminal() -> None:
     done = run("demo")
     assert done.returncode == 0, done.stderr
