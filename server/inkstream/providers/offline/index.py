@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from resource import RUSAGE_CHILDREN, RUSAGE_SELF, getrusage
 from typing import IO
 
 import pathspec
@@ -508,6 +509,8 @@ def _child_main(cache: Path) -> None:
     logger.info("building %s into %s", job["name"], cache)
     part = Part(str(job["name"]), fixed([Path(p) for p in job["files"]]), int(job["min"]), 1.0)
     build_and_save(part, cache, workers=min(4, os.cpu_count() or 1))
+    peak = max(getrusage(who).ru_maxrss for who in (RUSAGE_SELF, RUSAGE_CHILDREN))
+    logger.info("peak memory of a process of this build: %.0f MB", peak / 1024)
 
 
 def iter_parts(
