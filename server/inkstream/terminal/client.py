@@ -25,6 +25,7 @@ from typing import Any
 
 OnText = Callable[[str], None]
 REQUEST_CANCELLED = -32800
+SERVER_ENDED = -32099  # JSON-RPC's range for implementation errors
 CLOSE_WAIT = 5.0  # seconds for the server to shut down and exit before it is killed
 
 
@@ -65,6 +66,7 @@ class TerminalClient:
         self._partials: dict[str, OnText] = {}
         self._ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
+        self._ended = False  # the server's stdout closed
 
     async def start(self, options: dict[str, Any], root: Path) -> None:
         await self.spawn()
@@ -181,8 +183,8 @@ class TerminalClient:
         self._send({"jsonrpc": "2.0", "method": method, "params": params})
 
     def _send(self, message: dict[str, Any]) -> None:
-        if self._process is None or self._process.stdin is None:
-            raise ServerError(-32099, "the server is not running")
+        if self._process is None or self._process.stdin is None or self._ended:
+            raise ServerError(SERVER_ENDED, "the server is not running")
         body = json.dumps(message).encode()
         self._process.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
@@ -200,9 +202,10 @@ class TerminalClient:
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:  # the server is gone: nothing pending will be answered
+            self._ended = True
             for future in self._pending.values():
                 if not future.done():
-                    future.set_exception(ServerError(-32099, "the server ended unexpectedly"))
+                    future.set_exception(ServerError(SERVER_ENDED, "the server ended unexpectedly"))
 
     def _dispatch(self, message: dict[str, Any]) -> None:
         method = message.get("method")
