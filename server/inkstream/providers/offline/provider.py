@@ -73,7 +73,7 @@ class OfflineProvider:
         self._documents: OrderedDict[tuple[str, str, str, str], NgramModel] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._indexing: asyncio.Future[None] | None = None  # done when a run has ended
-        self._loaded: asyncio.Event | None = None  # every part has a model (maybe stale)
+        self._loaded: asyncio.Event | None = None  # every part worth waiting for has a model
         self._builder: Builder | None = None
         self._closed = False
         self._waited = False
@@ -136,6 +136,10 @@ class OfflineProvider:
         if all(part.name in self._parts for part, _ in todo):
             self._on_loop(self._all_loaded)
         for part, cache in todo:  # project first: it is what the user is writing
+            if not part.is_project and self._models:
+                # the standard library's build takes seconds and its model is the least
+                # specific: requests use what is ready and get it when it is built
+                self._on_loop(self._all_loaded)
             model = builder.build(part, cache)
             if builder.stopped:
                 return
@@ -167,8 +171,11 @@ class OfflineProvider:
 
     async def ready(self) -> None:
         """Wait, once, until every part has a model (cached, stale or built), for at most
-        READY_WAIT; then use what is there. Only when nothing at all is there yet (a machine's
-        very first run) wait longer, for the first model: an empty model would answer nothing."""
+        READY_WAIT; then use what is there. A standard-library model still to be built is not
+        waited for once another model is ready (seconds of work; ``inkstream complete`` run
+        again while the first run's build goes on answers at once). Only when nothing at all is
+        there yet (a machine's very first run) wait longer, for the first model: an empty model
+        would answer nothing."""
         self.start()
         if self._waited or self._loaded is None or self._indexing is None:
             return
