@@ -181,6 +181,13 @@ class InkstreamServer(LanguageServer):
         logging.shutdown()
         os._exit(0)
 
+    def finish(self) -> None:
+        """The last thing before the process exits, on every way out that runs code (``exit``,
+        stdin closing, SIGTERM): index builds not handed off yet are, so no work is lost."""
+        hand_off = getattr(self._provider, "hand_off", None)
+        if hand_off is not None:
+            hand_off()
+
     async def close(self) -> None:
         self.registry.cancel_all()
         for task in (self._housekeeping, self._watchdog):

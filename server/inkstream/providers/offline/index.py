@@ -6,8 +6,8 @@ code (respecting ``.gitignore`` files; skipping binaries, big, generated, minifi
 files). A part's cache file is named after a digest of every file's path, size and modification
 time, so any change makes a new one; the previous one stays usable until the new one is built.
 
-Tokenizing holds the GIL for seconds, so parts are built in a process of their own
-(``python -m inkstream.providers.offline.index CACHE``), detached from the server: see ``Builder``.
+Tokenizing holds the GIL for seconds, so parts are built in a process of their own, detached from
+the server: see ``Builder``.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class Part:
     min_count: int
     weight: float
     version: str = ""
+    stdlib_lines: int = 0  # the standard library's sample: the builder lists its files itself
 
     @property
     def is_project(self) -> bool:
@@ -107,7 +108,8 @@ def project_part(root: Path, weight: float) -> Part:
 def stdlib_part(weight: float, max_lines: int = STDLIB_LINES) -> Part:
     root = sysconfig.get_paths()["stdlib"]
     version = f"{sys.version}|{root}|{max_lines}"
-    return Part("stdlib", lambda: stdlib_files(max_lines), STDLIB_MIN_COUNT, weight, version)
+    files = lambda: stdlib_files(max_lines)  # noqa: E731
+    return Part("stdlib", files, STDLIB_MIN_COUNT, weight, version, stdlib_lines=max_lines)
 
 
 # -- which files ---------------------------------------------------------------------------------
@@ -353,6 +355,8 @@ class Builder:
         return self._stop.is_set()
 
     def stop(self) -> None:
+        """Stop waiting for builds. A part not built yet and not being built is still handed to
+        a builder process (that takes milliseconds): a server that ends does not lose it."""
         self._stop.set()
 
     def build(self, part: Part, cache: Path) -> NgramModel | None:
@@ -367,12 +371,15 @@ class Builder:
             return build_and_save(part, cache)
         with lock:
             if not self._acquire(lock, part.name):
-                return None
+                return None  # stopped while another process builds it: it will finish
             if (model := load(cache)) is not None:
                 logger.info("offline model %s: loaded %s", part.name, cache)
                 return model
-            if not self._isolated or not self._launch(part, cache, lock):
-                return build_and_save(part, cache)  # holding the lock
+            launched = self._isolated and self._launch(part, cache, lock)
+            if not launched:
+                return None if self.stopped else build_and_save(part, cache)  # holding the lock
+        if self.stopped:  # handed off: the build goes on without this server
+            return None
         with lock_path.open("a+b") as lock:  # the builder holds the lock until it ends
             if not self._acquire(lock, part.name, quiet=True):
                 return None
@@ -386,7 +393,8 @@ class Builder:
         return model
 
     def _acquire(self, lock: IO[bytes], name: str, *, quiet: bool = False) -> bool:
-        """Take the part's lock, waiting (and polling ``stop``) while a builder holds it."""
+        """Take the part's lock, waiting (and polling ``stop``) while a builder holds it; once
+        stopped, only a free lock is taken (to hand a build off, see ``stop``)."""
         said = quiet
         while True:
             try:
@@ -395,6 +403,8 @@ class Builder:
             except OSError as exc:
                 if exc.errno not in (errno.EAGAIN, errno.EACCES):
                     raise
+            if self.stopped:
+                return False
             if not said:
                 logger.info("offline model %s: another inkstream is building it; waiting", name)
                 said = True
@@ -406,7 +416,8 @@ class Builder:
         never free in between). False if no process could be started."""
         job = {
             "name": part.name,
-            "files": [str(p) for p in part.files()],
+            "files": [] if part.stdlib_lines else [str(p) for p in part.files()],
+            "stdlib_lines": part.stdlib_lines,
             "min": part.min_count,
             "lock_fd": lock.fileno(),
         }
@@ -422,7 +433,7 @@ class Builder:
                 log_path.unlink()
             with log_path.open("ab") as log:
                 child = subprocess.Popen(
-                    [sys.executable, "-m", "inkstream.providers.offline.index", str(cache)],
+                    [sys.executable, "-c", _LAUNCHER, str(cache)],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL,
                     stderr=log,
@@ -434,7 +445,7 @@ class Builder:
         except OSError as exc:
             logger.warning("offline indexer did not start: %s", exc)
             return False
-        try:  # the first process only reads the job and forks: it ends at once
+        try:  # the first process only reads the job and forks (before any import): it ends at once
             child.communicate(json.dumps(job), timeout=60)
         except subprocess.TimeoutExpired:
             child.kill()
@@ -491,13 +502,28 @@ def _test_gate() -> None:
 _inherited_lock: int | None = None  # the builder's copy of the lock (closed in its workers)
 
 
-def _child_main(cache: Path) -> None:
-    """The detached builder: read the job, fork (the server waits only for the first process),
-    and build one part into its cache file, holding the part's lock (inherited) until it ends."""
+# The builder's first process reads the job and forks before importing anything, so the server
+# hands a build off in milliseconds; the second process (nobody's child) builds.
+_LAUNCHER = """import os, sys
+job = sys.stdin.buffer.read()
+if os.fork() > 0:
+    os._exit(0)
+from inkstream.providers.offline.index import _child_main
+_child_main(job, sys.argv[1])
+"""
+
+
+def _child_main(data: bytes, cache_path: str) -> None:
+    """The detached builder: build one part into its cache file, holding the part's lock
+    (inherited from the server) until it ends."""
     global _inherited_lock
-    job = json.loads(sys.stdin.read())
-    if os.fork() > 0:
-        os._exit(0)
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s pid %(process)d %(levelname)s: %(message)s",
+    )
+    job = json.loads(data)
+    cache = Path(cache_path)
     _inherited_lock = int(job["lock_fd"])
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
@@ -507,7 +533,11 @@ def _child_main(cache: Path) -> None:
     except OSError:
         pass
     logger.info("building %s into %s", job["name"], cache)
-    part = Part(str(job["name"]), fixed([Path(p) for p in job["files"]]), int(job["min"]), 1.0)
+    if job.get("stdlib_lines"):
+        files: Sequence[Path] = stdlib_files(int(job["stdlib_lines"]))
+    else:
+        files = [Path(p) for p in job["files"]]
+    part = Part(str(job["name"]), fixed(files), int(job["min"]), 1.0)
     build_and_save(part, cache, workers=min(4, os.cpu_count() or 1))
     peak = max(getrusage(who).ru_maxrss for who in (RUSAGE_SELF, RUSAGE_CHILDREN))
     logger.info("peak memory of a process of this build: %.0f MB", peak / 1024)
@@ -522,12 +552,3 @@ def iter_parts(
             yield project_part(root, project_weight)
     if include_stdlib:
         yield stdlib_part(1.0)
-
-
-if __name__ == "__main__":
-    logging.basicConfig(
-        level=logging.INFO,
-        stream=sys.stderr,
-        format="%(asctime)s pid %(process)d %(levelname)s: %(message)s",
-    )
-    _child_main(Path(sys.argv[1]))

@@ -42,6 +42,7 @@ READY_WAIT = 2.0  # seconds the first request waits for indexing before using wh
 FIRST_MODEL_WAIT = 20.0  # ... unless no model at all is ready yet (a machine's very first run)
 REFRESH_EVERY = 120.0  # seconds between checks that the project's files have changed
 DOCUMENTS_KEPT = 4  # document models cached (one per recently edited file)
+HAND_OFF_WAIT = 5.0  # seconds a closing server waits for its index builds to be handed off
 _WORDS = re.compile(r"\S+\s*|\s+")
 
 
@@ -75,6 +76,7 @@ class OfflineProvider:
         self._indexing: asyncio.Future[None] | None = None  # done when a run has ended
         self._loaded: asyncio.Event | None = None  # every part worth waiting for has a model
         self._builder: Builder | None = None
+        self._thread: threading.Thread | None = None  # the indexing run's
         self._closed = False
         self._waited = False
         self._checked = 0.0  # time.monotonic() when the last run began
@@ -92,9 +94,10 @@ class OfflineProvider:
         if self._loaded is None:
             self._loaded = asyncio.Event()
         self._checked = time.monotonic()
-        threading.Thread(
+        self._thread = threading.Thread(
             target=self._index, args=(first,), name="inkstream-offline-index", daemon=True
-        ).start()
+        )
+        self._thread.start()
 
     def _index(self, first: bool) -> None:
         """The background thread: load what is cached, then build what is missing or stale."""
@@ -112,7 +115,7 @@ class OfflineProvider:
         cache_dir = self._cache_dir or default_cache_dir() / "offline"
         builder = self._builder = index.Builder(isolated=self._isolated)
         if self._closed:
-            return
+            builder.stop()  # closed before this run began: hand off what is missing
         parts = index.iter_parts(
             self._roots,
             include_stdlib=self._include_stdlib and first,  # a refresh: the project only
@@ -140,10 +143,8 @@ class OfflineProvider:
                 # the standard library's build takes seconds and its model is the least
                 # specific: requests use what is ready and get it when it is built
                 self._on_loop(self._all_loaded)
-            model = builder.build(part, cache)
-            if builder.stopped:
-                return
-            if model is not None:
+            model = builder.build(part, cache)  # once stopped: handed off, not waited for
+            if model is not None and not builder.stopped:
                 self._publish(part.name, model, part.weight, cache)
 
     def _publish(self, name: str, model: NgramModel, weight: float, source: Path) -> None:
@@ -210,12 +211,21 @@ class OfflineProvider:
         return self._models
 
     async def aclose(self) -> None:
-        """Stop indexing: the thread stops waiting and ends. A build under way finishes on its
-        own (a detached process, see ``index.Builder``) and the next server loads it."""
+        """Stop indexing (see ``hand_off``), off the event loop."""
+        await asyncio.to_thread(self.hand_off)
+        self._documents.clear()
+
+    def hand_off(self, timeout: float = HAND_OFF_WAIT) -> None:
+        """Stop indexing: the thread stops waiting for builds, hands the parts not built yet to
+        builder processes (milliseconds each) and ends; wait for that, boundedly. A build under
+        way finishes on its own (``index.Builder``) and the next server loads it: a server that
+        ends, however early, loses no work."""
         self._closed = True
         if self._builder is not None:
             self._builder.stop()
-        self._documents.clear()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
 
     # -- streams -----------------------------------------------------------------------------
 
