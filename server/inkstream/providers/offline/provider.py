@@ -127,6 +127,7 @@ class OfflineProvider:
             if self._sources.get(part.name) == cache:
                 continue  # unchanged since it was loaded
             if (model := index.load(cache)) is not None:
+                logger.info("offline model %s: loaded %s", part.name, cache)
                 self._publish(part.name, model, part.weight, cache)
                 continue
             todo.append((part, cache))
