@@ -32,6 +32,7 @@ def register(server: InkstreamServer) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls: InkstreamServer, _params: types.InitializedParams) -> None:
         ls.start_housekeeping()
+        ls.watch_editor()
         ls.warm_up()  # before asking for configuration: the first completion finds it ready
         await refresh_configuration(ls)
 
