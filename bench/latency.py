@@ -236,64 +236,88 @@ def _serve_upstream(conn: Any) -> None:
 
 
 class HangupProxy(Target):
-    """A TCP proxy in front of a real engine that notes when the client side closes."""
+    """A TCP proxy in front of a real engine that notes when the server's side closes.
+
+    It runs in a child process, for the same reason as ``Scripted``.
+    """
 
     method = "inkstream/explain"
 
     def __init__(self, engine_url: str) -> None:
-        host_port = engine_url.split("//", 1)[1].split("/", 1)[0]
-        self._host, port = host_port.rsplit(":", 1)
-        self._port = int(port)
-        self._path = "/" + engine_url.split("//", 1)[1].split("/", 1)[1]
-        self.closed: list[float] = []
-        self._changed = threading.Condition()
-        self._loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        self.port = 0
-
-        def run() -> None:
-            asyncio.set_event_loop(self._loop)
-            server = self._loop.run_until_complete(
-                asyncio.start_server(self._serve, "127.0.0.1", 0)
-            )
-            self.port = server.sockets[0].getsockname()[1]
-            ready.set()
-            self._loop.run_forever()
-
-        threading.Thread(target=run, daemon=True, name="hangup-proxy").start()
-        ready.wait(5)
-        self.base_url = f"http://127.0.0.1:{self.port}{self._path}"
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve_proxy, args=(child, engine_url), daemon=True)
+        self._process.start()
+        self.base_url = self._conn.recv()
 
     def params(self, token: str, wd: str | None = None) -> dict[str, Any]:
         return explain_params(token, wd)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection(self._host, self._port)
+    def prepare(self) -> int:
+        self._conn.send(("prepare",))
+        return int(self._conn.recv())
+
+    def hung_up_at(self, mark: int, t0: float) -> float:
+        self._conn.send(("hung_up_at", mark, t0))
+        answer = self._conn.recv()
+        if isinstance(answer, Exception):
+            raise answer
+        return float(answer)
+
+
+def _serve_proxy(conn: Any, engine_url: str) -> None:
+    host_port, path = engine_url.split("//", 1)[1].split("/", 1)
+    host, port = host_port.rsplit(":", 1)
+    closed: list[float] = []
+    changed = threading.Condition()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    listening: list[int] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection(host, int(port))
 
         async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, mark: bool) -> None:
             with contextlib.suppress(ConnectionError):
                 while data := await src.read(65536):
                     dst.write(data)
             if mark:  # the server (our client side) hung up
-                with self._changed:
-                    self.closed.append(time.monotonic())
-                    self._changed.notify_all()
+                with changed:
+                    closed.append(time.monotonic())
+                    changed.notify_all()
             with contextlib.suppress(Exception):
                 dst.close()
 
         await asyncio.gather(pump(reader, up_writer, True), pump(up_reader, writer, False))
 
-    def prepare(self) -> int:
-        with self._changed:
-            return len(self.closed)
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        server = loop.run_until_complete(asyncio.start_server(serve, "127.0.0.1", 0))
+        listening.append(server.sockets[0].getsockname()[1])
+        ready.set()
+        loop.run_forever()
 
-    def hung_up_at(self, mark: int, t0: float) -> float:
-        with self._changed:
-            if not self._changed.wait_for(
-                lambda: any(t > t0 for t in self.closed[mark:]), timeout=10
-            ):
-                raise TimeoutError("the server did not hang up")
-            return next(t for t in self.closed[mark:] if t > t0)
+    threading.Thread(target=run, daemon=True).start()
+    ready.wait(5)
+    conn.send(f"http://127.0.0.1:{listening[0]}/{path}")
+    while True:
+        try:
+            command, *args = conn.recv()
+        except EOFError:  # the benchmark is over
+            return
+        with changed:
+            if command == "prepare":
+                conn.send(len(closed))
+            elif command == "hung_up_at":
+                mark, t0 = args
+
+                def after_cancel(mark: int = mark, t0: float = t0) -> list[float]:
+                    return [t for t in closed[mark:] if t > t0]
+
+                if changed.wait_for(after_cancel, timeout=10):
+                    conn.send(after_cancel()[0])
+                else:
+                    conn.send(TimeoutError("the server did not hang up"))
 
 
 # -- cancel -> hang-up ------------------------------------------------------------------------

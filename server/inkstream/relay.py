@@ -88,6 +88,8 @@ class HangUp:
 
 
 _live: weakref.WeakSet[HangUp] = weakref.WeakSet()
+#: the hang-up of the stream each task consumes, for cancellers that know only the task
+_by_task: weakref.WeakKeyDictionary[asyncio.Task[object], HangUp] = weakref.WeakKeyDictionary()
 #: the hang-up of the stream the current task consumes; set by the relay for the provider
 _current_hang_up: ContextVar[HangUp | None] = ContextVar("inkstream_hang_up", default=None)
 
@@ -106,6 +108,14 @@ async def on_hang_up(closer: Callable[[], None]) -> AsyncIterator[None]:
         hang_up.discard(closer)
 
 
+def hang_up_task(task: asyncio.Task[object]) -> None:
+    """The stream ``task`` itself consumes, if any (an explanation; a completion's stream
+    belongs to its ``Generation``, which hangs up when its last request leaves)."""
+    hang_up = _by_task.get(task)
+    if hang_up is not None:
+        hang_up()
+
+
 def hang_up_all() -> None:
     """Every upstream stream still open: the server is going away."""
     for hang_up in list(_live):
@@ -116,11 +126,16 @@ def hang_up_all() -> None:
 async def _consuming(listener: Listener) -> AsyncIterator[None]:
     hang_up = HangUp()
     token = _current_hang_up.set(hang_up)
+    task = asyncio.current_task()
+    if task is not None:
+        _by_task[task] = hang_up
     listener.bind_hang_up(hang_up)
     try:
         yield
     finally:
         _current_hang_up.reset(token)
+        if task is not None:
+            _by_task.pop(task, None)
 
 
 class Listener:

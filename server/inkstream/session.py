@@ -11,6 +11,8 @@ import logging
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 
+from inkstream.relay import hang_up_task
+
 logger = logging.getLogger(__name__)
 
 SUPERSEDED = "superseded"
@@ -53,6 +55,7 @@ class RequestRegistry:
         task = self._by_token.get(token)
         if task is None or task.done():
             return False
+        hang_up_task(task)  # the socket first (relay.HangUp)
         task.cancel()
         return True
 
@@ -70,4 +73,5 @@ class RequestRegistry:
     def _cancel(self, task: asyncio.Task[object], reason: str) -> None:
         logger.debug("cancelling request task (%s)", reason)
         self._reasons[task] = reason
+        hang_up_task(task)
         task.cancel()

@@ -35,12 +35,17 @@ class PipeReader:
         self._reader = reader
 
     async def readline(self) -> bytes:
+        # Messages already buffered are read without suspending: yield once per read, so the
+        # previous message's async handler runs its first step before the next message is
+        # handled (as with pygls's reader; a pushed setting is applied before the next request).
+        await asyncio.sleep(0)
         try:
             return await self._reader.readline()
         except ValueError:  # a header line longer than LINE_LIMIT: not a client we can talk to
             return b""
 
     async def readexactly(self, n: int) -> bytes:
+        await asyncio.sleep(0)
         try:
             return await self._reader.readexactly(n)
         except asyncio.IncompleteReadError:  # the client went away mid-message
