@@ -6,6 +6,7 @@ shows the user a popup, but every request deserves an error response to its id.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import logging
 import re
@@ -87,6 +88,16 @@ def _wire_names(message: str) -> str:
 
 
 class InkstreamProtocol(LanguageServerProtocol):
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        # the stream a request consumes itself (an explanation) drops its socket first; a
+        # completion's stream hangs up when its last request leaves (``Generation.leave``)
+        from inkstream.relay import hang_up_task
+
+        task = self._request_futures.get(msg_id)
+        if isinstance(task, asyncio.Task):
+            hang_up_task(task)
+        super()._handle_cancel_notification(msg_id)
+
     def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]
         return _CUSTOM_TYPES.get(method) or super().get_message_type(method)
 
