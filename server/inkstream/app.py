@@ -17,7 +17,7 @@ from inkstream.completion.cache import CompletionCache
 from inkstream.completion.debounce import AdaptiveDebounce
 from inkstream.completion.generation import Generation
 from inkstream.completion.privacy import ExclusionRules
-from inkstream.errors import InkstreamError, Notifier
+from inkstream.errors import BudgetReached, InkstreamError, Notifier
 from inkstream.protocol import InkstreamProtocol
 from inkstream.providers import Provider
 from inkstream.relay import Timeouts
@@ -138,6 +138,8 @@ class InkstreamServer(LanguageServer):
     # -- problems --------------------------------------------------------------------------
 
     def report_problem(self, error: InkstreamError) -> None:
+        if isinstance(error, BudgetReached) and not self.usage.first_budget_notice():
+            return  # one message a day about the budget, however many requests hit it
         logger.warning("%s", error.message)
         self.window_log_message(
             types.LogMessageParams(type=types.MessageType.Warning, message=error.message)

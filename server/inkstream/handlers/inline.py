@@ -116,8 +116,7 @@ async def _from_model(
     typed = generation.typed_since(ctx.uri, ctx.prefix, ctx.suffix) if generation else None
     if generation is None or typed is None or not ls.settings.type_through:
         if (budget := check_budget(ls)) is not None:
-            if ls.usage.first_budget_notice():
-                ls.report_problem(budget)
+            ls.report_problem(budget)  # shown once a day
             return ""
         if automatic:
             await asyncio.sleep(ls.debounce.delay)  # typing on supersedes us here, for free

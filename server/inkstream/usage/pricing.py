@@ -1,7 +1,8 @@
 """What a request cost: tokens times the user's prices. Pure.
 
 A model without a price has no cost (``None``), never a guessed one; a model served from this
-machine (loopback) costs nothing.
+machine (loopback) costs nothing, unless the user priced it: a local gateway (LiteLLM, a
+corporate relay) on 127.0.0.1 may forward to a paid API, and an explicit price says so.
 """
 
 from __future__ import annotations
@@ -42,9 +43,7 @@ def cost(
     prices: Prices, base_url: str | None, model: str, prompt_tokens: int, generated_tokens: int
 ) -> float | None:
     """Money spent on one request, in the unit the prices are in; None when unknown."""
-    if is_loopback(base_url):
-        return 0.0
     price = price_for(prices, model)
     if price is None:
-        return None
+        return 0.0 if is_loopback(base_url) else None
     return (prompt_tokens * price[0] + generated_tokens * price[1]) / 1_000_000
