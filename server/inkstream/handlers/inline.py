@@ -71,7 +71,7 @@ async def complete(
     result = _completion_list(ctx.selected_prefix, text, replace)
     for item in result.items:
         shown_at = listener.first_text_at or time.monotonic()
-        _track(ls, item, ctx, replace.start.line, (shown_at - started) * 1000)
+        _track(ls, item, ctx, replace.start, (shown_at - started) * 1000)
     return result
 
 
@@ -79,7 +79,7 @@ def _track(
     ls: InkstreamServer,
     item: types.InlineCompletionItem,
     ctx: CompletionContext,
-    line: int,
+    start: types.Position,
     ttft_ms: float,
 ) -> None:
     """Give the item an id, in the command editors run when the user accepts it."""
@@ -87,7 +87,8 @@ def _track(
     upstream = s.resolved_provider == "openai"
     ident = ls.usage.new_suggestion(
         uri=ctx.uri,
-        line=line,
+        line=start.line,
+        column=start.character,
         text=item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value,
         language=ctx.language_id,
         model=s.model if upstream else "offline",

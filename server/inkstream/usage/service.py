@@ -54,6 +54,7 @@ class Suggestion:
     id: str
     uri: str
     line: int
+    column: int
     text: str
     accepted_chars: int = 0
     accepted: bool = False
@@ -66,6 +67,7 @@ class UsageService:
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="inkstream-usage")
         self._store: UsageStore | None = None
         self._broken = False
+        self._closed = False
         self._retention_days = 90
         self._today = DayTotals(day=today())
         self._suggestions: OrderedDict[str, Suggestion] = OrderedDict()
@@ -76,7 +78,7 @@ class UsageService:
 
     def _with_store(self, fn: Callable[[UsageStore], T]) -> T | None:
         """Runs on the worker thread; a broken file disables usage, it never breaks requests."""
-        if self._broken:
+        if self._broken or self._closed:
             return None
         try:
             if self._store is None:
@@ -88,7 +90,12 @@ class UsageService:
             return None
 
     def _submit(self, fn: Callable[[UsageStore], T]) -> asyncio.Future[T | None]:
-        return asyncio.get_running_loop().run_in_executor(self._executor, self._with_store, fn)
+        loop = asyncio.get_running_loop()
+        if self._closed:
+            done: asyncio.Future[T | None] = loop.create_future()
+            done.set_result(None)
+            return done
+        return loop.run_in_executor(self._executor, self._with_store, fn)
 
     def configure(self, settings: Settings) -> None:
         self._retention_days = settings.usage_retention_days
@@ -97,7 +104,7 @@ class UsageService:
         for timer in self._timers:
             timer.cancel()
         await self._submit(lambda store: store.close())
-        self._store = None
+        self._closed = True  # requests cancelled by the shutdown are not recorded
         self._executor.shutdown(wait=False)
 
     # -- requests and the budget -------------------------------------------------------------
@@ -211,6 +218,7 @@ class UsageService:
         *,
         uri: str,
         line: int,
+        column: int,
         text: str,
         language: str,
         model: str,
@@ -218,7 +226,7 @@ class UsageService:
         ttft_ms: float | None,
     ) -> str:
         ident = uuid.uuid4().hex
-        self._suggestions[ident] = Suggestion(ident, uri, line, text)
+        self._suggestions[ident] = Suggestion(ident, uri, line, column, text)
         while len(self._suggestions) > MAX_TRACKED:
             self._suggestions.popitem(last=False)
         row = {
@@ -268,6 +276,10 @@ class UsageService:
         }
         document = self._document_text(suggestion.uri)
         accepted = suggestion.text[: suggestion.accepted_chars]
-        ratio = 0.0 if document is None else kept_ratio(accepted, document, suggestion.line)
+        ratio = (
+            0.0
+            if document is None
+            else kept_ratio(accepted, document, suggestion.line, suggestion.column)
+        )
         logger.debug("suggestion %s: %s = %.2f", suggestion.id, column, ratio)
         self._submit(lambda store: store.update_suggestion(suggestion.id, **{column: ratio}))
