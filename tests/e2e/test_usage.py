@@ -303,16 +303,15 @@ async def test_accept_show_and_partial_accept_feed_the_stats(
             "textDocument/didPartiallyAcceptCompletion", {"item": wire_item2, "acceptedLength": 7}
         )
 
-        async def kept_measured() -> Any:
-            usage = await request(client, "inkstream/usage", {"days": 1})
-            return usage.totals
+        def measured() -> bool:
+            db = sqlite3.connect(tmp_path / "data" / "usage.sqlite3")
+            waiting = db.execute("SELECT COUNT(*) FROM suggestions WHERE kept_2m IS NULL")
+            done = waiting.fetchone()[0] == 0
+            db.close()
+            return bool(done)
 
-        totals = await kept_measured()
-        for _ in range(200):
-            if totals.keptRate2m is not None:
-                break
-            await asyncio.sleep(0.05)
-            totals = await kept_measured()
+        await wait_until(measured)
+        totals = (await request(client, "inkstream/usage", {"days": 1})).totals
         bad = await _expect_error(client, "inkstream.didAccept", [42])
     assert totals.shown == 2 and totals.accepted == 2
     assert totals.acceptRate == 1.0
