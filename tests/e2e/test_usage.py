@@ -304,11 +304,15 @@ async def test_accept_show_and_partial_accept_feed_the_stats(
         )
 
         def measured() -> bool:
+            """Both suggestions have both kept rates (the file is written off the event loop)."""
             db = sqlite3.connect(tmp_path / "data" / "usage.sqlite3")
-            waiting = db.execute("SELECT COUNT(*) FROM suggestions WHERE kept_2m IS NULL")
-            done = waiting.fetchone()[0] == 0
-            db.close()
-            return bool(done)
+            try:
+                query = "SELECT COUNT(*) FROM suggestions WHERE kept_2m IS NOT NULL"
+                return bool(db.execute(query).fetchone()[0] == 2)
+            except sqlite3.OperationalError:  # not created yet
+                return False
+            finally:
+                db.close()
 
         await wait_until(measured)
         totals = (await request(client, "inkstream/usage", {"days": 1})).totals
@@ -330,3 +334,26 @@ async def _expect_error(client: LanguageClient, command: str, arguments: list[An
     except JsonRpcException as exc:
         return int(exc.code)  # type: ignore[attr-defined]
     return 0
+
+
+async def test_reports_during_streaming_count_once_the_item_is_returned(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    body = "total = sum(values)\n    return total"
+    upstream.script(Reply.text(body, chunk_size=2, delay=0.03))
+    text, pos = cursor("def f(values):\n    <CURSOR>\n")
+    async with server(tmp_path, upstream) as client:
+        uri = open_doc(client, text)
+        params = inline_params(uri, pos, partialResultToken="p1")
+        final = asyncio.ensure_future(request(client, "inkstream/inlineCompletion", params))
+        await wait_until(lambda: len(client.partial_results.get("p1", [])) >= 2)  # type: ignore[attr-defined]
+        snapshot = client.partial_results["p1"][-1]["items"][0]  # type: ignore[attr-defined]
+        # shown and partly accepted while the model is still writing
+        client.protocol.notify("textDocument/didShowCompletion", {"item": snapshot})
+        client.protocol.notify(
+            "textDocument/didPartiallyAcceptCompletion", {"item": snapshot, "acceptedLength": 3}
+        )
+        result = await final
+        assert result.items[0].command.arguments == snapshot["command"]["arguments"]
+        totals = (await request(client, "inkstream/usage", {"days": 1})).totals
+    assert (totals.shown, totals.accepted, totals.charsAccepted) == (1, 1, 3)

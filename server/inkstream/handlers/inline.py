@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+import uuid
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -55,37 +56,40 @@ async def complete(
     if not ls.settings.enabled_for(ctx.language_id) or rules.is_excluded(ctx.path, root):
         return _completion_list("", "", replace)
     started = time.monotonic()
+    ident = uuid.uuid4().hex  # the same id in every snapshot: a client may accept mid-stream
     async with editor_request(
         ls,
         title="inkstream: completing",
         document=uri,
         work_done_token=params.work_done_token,
         partial_token=partial_token,
-        to_value=lambda text: _completion_list(ctx.selected_prefix, text, replace),
+        to_value=lambda text: _completion_list(ctx.selected_prefix, text, replace, ident),
     ) as listener:
         text = (
             ls.completions.lookup(uri, ctx.prefix, ctx.suffix) if ls.settings.type_through else None
         )
         if text is None:
             text = await _from_model(ls, ctx, listener, _automatic(params), rules, root)
-    result = _completion_list(ctx.selected_prefix, text, replace)
+    result = _completion_list(ctx.selected_prefix, text, replace, ident)
     for item in result.items:
         shown_at = listener.first_text_at or time.monotonic()
-        _track(ls, item, ctx, replace.start, (shown_at - started) * 1000)
+        _track(ls, item, ident, ctx, replace.start, (shown_at - started) * 1000)
     return result
 
 
 def _track(
     ls: InkstreamServer,
     item: types.InlineCompletionItem,
+    ident: str,
     ctx: CompletionContext,
     start: types.Position,
     ttft_ms: float,
 ) -> None:
-    """Give the item an id, in the command editors run when the user accepts it."""
+    """Follow the returned item: acceptance reports and the kept rate refer to its id."""
     s = ls.settings
     upstream = s.resolved_provider == "openai"
-    ident = ls.usage.new_suggestion(
+    ls.usage.new_suggestion(
+        ident,
         uri=ctx.uri,
         line=start.line,
         column=start.character,
@@ -94,9 +98,6 @@ def _track(
         model=s.model if upstream else "offline",
         endpoint=(s.base_url or "https://api.openai.com/v1") if upstream else "offline",
         ttft_ms=round(ttft_ms, 1),
-    )
-    item.command = types.Command(
-        title="inkstream: suggestion accepted", command=DID_ACCEPT_COMMAND, arguments=[ident]
     )
 
 
@@ -158,9 +159,17 @@ async def _generate(ls: InkstreamServer, ctx: CompletionContext, generation: Gen
     return text
 
 
-def _completion_list(selected: str, text: str, replace: types.Range) -> types.InlineCompletionList:
-    """One item, or none; a selected suggest item's text leads, as VS Code requires."""
+def _completion_list(
+    selected: str, text: str, replace: types.Range, ident: str = ""
+) -> types.InlineCompletionList:
+    """One item, or none; a selected suggest item's text leads, as VS Code requires.
+
+    The item's command is what editors run when the user accepts it (``inkstream.didAccept``).
+    """
     if not text:
         return types.InlineCompletionList(items=[])
-    item = types.InlineCompletionItem(insert_text=selected + text, range=replace)
+    command = types.Command(
+        title="inkstream: suggestion accepted", command=DID_ACCEPT_COMMAND, arguments=[ident]
+    )
+    item = types.InlineCompletionItem(insert_text=selected + text, range=replace, command=command)
     return types.InlineCompletionList(items=[item])

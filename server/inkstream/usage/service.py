@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import time
-import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -71,6 +70,7 @@ class UsageService:
         self._retention_days = 90
         self._today = DayTotals(day=today())
         self._suggestions: OrderedDict[str, Suggestion] = OrderedDict()
+        self._early: dict[str, list[Callable[[], None]]] = {}
         self._timers: set[asyncio.TimerHandle] = set()
         self._budget_noticed: str | None = None
 
@@ -215,6 +215,7 @@ class UsageService:
 
     def new_suggestion(
         self,
+        ident: str,
         *,
         uri: str,
         line: int,
@@ -224,8 +225,7 @@ class UsageService:
         model: str,
         endpoint: str,
         ttft_ms: float | None,
-    ) -> str:
-        ident = uuid.uuid4().hex
+    ) -> None:
         self._suggestions[ident] = Suggestion(ident, uri, line, column, text)
         while len(self._suggestions) > MAX_TRACKED:
             self._suggestions.popitem(last=False)
@@ -240,14 +240,27 @@ class UsageService:
             "ttft_ms": ttft_ms,
         }
         self._submit(lambda store: store.add_suggestion(row))
-        return ident
+        # accepted while it was still streaming: the report came before the row
+        for report in self._early.pop(ident, []):
+            report()
+
+    def _unknown(self, ident: str, report: Callable[[], None]) -> None:
+        """A report for an id not (yet) tracked: the item may still be streaming (replay it
+        once it is returned) or be from before a restart (its row is updated anyway)."""
+        self._early.setdefault(ident, []).append(report)
+        while len(self._early) > MAX_TRACKED:
+            self._early.pop(next(iter(self._early)))
 
     def shown(self, ident: str) -> None:
+        if ident not in self._suggestions:
+            self._unknown(ident, lambda: self.shown(ident))
         self._submit(lambda store: store.update_suggestion(ident, shown=1))
 
     def accepted(self, ident: str, length: int | None = None) -> None:
         """The whole item (``length`` None) or its first ``length`` characters were accepted."""
         known = self._suggestions.get(ident)
+        if known is None:
+            self._unknown(ident, lambda: self.accepted(ident, length))
         if length is None:
             fields: dict[str, Any] = {"shown": 1, "accepted": 1}
             if known is not None:
