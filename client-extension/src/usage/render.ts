@@ -4,8 +4,8 @@
  */
 import { formatCost, type UsageFigures, type UsageReport } from '../protocol';
 
-const BAR_WIDTH = 18;
-const CHART_HEIGHT = 120;
+const BAR_WIDTH = 11;
+const CHART_HEIGHT = 110;
 
 function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -22,12 +22,12 @@ function num(value: number): string {
 /** One SVG bar chart: a bar per day, the day's value on hover (a <title>). */
 export function barChart(label: string, days: { day: string; value: number | null }[], format: (v: number) => string): string {
   const top = Math.max(0, ...days.map((d) => d.value ?? 0));
-  const width = days.length * (BAR_WIDTH + 4) + 4;
+  const width = days.length * (BAR_WIDTH + 3) + 3;
   const bars = days
     .map((d, i) => {
       const value = d.value ?? 0;
       const height = top > 0 ? Math.max(value > 0 ? 1 : 0, Math.round((CHART_HEIGHT * value) / top)) : 0;
-      const x = 4 + i * (BAR_WIDTH + 4);
+      const x = 3 + i * (BAR_WIDTH + 3);
       const y = CHART_HEIGHT - height;
       const tip = `${d.day}: ${d.value === null ? 'unknown' : format(value)}`;
       return `<rect class="bar" x="${x}" y="${y}" width="${BAR_WIDTH}" height="${height}"><title>${escape(tip)}</title></rect>`;

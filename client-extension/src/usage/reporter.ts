@@ -94,7 +94,8 @@ export class UsageReporter implements vscode.Disposable {
       return;
     }
     if (inserted === ghost.text && ghost.complete) {
-      return; // a whole accept: VS Code runs the item's command
+      this.scheduleStatusRefresh(); // a whole accept: VS Code runs the item's command
+      return;
     }
     this.notify(Methods.didPartiallyAcceptCompletion, {
       item: this.wireItem(ghost.id, ghost.text),

@@ -30,7 +30,7 @@ describe('usage in the client', () => {
   it('draws one bar per day, scaled to the largest', () => {
     const svg = barChart('Tokens', [{ day: 'a', value: 50 }, { day: 'b', value: 100 }, { day: 'c', value: 0 }], String);
     const heights = [...svg.matchAll(/height="(\d+)"><title>/g)].map((m) => Number(m[1]));
-    assert.deepEqual(heights, [60, 120, 0]);
+    assert.deepEqual(heights, [55, 110, 0]);
   });
 
   it('renders a page without scripts or remote content, escaping names', () => {
