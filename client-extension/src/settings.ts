@@ -11,6 +11,8 @@ export interface ExtensionSettings {
   apiStyle?: ApiStyle;
   maxTokens?: number;
   enable?: Record<string, boolean>;
+  proxy?: string;
+  caFile?: string;
   serverCommand?: string[];
   pricing?: Record<string, Price>;
   budget?: Budget;
@@ -36,6 +38,8 @@ export interface ServerSettings {
   enable?: Record<string, boolean>;
   pricing?: Record<string, Price>;
   budget?: Budget;
+  proxy?: string;
+  caFile?: string;
 }
 
 /** Subset of vscode.WorkspaceConfiguration.inspect()'s result. */
@@ -51,9 +55,9 @@ export interface ConfigurationLike {
 }
 
 /** Settings that a cloned repository must not control in an untrusted workspace. */
-export const RESTRICTED_KEYS = ['baseUrl', 'serverCommand'] as const;
+export const RESTRICTED_KEYS = ['baseUrl', 'serverCommand', 'proxy', 'caFile'] as const;
 
-const SERVER_KEYS = ['baseUrl', 'model', 'apiStyle', 'maxTokens', 'enable', 'pricing', 'budget'] as const satisfies readonly (keyof ServerSettings)[];
+const SERVER_KEYS = ['baseUrl', 'model', 'apiStyle', 'maxTokens', 'enable', 'pricing', 'budget', 'proxy', 'caFile'] as const satisfies readonly (keyof ServerSettings)[];
 const API_STYLES: readonly string[] = ['auto', 'fim', 'chat'];
 
 /**
@@ -78,9 +82,11 @@ export function readSettings(config: ConfigurationLike, trusted: boolean): Exten
   if (typeof baseUrl === 'string' && baseUrl.trim() !== '') {
     out.baseUrl = baseUrl.trim();
   }
-  const model = configuredValue<unknown>(config, 'model', trusted);
-  if (typeof model === 'string' && model.trim() !== '') {
-    out.model = model.trim();
+  for (const key of ['model', 'proxy', 'caFile'] as const) {
+    const value = configuredValue<unknown>(config, key, trusted);
+    if (typeof value === 'string' && value.trim() !== '') {
+      out[key] = value.trim();
+    }
   }
   const apiStyle = configuredValue<unknown>(config, 'apiStyle', trusted);
   if (typeof apiStyle === 'string' && API_STYLES.includes(apiStyle)) {
