@@ -103,9 +103,17 @@ class UsageService:
     async def close(self) -> None:
         for timer in self._timers:
             timer.cancel()
-        await self._submit(lambda store: store.close())
+        if self._closed:
+            return
+        # after every queued write (FIFO); a file never opened is not created just to close it
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._close_store)
         self._closed = True  # requests cancelled by the shutdown are not recorded
         self._executor.shutdown(wait=False)
+
+    def _close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     # -- requests and the budget -------------------------------------------------------------
 
