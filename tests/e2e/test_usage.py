@@ -357,3 +357,35 @@ async def test_reports_during_streaming_count_once_the_item_is_returned(
         assert result.items[0].command.arguments == snapshot["command"]["arguments"]
         totals = (await request(client, "inkstream/usage", {"days": 1})).totals
     assert (totals.shown, totals.accepted, totals.charsAccepted) == (1, 1, 3)
+
+
+async def test_yesterdays_spending_does_not_count_against_today(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    """The budget is per local day: a day over the limit is forgotten at midnight."""
+    import datetime as dt
+
+    from inkstream.usage.store import UsageStore
+
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    store = UsageStore(tmp_path / "data" / "usage.sqlite3")
+    store.add_request(
+        {
+            "ts": 0.0, "day": yesterday, "endpoint": upstream.base_url, "model": "test-model",
+            "route": "chat", "kind": "completion", "language": "python",
+            "prompt_tokens": 5000, "generated_tokens": 500, "shown_tokens": 500,
+            "usage_source": "reported", "outcome": "complete", "ttft_ms": 10.0,
+            "duration_ms": 20.0, "cost": None,
+        }
+    )  # fmt: skip
+    store.close()
+    upstream.script(Reply.text("return a + b"))
+    text, pos = cursor(DOC)
+    async with server(tmp_path, upstream, budget={"dailyTokens": 1000}) as client:
+        status = await request(client, "inkstream/status", {})
+        assert status.usage.tokens == 0 and status.budget.reached is False
+        uri = open_doc(client, text)
+        result = await complete(client, uri, pos)
+        usage = await request(client, "inkstream/usage", {"days": 2})
+    assert result.items[0].insertText == "return a + b"
+    assert [d.requests for d in usage.days] == [1, 1]
