@@ -62,6 +62,8 @@ def _print_report(figures: dict[str, Any], path: str) -> None:
     from rich.table import Table
 
     console = Console()
+    if not console.is_terminal:  # piped: rich would assume 80 columns and squeeze the table
+        console = Console(width=120)
     table = Table(
         title=f"inkstream usage {figures['from']} … {figures['to']}", title_justify="left"
     )
