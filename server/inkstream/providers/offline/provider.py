@@ -31,6 +31,7 @@ from inkstream.providers.offline.decoder import (
 )
 from inkstream.providers.offline.explainer import explain
 from inkstream.providers.offline.ngram import NgramModel
+from inkstream.usage.meter import RequestMeter
 
 if TYPE_CHECKING:
     from inkstream.providers.offline.index import Builder
@@ -230,7 +231,12 @@ class OfflineProvider:
 
     # -- streams -----------------------------------------------------------------------------
 
-    async def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
+    async def complete(
+        self,
+        ctx: CompletionContext,
+        max_tokens: int,
+        meter: RequestMeter | None = None,  # noqa: ARG002  (nothing goes upstream)
+    ) -> TextStream:
         await self.ready()
         self._maybe_refresh()
         models = [*self._models, (await self._document(ctx), DOCUMENT_WEIGHT)]
@@ -252,7 +258,12 @@ class OfflineProvider:
         self._documents.move_to_end(key)
         return model
 
-    async def explain(self, req: ExplainRequest, max_tokens: int) -> TextStream:
+    async def explain(
+        self,
+        req: ExplainRequest,
+        max_tokens: int,
+        meter: RequestMeter | None = None,  # noqa: ARG002  (nothing goes upstream)
+    ) -> TextStream:
         text = explain(req.code, req.language_id)
         for i, piece in enumerate(_WORDS.findall(text)):
             if i >= max_tokens:
