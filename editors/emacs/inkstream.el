@@ -6,7 +6,6 @@
 ;; Version: 0.1.0
 ;; Package-Requires: ((emacs "28.2") (jsonrpc "1.0.14"))
 ;; Keywords: tools, convenience, languages
-;; URL: https://github.com/inkstream/inkstream
 
 ;; This file is not part of GNU Emacs.
 

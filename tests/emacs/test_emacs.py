@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from emacs_harness import EMACS, PACKAGE, EmacsRun, emacs_env, ert_args, run_emacs
+from emacs_harness import EMACS, PACKAGE, EmacsRun, emacs_env, ert_args, render_svg, run_emacs
 
 from upstream import Reply, ScriptedUpstream
 
@@ -67,11 +67,22 @@ def test_ghost_text_grows_while_the_upstream_streams(
     [req] = upstream.requests
     assert req.completed and req.hung_up_at is None
     assert req.body["prompt"].endswith("def add(a, b):\n    t")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    captures = {}
     for name in ("ghost-midway", "ghost-final"):
-        capture = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
-        assert capture["ghost"] and BODY.startswith(capture["ghost"])
-        (ARTIFACTS / f"{name}.json").write_text(json.dumps(capture, indent=1), encoding="utf-8")
+        captures[name] = json.loads((tmp_path / f"{name}.json").read_text(encoding="utf-8"))
+        assert BODY.startswith(captures[name]["ghost"])
+    assert (
+        len(captures["ghost-midway"]["ghost"]) < len(BODY) == len(captures["ghost-final"]["ghost"])
+    )
+    # the README's picture (docs/img/emacs-ghost.svg) is this file
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    svg = render_svg(
+        [
+            ("while the model writes", captures["ghost-midway"]),
+            ("when it is done: TAB inserts it", captures["ghost-final"]),
+        ]
+    )
+    (ARTIFACTS / "emacs-ghost.svg").write_text(svg, encoding="utf-8")
 
 
 def test_accept_inserts_the_final_ghost_text_as_one_undo_step(
