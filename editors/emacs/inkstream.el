@@ -1,4 +1,4 @@
-;;; inkstream.el --- Ghost text that grows while the model writes -*- lexical-binding: t; -*-
+;;; inkstream.el --- Streaming AI ghost text -*- lexical-binding: t; -*-
 
 ;; Copyright (C) 2026 The inkstream authors
 
@@ -139,8 +139,9 @@ Modes derived from these count too.  t means every file buffer."
 (defcustom inkstream-language-ids
   '((emacs-lisp-mode . "emacs-lisp") (lisp-interaction-mode . "emacs-lisp")
     (js-mode . "javascript") (js2-mode . "javascript")
-    (typescript-mode . "typescript") (c++-mode . "cpp") (sh-mode . "shellscript")
-    (makefile-gmake-mode . "makefile") (tex-mode . "latex") (latex-mode . "latex"))
+    (typescript-mode . "typescript") (c++-mode . "cpp")
+    (sh-mode . "shellscript") (makefile-gmake-mode . "makefile")
+    (tex-mode . "latex") (latex-mode . "latex"))
   "LSP language ids for major modes whose id is not the mode name.
 Other modes send their name without \"-mode\" (and \"-ts\")."
   :type '(alist :key-type symbol :value-type string))
@@ -341,11 +342,13 @@ function would even be removed from the hook)."
              :events-buffer-scrollback-size inkstream-events-buffer-size
              :notification-dispatcher
              (lambda (_conn method params)
-               (inkstream--guard (inkstream--on-notification server method params)))
+               (inkstream--guard
+                 (inkstream--on-notification server method params)))
              :request-dispatcher
              (lambda (_conn method _params) (inkstream--on-request method))
              :on-shutdown
-             (lambda (_conn) (inkstream--guard (inkstream--on-exit server stderr)))))
+             (lambda (_conn)
+               (inkstream--guard (inkstream--on-exit server stderr)))))
       (inkstream--initialize server))
     server))
 
@@ -361,7 +364,8 @@ function would even be removed from the hook)."
                                            :name (file-name-nondirectory
                                                   (directory-file-name root))))
            :capabilities
-           (list :general (list :positionEncodings inkstream--position-encodings)
+           (list :general
+                 (list :positionEncodings inkstream--position-encodings)
                  :window (list :workDoneProgress t)
                  :workspace (list :configuration :json-false)
                  :textDocument (list :inlineCompletion (make-hash-table)))
@@ -371,7 +375,8 @@ function would even be removed from the hook)."
      (lambda (result)
        (inkstream--guard
          (setf (inkstream--server-encoding server)
-               (or (plist-get (plist-get result :capabilities) :positionEncoding)
+               (or (plist-get (plist-get result :capabilities)
+                              :positionEncoding)
                    "utf-16"))
          (jsonrpc-notify (inkstream--server-conn server) :initialized
                          (make-hash-table))
@@ -387,7 +392,8 @@ function would even be removed from the hook)."
      :timeout-fn
      (lambda ()
        (inkstream--guard
-         (inkstream--server-failed server "the server did not answer initialize"))))))
+         (inkstream--server-failed
+          server "the server did not answer initialize"))))))
 
 (defun inkstream--server-failed (server reason)
   "Mark SERVER as unusable for REASON and say so once."
@@ -396,7 +402,8 @@ function would even be removed from the hook)."
           (inkstream--server-last-error server) reason
           (inkstream--server-pending server) nil)
     (inkstream--log "[inkstream.el] %s" reason)
-    (message "inkstream: %s (see *inkstream-log*; M-x inkstream-restart)" reason)
+    (message "inkstream: %s (see *inkstream-log*; M-x inkstream-restart)"
+             reason)
     (when-let ((conn (inkstream--server-conn server)))
       (when (jsonrpc-running-p conn)
         (delete-process (jsonrpc--process conn))))
@@ -414,7 +421,8 @@ function would even be removed from the hook)."
        server (format "the server exited with status %s"
                       (process-exit-status (jsonrpc--process conn))))))
   (setf (inkstream--server-state server) 'dead)
-  (when (and inkstream--ghost (eq (inkstream--ghost-server inkstream--ghost) server))
+  (when (and inkstream--ghost
+             (eq (inkstream--ghost-server inkstream--ghost) server))
     (inkstream--clear))
   (dolist (buffer (inkstream--server-buffers server))
     (when (buffer-live-p buffer)
@@ -425,7 +433,8 @@ function would even be removed from the hook)."
   "Answer the server's request METHOD."
   (pcase method
     ((or 'window/workDoneProgress/create 'window/showMessageRequest) nil)
-    (_ (jsonrpc-error :code -32601 :message (format "%s not supported" method)))))
+    (_ (jsonrpc-error :code -32601
+                      :message (format "%s not supported" method)))))
 
 (defun inkstream--on-notification (server method params)
   "Handle notification METHOD with PARAMS from SERVER."
@@ -473,11 +482,13 @@ ARGS are those of `jsonrpc-async-request'.  The id is needed to send
   (when timer (cancel-timer timer))
   (inkstream--forget-tokens server tokens)
   (when (and id (eq (inkstream--server-state server) 'ready))
-    (jsonrpc-notify (inkstream--server-conn server) :$/cancelRequest (list :id id))))
+    (jsonrpc-notify (inkstream--server-conn server) :$/cancelRequest
+                    (list :id id))))
 
 (defun inkstream--note-result (server err)
   "Remember ERR (an error object, or nil on success) as SERVER's last error."
-  (setf (inkstream--server-last-error server) (and err (plist-get err :message)))
+  (setf (inkstream--server-last-error server)
+        (and err (plist-get err :message)))
   (force-mode-line-update t))
 
 (defun inkstream--cancelled-p (err)
@@ -508,8 +519,9 @@ ARGS are those of `jsonrpc-async-request'.  The id is needed to send
              (column (- pos bol)))
         (when (equal (inkstream--server-encoding inkstream--server) "utf-16")
           ;; characters beyond the BMP are two UTF-16 code units
-          (cl-incf column (cl-count-if (lambda (c) (> c #xFFFF))
-                                       (buffer-substring-no-properties bol pos))))
+          (cl-incf column (cl-count-if
+                           (lambda (c) (> c #xFFFF))
+                           (buffer-substring-no-properties bol pos))))
         (list :line (1- (line-number-at-pos pos t)) :character column)))))
 
 (defun inkstream--attach ()
@@ -541,7 +553,8 @@ Starts the server for the buffer's project if there is none."
 (defun inkstream--open ()
   "Send `didOpen' for the current buffer unless already sent."
   (let ((server inkstream--server))
-    (unless (or inkstream--opened (not (eq (inkstream--server-state server) 'ready)))
+    (when (and (not inkstream--opened)
+               (eq (inkstream--server-state server) 'ready))
       (setq inkstream--opened t)
       (cl-pushnew (current-buffer) (inkstream--server-buffers server))
       (save-restriction
@@ -552,7 +565,8 @@ Starts the server for the buffer's project if there is none."
                (list :uri (inkstream--buffer-uri)
                      :languageId (inkstream--language-id)
                      :version (cl-incf inkstream--version)
-                     :text (buffer-substring-no-properties (point-min) (point-max)))))))))
+                     :text (buffer-substring-no-properties
+                            (point-min) (point-max)))))))))
 
 (defun inkstream--detach ()
   "Tell the server the current buffer is closed, and clear its ghost text."
@@ -561,10 +575,12 @@ Starts the server for the buffer's project if there is none."
     (inkstream--clear))
   (when (and inkstream--opened inkstream--server
              (eq (inkstream--server-state inkstream--server) 'ready))
-    (jsonrpc-notify (inkstream--server-conn inkstream--server) :textDocument/didClose
+    (jsonrpc-notify (inkstream--server-conn inkstream--server)
+                    :textDocument/didClose
                     (list :textDocument (list :uri (inkstream--buffer-uri)))))
   (when inkstream--server
-    (cl-callf2 delq (current-buffer) (inkstream--server-buffers inkstream--server)))
+    (cl-callf2 delq (current-buffer)
+               (inkstream--server-buffers inkstream--server)))
   (setq inkstream--opened nil inkstream--server nil)
   (remove-hook 'before-change-functions #'inkstream--before-change t)
   (remove-hook 'after-change-functions #'inkstream--after-change t)
@@ -585,7 +601,8 @@ Starts the server for the buffer's project if there is none."
   (inkstream--guard
     (when inkstream--opened
       (setq inkstream--before
-            (list beg end (inkstream--position beg) (inkstream--position end))))))
+            (list beg end
+                  (inkstream--position beg) (inkstream--position end))))))
 
 (defun inkstream--after-change (beg end old-length)
   "Send the change from BEG to END (it replaced OLD-LENGTH characters)."
@@ -643,7 +660,8 @@ nil if anything else changed."
   (let ((start (marker-position (inkstream--ghost-start ghost))))
     (when (and start
                (>= (point) start)
-               (= (buffer-size) (+ (inkstream--ghost-size ghost) (- (point) start))))
+               (= (buffer-size)
+                  (+ (inkstream--ghost-size ghost) (- (point) start))))
       (buffer-substring-no-properties start (point)))))
 
 (defun inkstream--show (ghost)
@@ -690,8 +708,10 @@ buffer still follows GHOST (the user typed into it)."
     (if (inkstream--ghost-done ghost)
         (inkstream--forget-tokens (inkstream--ghost-server ghost)
                                   (inkstream--ghost-tokens ghost))
-      (inkstream--cancel (inkstream--ghost-server ghost) (inkstream--ghost-id ghost)
-                         (inkstream--ghost-timer ghost) (inkstream--ghost-tokens ghost)))
+      (inkstream--cancel (inkstream--ghost-server ghost)
+                         (inkstream--ghost-id ghost)
+                         (inkstream--ghost-timer ghost)
+                         (inkstream--ghost-tokens ghost)))
     (set-marker (inkstream--ghost-start ghost) nil)))
 
 (defun inkstream--item-text (list)
@@ -705,16 +725,19 @@ buffer still follows GHOST (the user typed into it)."
   "Ask the server for a suggestion at point; TRIGGER-KIND 1 is explicit."
   (inkstream--clear)
   (let ((server inkstream--server))
-    (when (and server (eq (inkstream--server-state server) 'ready) inkstream--opened)
+    (when (and server inkstream--opened
+               (eq (inkstream--server-state server) 'ready))
       (let* ((token (inkstream--token "ghost"))
              (work (inkstream--token "work"))
              (ghost (inkstream--ghost-make
-                     :buffer (current-buffer) :server server :tokens (list token work)
+                     :buffer (current-buffer) :server server
+                     :tokens (list token work)
                      :start (copy-marker (point)) :size (buffer-size))))
         (setq inkstream--ghost ghost)
         (puthash token (lambda (value)
                          (when (eq ghost inkstream--ghost)
-                           (setf (inkstream--ghost-text ghost) (inkstream--item-text value))
+                           (setf (inkstream--ghost-text ghost)
+                                 (inkstream--item-text value))
                            (inkstream--show ghost)))
                  (inkstream--server-tokens server))
         (inkstream--watch-work server work)
@@ -729,7 +752,8 @@ buffer still follows GHOST (the user typed into it)."
                :timeout inkstream-request-timeout
                :success-fn
                (lambda (result)
-                 (inkstream--guard (inkstream--ghost-finished ghost result nil)))
+                 (inkstream--guard
+                   (inkstream--ghost-finished ghost result nil)))
                :error-fn
                (lambda (err)
                  (inkstream--guard (inkstream--ghost-finished ghost nil err)))
@@ -737,7 +761,8 @@ buffer still follows GHOST (the user typed into it)."
                (lambda ()
                  (inkstream--guard
                    (when (eq ghost inkstream--ghost)
-                     (inkstream--note-result server '(:message "no answer in time"))
+                     (inkstream--note-result
+                      server '(:message "no answer in time"))
                      (inkstream--clear)))))))
           (setf (inkstream--ghost-id ghost) id
                 (inkstream--ghost-timer ghost) timer))))))
@@ -751,7 +776,8 @@ buffer still follows GHOST (the user typed into it)."
       (cond
        (err
         (unless (inkstream--cancelled-p err)
-          (inkstream--log "[inkstream.el] completion failed: %s" (plist-get err :message))
+          (inkstream--log "[inkstream.el] completion failed: %s"
+                          (plist-get err :message))
           (inkstream--note-result server err))
         (inkstream--clear))
        (t
@@ -800,7 +826,8 @@ a command ran: this hook also runs when a command loop starts."
     (insert (funcall part shown))
     (inkstream--show inkstream--ghost)
     ;; already followed: the post-command hook must not take this for typing
-    (setq inkstream--last (list (current-buffer) (buffer-chars-modified-tick) (point)))))
+    (setq inkstream--last
+          (list (current-buffer) (buffer-chars-modified-tick) (point)))))
 
 (defun inkstream-accept ()
   "Insert the ghost text shown at point, exactly as shown, as one undo step."
@@ -894,8 +921,8 @@ and \\[inkstream-dismiss] dismisses it."
 (defun inkstream--explain-buffer ()
   "Empty *inkstream-explain*, ready for a new explanation."
   (with-current-buffer (get-buffer-create "*inkstream-explain*")
-    (unless (derived-mode-p (if (fboundp 'markdown-mode) 'markdown-mode 'text-mode))
-      (if (fboundp 'markdown-mode) (markdown-mode) (text-mode)))
+    (let ((mode (if (fboundp 'markdown-mode) 'markdown-mode 'text-mode)))
+      (unless (derived-mode-p mode) (funcall mode)))
     (inkstream-explain-mode 1)
     (add-hook 'kill-buffer-hook #'inkstream--explain-killed nil t)
     (setq buffer-read-only t)
@@ -919,16 +946,21 @@ and \\[inkstream-dismiss] dismisses it."
   "JOB ended: write WHY on a last line, and forget it."
   (when (eq job inkstream--explain)
     (setq inkstream--explain nil)
-    (inkstream--forget-tokens (inkstream--job-server job) (inkstream--job-tokens job))
+    (inkstream--forget-tokens (inkstream--job-server job)
+                              (inkstream--job-tokens job))
     (inkstream--explain-append
      (format "\n\n[inkstream: %s after %.1f s]\n" why
              (float-time (time-subtract nil (inkstream--job-started job)))))))
 
+(defun inkstream--job-cancel (job)
+  "Cancel JOB's request, so the model stops."
+  (inkstream--cancel (inkstream--job-server job) (inkstream--job-id job)
+                     (inkstream--job-timer job) (inkstream--job-tokens job)))
+
 (defun inkstream--explain-stop (why)
   "Cancel the running explanation, saying WHY."
   (when-let ((job inkstream--explain))
-    (inkstream--cancel (inkstream--job-server job) (inkstream--job-id job)
-                       (inkstream--job-timer job) (inkstream--job-tokens job))
+    (inkstream--job-cancel job)
     (inkstream--explain-end job why)))
 
 (defun inkstream--explain-killed ()
@@ -936,8 +968,7 @@ and \\[inkstream-dismiss] dismisses it."
   (inkstream--guard
     (when-let ((job inkstream--explain))
       (setq inkstream--explain nil)
-      (inkstream--cancel (inkstream--job-server job) (inkstream--job-id job)
-                         (inkstream--job-timer job) (inkstream--job-tokens job)))))
+      (inkstream--job-cancel job))))
 
 (defun inkstream--explain-range ()
   "The region if active, else the defun at point, as a list (BEG END)."
@@ -965,7 +996,8 @@ The explanation streams into *inkstream-explain*, where
          (setq inkstream--explain job)
          (puthash token (lambda (value)
                           (when (eq job inkstream--explain)
-                            (inkstream--explain-append (or (plist-get value :delta) ""))))
+                            (inkstream--explain-append
+                             (or (plist-get value :delta) ""))))
                   (inkstream--server-tokens server))
          (inkstream--watch-work server work)
          (pcase-let
@@ -985,14 +1017,16 @@ The explanation streams into *inkstream-explain*, where
                 :error-fn
                 (lambda (err)
                   (inkstream--guard
-                    (unless (inkstream--cancelled-p err) (inkstream--note-result server err))
+                    (unless (inkstream--cancelled-p err)
+                      (inkstream--note-result server err))
                     (inkstream--explain-end
                      job (format "failed: %s" (plist-get err :message)))))
                 :timeout-fn
                 (lambda ()
                   (inkstream--guard
                     (inkstream--explain-stop
-                     (format "failed: no answer within %s s" inkstream-explain-timeout)))))))
+                     (format "failed: no answer within %s s"
+                             inkstream-explain-timeout)))))))
            (setf (inkstream--job-id job) id (inkstream--job-timer job) timer))
          (set-marker beg nil)
          (set-marker end nil))))))
@@ -1003,8 +1037,8 @@ In *inkstream-explain* with nothing running, quit its window."
   (interactive)
   (cond
    (inkstream--explain (inkstream--explain-stop "stopped by you"))
-   (inkstream--ghost (inkstream--clear))
    (inkstream-explain-mode (quit-window))
+   (inkstream--ghost (inkstream--clear))
    (t (message "inkstream: nothing is running"))))
 
 ;;;; Status and server control
@@ -1042,7 +1076,8 @@ In *inkstream-explain* with nothing running, quit its window."
        :error-fn
        (lambda (err)
          (inkstream--guard
-           (message "inkstream: status failed: %s" (plist-get err :message)))))))))
+           (message "inkstream: status failed: %s"
+                    (plist-get err :message)))))))))
 
 (defun inkstream--shutdown-server (server)
   "Shut SERVER down and forget it."

@@ -211,8 +211,12 @@ Turn on `inkstream-mode' and wait until the server knows the buffer."
   (inkstream-test-type "t")
   (should (inkstream-test-wait (lambda () (inkstream-test-ghost))))
   (should-not (inkstream-test-done-p))
-  (inkstream-test-type keys)
-  (should (null (inkstream-test-ghosts)))
+  (let ((buffer (current-buffer))
+        (ghost inkstream--ghost))
+    (inkstream-test-type keys)
+    (should (null (with-current-buffer buffer (inkstream-test-ghosts))))
+    ;; gone (typing something else asks anew: that is a new suggestion)
+    (should-not (eq inkstream--ghost ghost)))
   (should (equal (inkstream-test-checkpoint "hangup" "0") "hung-up")))
 
 (ert-deftest inkstream-test-dismiss ()
@@ -222,6 +226,11 @@ Turn on `inkstream-mode' and wait until the server knows the buffer."
 (ert-deftest inkstream-test-move-point ()
   "Moving point removes the ghost text and the model stops."
   (inkstream-test-cancels-with "C-b"))
+
+(ert-deftest inkstream-test-switch-buffer ()
+  "Switching to another buffer removes the ghost text and the model stops."
+  (inkstream-test-cancels-with "C-x b *scratch* RET")
+  (should (equal (buffer-name) "*scratch*")))
 
 (ert-deftest inkstream-test-mismatch ()
   "Typing what the suggestion does not start with stops the model."
@@ -346,6 +355,19 @@ Turn on `inkstream-mode' and wait until the server knows the buffer."
     (with-current-buffer code
       (should (inkstream-test-wait (lambda () inkstream--opened)))))
   (global-inkstream-mode -1))
+
+(ert-deftest inkstream-test-restart ()
+  "`inkstream-restart' starts a new server that knows the open buffers."
+  (inkstream-test-open inkstream-test-doc)
+  (let ((old inkstream--server))
+    (inkstream-restart)
+    (should (eq (inkstream--server-state old) 'dead))
+    (should (inkstream-test-wait (lambda () inkstream--opened)))
+    (should-not (eq inkstream--server old))
+    (should (eq (inkstream--server-state inkstream--server) 'ready)))
+  (inkstream-test-type "t")
+  (should (inkstream-test-wait (lambda () (and (inkstream-test-done-p) (inkstream-test-ghost)))))
+  (should (equal (inkstream-test-ghost) "otal = a + b\n    return total")))
 
 (provide 'inkstream-test)
 ;;; inkstream-test.el ends here

@@ -104,9 +104,15 @@ def test_accept_word_and_line(upstream: ScriptedUpstream, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
-    "ert_test", ["inkstream-test-dismiss", "inkstream-test-move-point", "inkstream-test-mismatch"]
+    "ert_test",
+    [
+        "inkstream-test-dismiss",
+        "inkstream-test-move-point",
+        "inkstream-test-mismatch",
+        "inkstream-test-switch-buffer",
+    ],
 )
-def test_dismiss_move_and_mismatch_make_the_upstream_hang_up(
+def test_dismiss_move_mismatch_and_switching_buffers_make_the_upstream_hang_up(
     ert_test: str, upstream: ScriptedUpstream, tmp_path: Path
 ) -> None:
     upstream.script(SLOW)
@@ -177,6 +183,11 @@ def test_non_ascii_positions(encodings: str, upstream: ScriptedUpstream, tmp_pat
 
 def test_global_mode_follows_enabled_modes(upstream: ScriptedUpstream, tmp_path: Path) -> None:
     ert("inkstream-test-global-mode", upstream, tmp_path)
+
+
+def test_restart_reopens_buffers(upstream: ScriptedUpstream, tmp_path: Path) -> None:
+    upstream.script(Reply.text(BODY, chunk_size=3))
+    ert("inkstream-test-restart", upstream, tmp_path)
 
 
 def test_package_byte_compiles_without_warnings_and_checkdoc_is_clean(tmp_path: Path) -> None:
