@@ -109,7 +109,9 @@ UTF-32 columns are Emacs character columns; UTF-16 is the LSP default.")
     (inkstream-debounce-min . :debounceMin)
     (inkstream-debounce-max . :debounceMax)
     (inkstream-enable . :enable)
-    (inkstream-exclude . :exclude))
+    (inkstream-exclude . :exclude)
+    (inkstream-proxy . :proxy)
+    (inkstream-ca-file . :caFile))
   "Each server setting's variable and its key in the server's settings.")
 
 (defun inkstream--set-setting (symbol value)
@@ -246,6 +248,18 @@ Keys are LSP language ids; \"*\" is the default for the others."
 (defcustom inkstream-exclude nil
   "Globs of files whose text is never sent to the model."
   :type '(repeat string)
+  :set #'inkstream--set-setting :initialize #'custom-initialize-default)
+
+(defcustom inkstream-proxy nil
+  "Forward proxy for the endpoint, e.g. \"http://proxy.example:3128\".
+nil: the server's environment (INKSTREAM_PROXY, HTTPS_PROXY).  Keep
+credentials in INKSTREAM_PROXY_USER and INKSTREAM_PROXY_PASSWORD."
+  :type '(choice (const :tag "Server default" nil) string)
+  :set #'inkstream--set-setting :initialize #'custom-initialize-default)
+
+(defcustom inkstream-ca-file nil
+  "PEM bundle of certificate authorities to trust besides the system's."
+  :type '(choice (const :tag "Server default" nil) file)
   :set #'inkstream--set-setting :initialize #'custom-initialize-default)
 
 (defface inkstream-ghost-face '((t :inherit shadow))

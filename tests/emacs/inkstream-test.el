@@ -369,5 +369,21 @@ Turn on `inkstream-mode' and wait until the server knows the buffer."
   (should (inkstream-test-wait (lambda () (and (inkstream-test-done-p) (inkstream-test-ghost)))))
   (should (equal (inkstream-test-ghost) "otal = a + b\n    return total")))
 
+(ert-deftest inkstream-test-settings ()
+  "The defcustoms become the server's settings; unset ones are left out."
+  (let ((inkstream-base-url "http://127.0.0.1:1/v1") (inkstream-model "m")
+        (inkstream-provider nil) (inkstream-api-style nil) (inkstream-fim-template nil)
+        (inkstream-first-token-timeout nil) (inkstream-idle-timeout nil)
+        (inkstream-max-tokens 64) (inkstream-type-through nil)
+        (inkstream-enable '(("markdown" . nil) ("*" . t)))
+        (inkstream-exclude '("*.secret")))
+    (should (equal (json-parse-string (json-serialize (inkstream--settings)
+                                                      :false-object :json-false)
+                                      :object-type 'alist :false-object :false)
+                   '((baseUrl . "http://127.0.0.1:1/v1") (model . "m") (maxTokens . 64)
+                     (typeThrough . :false)
+                     (enable . ((markdown . :false) (* . t)))
+                     (exclude . ["*.secret"]))))))
+
 (provide 'inkstream-test)
 ;;; inkstream-test.el ends here

@@ -66,6 +66,9 @@ def test_ghost_text_grows_while_the_upstream_streams(
     ert("inkstream-test-ghost-grows", upstream, tmp_path)
     [req] = upstream.requests
     assert req.completed and req.hung_up_at is None
+    # the defcustoms reached the server; the key came from Emacs's environment only
+    assert req.path == "/v1/completions" and req.body["model"] == "test-model"
+    assert req.headers["authorization"] == "Bearer sk-emacs-test-key"
     assert req.body["prompt"].endswith("def add(a, b):\n    t")
     captures = {}
     for name in ("ghost-midway", "ghost-final"):
@@ -183,6 +186,10 @@ def test_non_ascii_positions(encodings: str, upstream: ScriptedUpstream, tmp_pat
 
 def test_global_mode_follows_enabled_modes(upstream: ScriptedUpstream, tmp_path: Path) -> None:
     ert("inkstream-test-global-mode", upstream, tmp_path)
+
+
+def test_settings_become_initialization_options(upstream: ScriptedUpstream, tmp_path: Path) -> None:
+    ert("inkstream-test-settings", upstream, tmp_path)
 
 
 def test_restart_reopens_buffers(upstream: ScriptedUpstream, tmp_path: Path) -> None:
