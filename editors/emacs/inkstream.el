@@ -870,6 +870,7 @@ next line."
   (interactive)
   (inkstream--clear))
 
+;;;###autoload
 (defun inkstream-complete ()
   "Ask for a suggestion at point now."
   (interactive)
@@ -1063,6 +1064,7 @@ In *inkstream-explain* with nothing running, quit its window."
       (gethash (inkstream--root) inkstream--servers)
       (car (hash-table-values inkstream--servers))))
 
+;;;###autoload
 (defun inkstream-status ()
   "Show the endpoint, model and last error of the current buffer's server."
   (interactive)
