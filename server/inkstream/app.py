@@ -25,6 +25,8 @@ from inkstream.session import RequestRegistry
 
 logger = logging.getLogger(__name__)
 
+EDITOR_CHECK = 1.0  # seconds between checks that the editor process is still there
+
 
 @dataclass(frozen=True)
 class ClientFeatures:
@@ -56,6 +58,7 @@ class InkstreamServer(LanguageServer):
         self._exclusions: tuple[tuple[str, ...], ExclusionRules] | None = None
         self._provider: Provider | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     # -- settings and provider -------------------------------------------------------------
 
@@ -162,12 +165,46 @@ class InkstreamServer(LanguageServer):
             for key in [k for k, f in futures.items() if f.done()]:
                 futures.pop(key, None)
 
+    def watch_editor(self) -> None:
+        """LSP: the server exits when the editor that started it (``processId``) is gone, even
+        if its stdin stays open (inherited by some other process the editor started)."""
+        pid = self.process_id
+        if pid and pid != os.getpid() and _alive(pid) and self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch_editor(pid))
+        # a pid not alive now is not ours to watch (another pid namespace: a container)
+
+    async def _watch_editor(self, pid: int) -> None:
+        while _alive(pid):
+            await asyncio.sleep(EDITOR_CHECK)
+        logger.info("the editor (pid %d) is gone: exiting", pid)
+        await self.close()
+        logging.shutdown()
+        os._exit(0)
+
+    def finish(self) -> None:
+        """The last thing before the process exits, on every way out that runs code (``exit``,
+        stdin closing, SIGTERM): index builds not handed off yet are, so no work is lost."""
+        hand_off = getattr(self._provider, "hand_off", None)
+        if hand_off is not None:
+            hand_off()
+
     async def close(self) -> None:
         self.registry.cancel_all()
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
+        for task in (self._housekeeping, self._watchdog):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
         if self._provider is not None:
             await self._provider.aclose()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
 
 
 def create_server() -> InkstreamServer:
