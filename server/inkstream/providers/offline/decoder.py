@@ -35,6 +35,7 @@ from inkstream.providers.offline.ngram import (
     rank,
     train,
 )
+from inkstream.providers.offline.structure import Guard, Structure
 from inkstream.providers.offline.tokens import (
     NEWLINE,
     is_break,
@@ -52,6 +53,7 @@ MAX_LINE_CHARS = 160
 #: a further line is only written if the model is this sure of each of its tokens
 MIN_LINE_SCORE = 0.05
 LOOKAHEAD = 4  # candidates weighed with the token after them, when one is an indentation step
+RETRIES = 4  # other starts tried for the cursor's line when the structure rejects it
 DOCUMENT_BEFORE = 16_000  # characters of the document learned around the cursor
 DOCUMENT_AFTER = 8_000
 DOCUMENT_WEIGHT = 3.0
@@ -109,6 +111,8 @@ class _Line:
     tokens: list[str] = field(default_factory=list)  # code, without the indentation
     ended: bool = False  # the model ended the line (its next token is a line break)
     confidence: float = 1.0  # the lowest score of its tokens
+    start: tuple[int, str] | None = None  # its first code token and where it is in the context
+    stuck: bool = False  # the model had no next token for it (it may be unfinished)
 
     @property
     def code(self) -> str:
@@ -116,11 +120,18 @@ class _Line:
 
 
 class Decoder:
-    """One completion; make one per request (it keeps the growing context)."""
+    """One completion; make one per request (it keeps the growing context). With a
+    ``structure`` (see ``structure``), names and attributes the file lacks are not written, and
+    a line that redefines or reads what the scope lacks is not shown: the cursor's line is
+    decoded again from another start, a later line ends the completion."""
 
-    def __init__(self, models: Models, ctx: CompletionContext) -> None:
+    def __init__(
+        self, models: Models, ctx: CompletionContext, structure: Structure | None = None
+    ) -> None:
         self.models = models
         self.ctx = ctx
+        self.guard = Guard(structure, ctx.line_prefix) if structure is not None else None
+        self.banned: set[tuple[int, str]] = set()  # (context length, token): starts rejected
         self.mode = mode_of(ctx)
         start = ctx.prefix.rfind("\n", 0, max(0, len(ctx.prefix) - CONTEXT_CHARS)) + 1
         raw = tokenize_code(ctx.prefix[start:], ctx.language_id)
@@ -151,11 +162,23 @@ class Decoder:
         elif self.blank and not self.untyped:
             self._fit_indentation()
         lines: list[_Line] = []
+        retries = RETRIES
         while budget > 0 and len(lines) < MAX_LINES:
             first = not lines
+            saved = self._state()
             # a later line also costs its line break and indentation
             line = self._line(first, budget - (1 if self.untyped else 0) if first else budget - 2)
             verdict = self._verdict(line, lines)
+            if verdict != "stop" and (problem := self._problem(line, lines, word)):
+                if problem == "not a statement" and self._trim(line, lines, word):
+                    verdict = "last"  # the line's start is right; its end is not
+                elif first and retries and line.start is not None:
+                    retries -= 1
+                    self._restore(saved)
+                    self.banned.add(line.start)
+                    continue
+                else:
+                    verdict = "stop"
             if verdict == "stop":
                 return
             if not first:
@@ -171,6 +194,43 @@ class Decoder:
             if self.mode == "line" or (self.mode == "statement" and self.depth <= 0):
                 return  # the line, or the statement, is complete
 
+    # -- the structure -------------------------------------------------------------------------
+
+    def _problem(self, line: _Line, lines: list[_Line], word: str) -> str | None:
+        """Why the line does not fit the file (see ``structure.Guard.check_line``), or None."""
+        if self.guard is None or not line.code:
+            return None
+        if line.stuck and line.code.endswith("."):
+            return "no attribute fits"
+        if lines:
+            text, column, previous = line.code, line.level + self.shift, lines[-1].code
+        elif self.blank:
+            column = line.level + (self.shift if self.untyped else 0)
+            text, previous = line.code, _last_code_line(self.ctx.prefix)
+        else:
+            text = (self.ctx.line_prefix + word + "".join(line.tokens)).strip()
+            column, previous = _width(self.ctx.line_prefix), _last_code_line(self.ctx.prefix)
+        return self.guard.check_line(text, column, first=not lines, previous=previous)
+
+    def _trim(self, line: _Line, lines: list[_Line], word: str) -> bool:
+        """Cut a line that is not valid code back to its longest start that is, keeping at
+        least half of it (``return 2 * self.side = self.side`` -> ``return 2 * self.side``)."""
+        tokens = line.tokens
+        for keep in range(len(tokens) - 1, max(0, (len(tokens) + 1) // 2 - 1), -1):
+            line.tokens = tokens[:keep]
+            if line.code and self._problem(line, lines, word) is None:
+                line.ended = False
+                return True
+        line.tokens = tokens
+        return False
+
+    def _state(self) -> tuple[list[str], int, int, set[tuple[str, ...]]]:
+        return list(self.context), self.level, self.floor, set(self.seen)
+
+    def _restore(self, state: tuple[list[str], int, int, set[tuple[str, ...]]]) -> None:
+        context, self.level, self.floor, seen = state
+        self.context, self.seen = list(context), set(seen)
+
     # -- the start: the word being typed, or the indentation of the cursor's empty line ----------
 
     def _finish_word(self) -> str:
@@ -178,7 +238,10 @@ class Decoder:
         partial = _PARTIAL_WORD.search(self.ctx.line_prefix)
         if not partial or not self.context or self.context[-1].strip() != partial.group(0):
             return ""
-        word = complete_word(self.models, self.context[:-1], partial.group(0))
+        before = self.context[:-1]
+        guard = self.guard
+        fits = None if guard is None else (lambda token: guard.allows(before, token))
+        word = complete_word(self.models, before, partial.group(0), fits)
         if not word:
             return ""
         last = self.context[-1]
@@ -219,6 +282,7 @@ class Decoder:
                 allow_step=opening and (not first or self.untyped),
             )
             if found is None:
+                line.stuck = bool(line.tokens)
                 return line
             token, score = found
             line.confidence = min(line.confidence, score)
@@ -230,6 +294,8 @@ class Decoder:
                 if first:
                     self.floor = self.level
                 continue
+            if opening:
+                line.start = (len(self.context) - 1, self.context[-1])
             if first and opening and not self.blank:
                 token = token[min(len(self.typed), _width(token)) :]  # the space typed
             if self.mode == "line" and self._reaches_suffix(token):
@@ -243,13 +309,17 @@ class Decoder:
         twice (greedy decoding loves circles). A step is chosen with the token after it: "4
         columns deeper, then ``def``" competes with "``import``, as deep" as one event."""
         recent = tuple(self.context[-3:])
+        at = len(self.context)
+        guard = self.guard
 
         def fresh(token: str) -> bool:
             if is_break(token):
                 return allow_break
             if is_step(token):
                 return allow_step
-            return (*recent, token) not in self.seen
+            if (*recent, token) in self.seen or (at, token) in self.banned:
+                return False
+            return guard is None or guard.allows(self.context, token)
 
         ranked = rank(self.models, self.context, fresh)
         if not ranked:
@@ -293,8 +363,32 @@ class Decoder:
 
 
 def decode(models: Models, ctx: CompletionContext, max_tokens: int) -> Iterator[str]:
-    """The completion at ``ctx``'s cursor, as text deltas (tokens)."""
-    return Decoder(models, ctx).tokens(max_tokens)
+    """The completion at ``ctx``'s cursor, as text deltas (tokens), fitted to the file's
+    structure (the provider caches the structure; this works it out)."""
+    return Decoder(models, ctx, structure_at(ctx)).tokens(max_tokens)
+
+
+def structure_key(ctx: CompletionContext) -> tuple[str, str, str, str]:
+    """What ``structure_at`` depends on: the document without the cursor's line, and the
+    line's indentation (so it can be reused while the user types on the line)."""
+    line = ctx.line_prefix
+    before = ctx.prefix[: len(ctx.prefix) - len(line)]
+    return ctx.language_id, before, line[: _width(line)], ctx.suffix[len(ctx.line_suffix) :]
+
+
+def structure_at(ctx: CompletionContext) -> Structure | None:
+    """The file's structure at the cursor (see ``structure``), from the code around the
+    cursor's line (what is typed on it, the decoder checks as part of the completion)."""
+    language, before, indentation, after = structure_key(ctx)
+    return Structure.of(before + indentation, after, language)
+
+
+def _last_code_line(prefix: str) -> str:
+    """The last line with code before the cursor's line."""
+    for line in reversed(prefix.split("\n")[:-1]):
+        if line.strip():
+            return line.strip()
+    return ""
 
 
 def document_around(ctx: CompletionContext) -> tuple[str, str]:
