@@ -50,6 +50,7 @@ from inkstream.providers.offline.decoder import (
     decode,
     document_around,
     document_model,
+    misfit,
     structure_at,
 )
 from inkstream.providers.offline.ngram import Models, NgramModel, choose
@@ -70,6 +71,7 @@ class HoleScores:
     decode_ms: list[float] = field(default_factory=list)  # per request (CPU time), models ready
     document_ms: list[float] = field(default_factory=list)  # the document's model
     structure_ms: list[float] = field(default_factory=list)  # its structure
+    misfits: int = 0  # answers that redefine a name, or read a name or attribute the scope lacks
 
 
 def project_holes(
@@ -100,6 +102,7 @@ def project_holes(
         scores.structure_ms.append((built - parsed) * 1000)
         scores.decode_ms.append((time.process_time() - built) * 1000)
         scores.holes += 1
+        scores.misfits += misfit(ctx, text, structure or structure_at(ctx)) is not None
         scores.answered += bool(text.strip())
         first = text.split(NEWLINE, 1)[0]
         scores.exact += (first if typed else first.strip()) == hole.expected
@@ -143,6 +146,7 @@ def print_scores(scores: HoleScores, checks: bool) -> None:
     print(f"  answered (non-empty)           {scores.answered / scores.holes:6.1%} of holes")
     print(f"  exact first line               {scores.exact / scores.holes:6.1%} of holes   "
           f"({scores.exact / max(1, scores.answered):.1%} of answers)")  # fmt: skip
+    print(f"  misfits (see structure.py)     {scores.misfits / scores.holes:6.1%} of holes")
     print(f"  per request: decode            {_ms(scores.decode_ms)}")
     print(f"  per line: document model       {_ms(scores.document_ms)} (cached while typing)")
     if checks:

@@ -22,7 +22,7 @@ none (column 0: editors often strip the indentation of empty lines), where the m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -321,7 +321,7 @@ class Decoder:
                 return False
             return guard is None or guard.allows(self.context, token)
 
-        ranked = rank(self.models, self.context, fresh)
+        ranked = rank(self.models, self.context, fresh) or self._attribute(fresh)
         if not ranked:
             return None
         best_score, best = ranked[0]
@@ -336,6 +336,20 @@ class Decoder:
         self.seen.add((*recent, best))
         self.context.append(best)
         return best, best_score
+
+    def _attribute(self, fits: Callable[[str], bool]) -> list[tuple[float, str]]:
+        """After ``self.``, when the model knows no attribute the class has: the class's
+        attribute that the models saw most often (scored as a guess)."""
+        if self.guard is None or not self.context or self.context[-1].strip() != ".":
+            return []
+        names = self.guard.attribute_names(self.context)
+        counts: dict[str, float] = {}
+        for model, weight in self.models:
+            for name in names:
+                if (i := model.ids.get(name)) is not None and fits(name):
+                    counts[name] = counts.get(name, 0.0) + weight * model.freq[i]
+        found = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [(MIN_LINE_SCORE, found[0][0])] if found else []
 
     def _reaches_suffix(self, token: str) -> bool:
         rest = self.ctx.line_suffix.strip()
@@ -381,6 +395,24 @@ def structure_at(ctx: CompletionContext) -> Structure | None:
     cursor's line (what is typed on it, the decoder checks as part of the completion)."""
     language, before, indentation, after = structure_key(ctx)
     return Structure.of(before + indentation, after, language)
+
+
+def misfit(ctx: CompletionContext, text: str, structure: Structure | None) -> str | None:
+    """Why the completion ``text`` does not fit the file (a redefinition, a name or attribute
+    the scope lacks), or None: the structural checks, on a finished completion (benchmarks)."""
+    if structure is None:
+        return None
+    guard = Guard(structure, ctx.line_prefix)
+    previous = _last_code_line(ctx.prefix)
+    for i, line in enumerate(text.split("\n")):
+        whole = ctx.line_prefix + line if i == 0 else line
+        if not whole.strip():
+            continue
+        problem = guard.check_line(whole.strip(), _width(whole), first=i == 0, previous=previous)
+        if problem is not None and problem != "not a statement":
+            return problem
+        previous = whole.strip()
+    return None
 
 
 def _last_code_line(prefix: str) -> str:

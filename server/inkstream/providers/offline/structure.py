@@ -64,6 +64,8 @@ class Structure:
 
     scopes: list[Scope]
     names_known: bool = True  # False with ``import *``: any name may exist
+    #: names bound somewhere in the file, maybe in a scope the cursor cannot see
+    elsewhere: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, prefix: str, suffix: str, language: str) -> Structure | None:
@@ -98,10 +100,12 @@ class Structure:
         return None
 
     def known(self, name: str) -> bool:
-        """Whether ``name`` can be read at the cursor."""
+        """Whether ``name`` may be read at the cursor: it is bound in a scope the cursor sees,
+        or nowhere in the file (a name of the project's or a library's, maybe not imported
+        yet). A name bound only in another function (``add``'s ``a``, in ``mean``) may not."""
         if not self.names_known or name in BUILTINS or name in KEYWORDS:
             return True
-        return any(name in scope.names for scope in self.scopes)
+        return any(name in scope.names for scope in self.scopes) or name not in self.elsewhere
 
     def attributes(self) -> tuple[str, set[str]] | None:
         """``(self's name, the class's attributes)`` in a method of a class whose attributes
@@ -147,6 +151,16 @@ class Guard:
         if last in (",", "(", "*", "**") and _header(context):
             return True  # a parameter, or a target of ``for`` or ``import``
         return self.structure.known(word) or word in self.bound
+
+    def attribute_names(self, context: Sequence[str]) -> set[str]:
+        """The attributes that may follow ``context`` (which ends with ``self.``); empty when
+        they are unknown or ``context`` is not about self."""
+        if self._attributes is None or len(context) < 2:
+            return set()
+        self_name, attributes = self._attributes
+        if context[-2].strip() != self_name:
+            return set()
+        return attributes | self.set_attributes
 
     def _attribute_ok(self, context: Sequence[str], word: str) -> bool:
         if self._attributes is None or len(context) < 2:
@@ -398,7 +412,10 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
                 positional = [*node.args.posonlyargs, *node.args.args]
                 scope.self_name = positional[0].arg if positional else None
         scopes.append(scope)
-    return Structure(scopes, names_known=not star)
+    everywhere = Scope("module", -1)
+    _bind([tree], everywhere, nested=True)
+    # ``self`` and ``cls`` only exist where a method binds them
+    return Structure(scopes, names_known=not star, elsewhere=everywhere.names | {"self", "cls"})
 
 
 def _encloses(node: _Scoped, lines: list[str], row: int, indent: int) -> bool:
@@ -421,17 +438,20 @@ def _parameters(args: ast.arguments) -> set[str]:
     return {a.arg for a in every if a is not None}
 
 
-def _bind(body: Iterable[ast.stmt], scope: Scope) -> None:
-    """The names ``body`` binds in its own scope (nested functions and classes: their names)."""
+def _bind(body: Iterable[ast.AST], scope: Scope, *, nested: bool = False) -> None:
+    """The names ``body`` binds in its own scope (nested functions and classes: their names;
+    with ``nested``, what they bind too)."""
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
-        if isinstance(node, _Scoped):
+        if isinstance(node, _Scoped) and not nested:
             scope.names.add(node.name)
             scope.defined.add(node.name)
             stack.extend(node.decorator_list)
             continue
-        if isinstance(node, ast.Lambda):
+        if isinstance(node, _Scoped):
+            scope.names.add(node.name)
+        if isinstance(node, ast.Lambda) and not nested:
             continue
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             scope.names.add(node.id)
