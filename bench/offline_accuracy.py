@@ -29,8 +29,8 @@ import hashlib
 import io
 import json
 import resource
-import statistics
 import shutil
+import statistics
 import subprocess
 import sys
 import sysconfig
@@ -138,7 +138,8 @@ def print_project_holes(count: int, cache_dir: Path, checks: bool) -> None:
         scores, held, training = project_holes(count, cache_dir, typed=typed, checks=checks)
         if not typed:
             print(f"held-out project: pip, {training} files learned, {held} others hold the holes")
-        print(f"{scores.holes} holes " + ("typed part-way (the rest of the line to write)" if typed else "at a line's indentation (a whole line to write)"))
+        where = "typed part-way (the rest of the line to write)" if typed else "at a line's "
+        print(f"{scores.holes} holes {where}" + ("" if typed else "indentation (a line to write)"))
         print_scores(scores, checks)
 
 

@@ -192,7 +192,7 @@ class Guard:
                 landing = self.structure.landing(column)
                 if any(name in s.defined for s in landing[-2:]) or name in self.bound:
                     return f"redefines {name}"
-        for name, at in new:
+        for name, _ in new:
             if name not in stored and name not in self.bound and not self.structure.known(name):
                 return f"unknown name {name}"
         if self._attributes is not None:
@@ -222,6 +222,7 @@ def _header(context: Sequence[str]) -> bool:
         if word in _BINDERS or word in ("from", "with", "except"):
             return True
     return False
+
 
 _CONTINUES = re.compile(r"(?:[,(\[{\\=+\-*/%&|^<>@.]|\b(?:and|or|not|in|is|else|if|lambda))$")
 _CLAUSES = {
@@ -260,7 +261,8 @@ def _parses(text: str, previous: str) -> bool:
         return True  # it closes brackets opened before it: part of a longer statement
     code = text + closers
     code = code + "\n    pass" if code.split("#")[0].rstrip().endswith(":") else code
-    head = _CLAUSES.get(_WORDS.match(text).group(0) if _WORDS.match(text) else "", "")
+    lead = _WORDS.match(text)
+    head = _CLAUSES.get(lead.group(0) if lead else "", "")
     if head == "match x:\n":
         code = head + "    " + code.replace("\n", "\n    ")
     else:
@@ -298,15 +300,18 @@ def _quote_after(words: list[tuple[str, int]], at: int) -> bool:
     return bool(following) and following[0] == '""'
 
 
+_Placed = list[tuple[str, int]]  # words and their offsets in the line
+
+
 def _roles(
-    words: list[tuple[str, int]], self_name: str | None
-) -> tuple[set[str], list[tuple[str, int]], set[str], list[tuple[str, int]], tuple[str, int] | None]:
+    words: _Placed, self_name: str | None
+) -> tuple[set[str], _Placed, set[str], _Placed, tuple[str, int] | None]:
     """Names the line binds, names it reads (with offsets), attributes of self it sets and reads
     (with offsets), and the name a ``def``/``class`` on it defines (with its offset)."""
     stored: set[str] = set()
-    read: list[tuple[str, int]] = []
+    read: _Placed = []
     attrs_set: set[str] = set()
-    attrs_read: list[tuple[str, int]] = []
+    attrs_read: _Placed = []
     definition: tuple[str, int] | None = None
     texts = [w for w, _ in words]
     lead = texts[1] if texts[:1] == ["async"] and len(texts) > 1 else texts[0] if texts else ""
