@@ -220,7 +220,8 @@ def test_star_imports_make_any_name_possible() -> None:
 
 def test_a_file_that_does_not_parse_still_catches_redefinitions() -> None:
     broken = STATS.replace('"""Small statistics."""', "total = (")
-    structure = Structure.of(*broken.split("<CURSOR>"), "python")
+    prefix, suffix = broken.split("<CURSOR>")
+    structure = Structure.of(prefix, suffix, "python")
     assert structure is not None
     assert check(broken, "def add(self, a, b):") == "redefines add"
     assert check(broken, "return values") is None
