@@ -14,6 +14,10 @@ token at a time; the provider paces it. Where the completion ends depends on the
 A whole line is decoded before any of it is given out, so a line that would duplicate the code
 after the cursor, or leave the block, is never sent. The output never ends with a line break.
 
+With the file's ``structure`` (Python), names and attributes the scope lacks are never chosen,
+and a line that redefines a name or is not valid code is cut back, decoded again from another
+first token (the cursor's line), or ends the completion (a later line).
+
 The model sees indentation as steps (see ``tokens``); the decoder keeps the absolute depth and
 writes real indentation. On an empty line the user's indentation is the depth, unless there is
 none (column 0: editors often strip the indentation of empty lines), where the model picks it.
