@@ -32,6 +32,7 @@ from typing import Literal
 
 from inkstream.completion.context import CompletionContext
 from inkstream.providers.offline.ngram import (
+    ORDER,
     Models,
     NgramModel,
     choose,
@@ -63,6 +64,7 @@ DOCUMENT_AFTER = 8_000
 DOCUMENT_WEIGHT = 3.0
 _PARTIAL_WORD = re.compile(r"[A-Za-z_$][\w$]*$")
 _CLOSERS = set(")]};,")
+_LITERAL = re.compile(r"""([ \t]*)(?:([rbufRBUF]{0,2}["'])|\d)""")
 
 Mode = Literal["line", "statement", "block"]
 
@@ -325,7 +327,8 @@ class Decoder:
                 return False
             return guard is None or guard.allows(self.context, token)
 
-        ranked = rank(self.models, self.context, fresh) or self._attribute(fresh)
+        ranked = rank(self.models, _general(self.models, self.context), fresh)
+        ranked = ranked or self._attribute(fresh)
         if not ranked:
             return None
         best_score, best = ranked[0]
@@ -417,6 +420,26 @@ def misfit(ctx: CompletionContext, text: str, structure: Structure | None) -> st
             return problem
         previous = whole.strip()
     return None
+
+
+def _general(models: Models, context: list[str]) -> list[str]:
+    """The context with each (finished) string or number that no model has seen replaced by
+    one they have (``""``, ``0``, with its leading space): what follows a literal rarely depends
+    on its text, and an unseen token would cut the context (nothing would be predicted after
+    it)."""
+    tail = context[-(ORDER - 1) :]
+    general = tail
+    for i, token in enumerate(tail):
+        literal = _LITERAL.match(token)
+        if literal is None or any(token in model.ids for model, _ in models):
+            continue
+        opening = literal.group(2)
+        if opening and not (len(token) > literal.end() and token.endswith(opening[-1])):
+            continue  # a string still being typed: the cursor is in it
+        if general is tail:
+            general = list(tail)
+        general[i] = literal.group(1) + ('""' if opening else "0")
+    return context if general is tail else [*context[: -len(tail)], *general]
 
 
 def _last_code_line(prefix: str) -> str:
