@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -66,8 +67,11 @@ class _HungUp(Exception):
 
 
 class ScriptedUpstream:
-    def __init__(self, *, routes: set[str] | None = None) -> None:
+    def __init__(
+        self, *, routes: set[str] | None = None, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.routes = routes if routes is not None else {"chat", "completions", "models"}
+        self.tls = tls  # serve HTTPS with this server-side context
         self.rejects_suffix = False  # as vLLM: /v1/completions answers 400 to ``suffix``
         self.default = Reply.text("pass")
         self._queue: list[Reply] = []
@@ -83,7 +87,8 @@ class ScriptedUpstream:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        scheme = "https" if self.tls else "http"
+        return f"{scheme}://127.0.0.1:{self.port}/v1"
 
     def start(self) -> ScriptedUpstream:
         ready = threading.Event()
@@ -93,7 +98,7 @@ class ScriptedUpstream:
             asyncio.set_event_loop(loop)
             self._loop = loop
             self._server = loop.run_until_complete(
-                asyncio.start_server(self._serve, "127.0.0.1", 0)
+                asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
             )
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()

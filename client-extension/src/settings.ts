@@ -11,6 +11,8 @@ export interface ExtensionSettings {
   apiStyle?: ApiStyle;
   maxTokens?: number;
   enable?: Record<string, boolean>;
+  proxy?: string;
+  caFile?: string;
   serverCommand?: string[];
 }
 
@@ -21,6 +23,8 @@ export interface ServerSettings {
   apiStyle?: ApiStyle;
   maxTokens?: number;
   enable?: Record<string, boolean>;
+  proxy?: string;
+  caFile?: string;
 }
 
 /** Subset of vscode.WorkspaceConfiguration.inspect()'s result. */
@@ -36,9 +40,9 @@ export interface ConfigurationLike {
 }
 
 /** Settings that a cloned repository must not control in an untrusted workspace. */
-export const RESTRICTED_KEYS = ['baseUrl', 'serverCommand'] as const;
+export const RESTRICTED_KEYS = ['baseUrl', 'serverCommand', 'proxy', 'caFile'] as const;
 
-const SERVER_KEYS = ['baseUrl', 'model', 'apiStyle', 'maxTokens', 'enable'] as const satisfies readonly (keyof ServerSettings)[];
+const SERVER_KEYS = ['baseUrl', 'model', 'apiStyle', 'maxTokens', 'enable', 'proxy', 'caFile'] as const satisfies readonly (keyof ServerSettings)[];
 const API_STYLES: readonly string[] = ['auto', 'fim', 'chat'];
 
 /**
@@ -63,9 +67,11 @@ export function readSettings(config: ConfigurationLike, trusted: boolean): Exten
   if (typeof baseUrl === 'string' && baseUrl.trim() !== '') {
     out.baseUrl = baseUrl.trim();
   }
-  const model = configuredValue<unknown>(config, 'model', trusted);
-  if (typeof model === 'string' && model.trim() !== '') {
-    out.model = model.trim();
+  for (const key of ['model', 'proxy', 'caFile'] as const) {
+    const value = configuredValue<unknown>(config, key, trusted);
+    if (typeof value === 'string' && value.trim() !== '') {
+      out[key] = value.trim();
+    }
   }
   const apiStyle = configuredValue<unknown>(config, 'apiStyle', trusted);
   if (typeof apiStyle === 'string' && API_STYLES.includes(apiStyle)) {

@@ -43,6 +43,11 @@ class Settings:
     debounce_max: float = 0.5
     enable: Mapping[str, bool] = field(default_factory=lambda: {"*": True})
     exclude: tuple[str, ...] = ()
+    #: forward proxy for the endpoint; credentials only from the environment or the user's own
+    #: initializationOptions (``INKSTREAM_PROXY_USER``/``_PASSWORD``, or user:pass@ in the URL)
+    proxy: str | None = field(default=None, repr=False)
+    #: PEM bundle trusted in addition to the system's certificate authorities
+    ca_file: str | None = None
 
     @property
     def resolved_provider(self) -> Literal["openai", "offline"]:
@@ -69,16 +74,29 @@ def _snake(name: str) -> str:
 
 
 _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_OPTIONAL_STRINGS = ("base_url", "api_key", "proxy", "ca_file")
+
+
+def _check_proxy(url: str) -> None:
+    scheme, sep, _rest = url.partition("://")
+    if not sep or scheme not in ("http", "https"):
+        raise SettingsError(f"proxy must be an http:// or https:// URL, not {url!r}")
+
+
+def has_credentials(url: str) -> bool:
+    return "@" in url.partition("://")[2].split("/", 1)[0]
 
 
 def _coerce(name: str, value: Any) -> Any:
     """Check one wire value against its field, so bad settings fail loudly and early."""
     default = _FIELDS[name].default
-    if name in ("base_url", "api_key"):
+    if name in _OPTIONAL_STRINGS:
         if value is None or value == "":
             return None
         if not isinstance(value, str):
             raise SettingsError(f"{name} must be a string")
+        if name == "proxy":
+            _check_proxy(value)
         return value
     if name == "api_style":
         if value not in _STYLES:
@@ -115,9 +133,14 @@ def from_wire(values: Mapping[str, Any] | None, *, allow_key: bool) -> dict[str,
         name = _snake(key)
         if name not in _FIELDS or (name == "api_key" and not allow_key):
             continue
-        if value is None and name not in ("base_url", "api_key"):
+        if value is None and name not in _OPTIONAL_STRINGS:
             continue
         out[name] = _coerce(name, value)
+        if name == "proxy" and out[name] and not allow_key and has_credentials(out[name]):
+            raise SettingsError(
+                "proxy credentials are not read from workspace settings; set "
+                "INKSTREAM_PROXY_USER and INKSTREAM_PROXY_PASSWORD in the environment"
+            )
     return out
 
 
@@ -135,6 +158,10 @@ def from_env(env: Mapping[str, str]) -> dict[str, Any]:
         out["api_style"] = _coerce("api_style", style)
     if provider := env.get("INKSTREAM_PROVIDER"):
         out["provider"] = _coerce("provider", provider)
+    if proxy := env.get("INKSTREAM_PROXY"):
+        out["proxy"] = _coerce("proxy", proxy)
+    if ca_file := env.get("INKSTREAM_CA_FILE"):
+        out["ca_file"] = ca_file
     return out
 
 

@@ -61,6 +61,18 @@ class UpstreamConnectionError(InkstreamError):
     KIND = "connection"
 
 
+class CertificateError(InkstreamError):
+    """The endpoint's certificate is not trusted, or caFile cannot be read."""
+
+    KIND = "certificate"
+
+
+class ProxyError(InkstreamError):
+    """The proxy refused the connection or asked for credentials (HTTP 407)."""
+
+    KIND = "proxy"
+
+
 class UpstreamTimeout(InkstreamError):
     KIND = "timeout"
 

@@ -88,3 +88,53 @@ def test_enable_per_language() -> None:
 
 def test_provider_override() -> None:
     assert merge(ENV, {"provider": "offline"}).resolved_provider == "offline"
+
+
+# -- proxy and certificate authority -----------------------------------------------------------
+
+
+def test_proxy_and_ca_file_from_every_source() -> None:
+    env = {"INKSTREAM_PROXY": "http://env-proxy:3128", "INKSTREAM_CA_FILE": "/etc/ca.pem"}
+    assert (merge(env).proxy, merge(env).ca_file) == ("http://env-proxy:3128", "/etc/ca.pem")
+    s = merge(env, None, {"proxy": "https://ws-proxy:8443", "caFile": "/ws/ca.pem"})
+    assert (s.proxy, s.ca_file) == ("https://ws-proxy:8443", "/ws/ca.pem")
+
+
+@pytest.mark.parametrize("url", ["socks5://p:1080", "p:3128", "ftp://p"])
+def test_proxy_must_be_http_or_https(url: str) -> None:
+    with pytest.raises(SettingsError, match="http:// or https://"):
+        merge({}, {"proxy": url})
+
+
+def test_proxy_credentials_only_from_the_user_never_the_workspace() -> None:
+    assert merge({}, {"proxy": "http://u:p@proxy:3128"}).proxy == "http://u:p@proxy:3128"
+    assert merge({"INKSTREAM_PROXY": "http://u:p@proxy:3128"}).proxy == "http://u:p@proxy:3128"
+    with pytest.raises(SettingsError, match="not read from workspace settings") as info:
+        merge({}, None, {"proxy": "http://u:secret@proxy:3128"})
+    assert "secret" not in str(info.value)
+
+
+def test_proxy_is_not_in_the_repr() -> None:
+    assert "secret" not in repr(merge({}, {"proxy": "http://u:secret@proxy:3128"}))
+
+
+@pytest.mark.parametrize(
+    ("proxy", "env", "expected"),
+    [
+        (None, {"INKSTREAM_PROXY_USER": "u"}, None),
+        ("http://proxy:3128", {}, "http://proxy:3128"),
+        (
+            "http://proxy:3128",
+            {"INKSTREAM_PROXY_USER": "me@corp", "INKSTREAM_PROXY_PASSWORD": "p:w/d"},
+            "http://me%40corp:p%3Aw%2Fd@proxy:3128",
+        ),
+        ("http://proxy:3128", {"INKSTREAM_PROXY_USER": "me"}, "http://me@proxy:3128"),
+        ("http://a:b@proxy:3128", {"INKSTREAM_PROXY_USER": "me"}, "http://a:b@proxy:3128"),
+    ],
+)
+def test_proxy_url_takes_credentials_from_the_environment(
+    proxy: str | None, env: dict[str, str], expected: str | None
+) -> None:
+    from inkstream.providers.http import proxy_url
+
+    assert proxy_url(Settings(proxy=proxy), env) == expected

@@ -41,6 +41,16 @@ describe('readSettings', () => {
     assert.deepEqual(readSettings(c, false), { baseUrl: 'http://user/v1', model: 'ws-model' });
   });
 
+  it('proxy and caFile reach the server; an untrusted workspace cannot set them', () => {
+    const c = config({
+      proxy: { globalValue: 'http://proxy.corp:3128', workspaceValue: 'http://evil:3128' },
+      caFile: { workspaceValue: '/tmp/evil-ca.pem' },
+    });
+    assert.deepEqual(readSettings(c, false), { proxy: 'http://proxy.corp:3128' });
+    const trusted = readSettings(c, true);
+    assert.deepEqual(toServerSettings(trusted), { proxy: 'http://evil:3128', caFile: '/tmp/evil-ca.pem' });
+  });
+
   it('drops bad values', () => {
     const c = config({
       baseUrl: { globalValue: '  ' },

@@ -29,7 +29,7 @@ from inkstream.errors import (
     UpstreamServerError,
     UpstreamTimeout,
 )
-from inkstream.providers import TextStream
+from inkstream.providers import TextStream, http
 from inkstream.providers.endpoint_cache import EndpointStyles
 
 if TYPE_CHECKING:
@@ -56,11 +56,13 @@ def build_client(settings: Settings) -> AsyncOpenAI:
     import openai
 
     read_timeout = max(settings.first_token_timeout, settings.idle_timeout) + 5.0
+    timeout = openai.Timeout(read_timeout, connect=settings.connect_timeout)
     client = openai.AsyncOpenAI(
         api_key=settings.api_key or DUMMY_KEY,
         base_url=settings.base_url,
         max_retries=0,
-        timeout=openai.Timeout(read_timeout, connect=settings.connect_timeout),
+        timeout=timeout,
+        http_client=http.build_http_client(settings, timeout),
     )
     client.completions  # noqa: B018  (touch the resources so the first request pays nothing)
     client.chat.completions  # noqa: B018
@@ -257,6 +259,8 @@ class OpenAICompatProvider:
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             detail = self._redact(_upstream_message(exc))
+            if status == 407:
+                return http.proxy_status_error(self._settings, status)
             if status in (401, 403):
                 return UpstreamAuthError(
                     f"{where} rejected the API key (HTTP {status}).",
@@ -290,6 +294,10 @@ class OpenAICompatProvider:
                 hint="Check model, apiStyle and maxTokens for this endpoint.",
                 status=status,
             )
+        if isinstance(exc, openai.APIConnectionError) and (
+            transport := http.transport_error(exc, self._settings, where)
+        ):
+            return transport
         if isinstance(exc, openai.APITimeoutError):
             return UpstreamTimeout(
                 f"{where} did not answer in time.",
