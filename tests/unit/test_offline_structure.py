@@ -251,3 +251,14 @@ def test_the_token_guard_steers_names_and_attributes() -> None:
 def test_decode_applies_the_structure() -> None:
     context, models = document_only(STATS)
     assert "def add" not in "".join(decode(models, context, 100))
+
+
+def test_a_method_called_with_self_twice_is_rejected() -> None:
+    assert check(STATS, "return self.add(self, values)") == "passes self twice"
+    assert check(STATS, "return self.add(values, 0)") is None
+
+
+def test_a_line_cut_back_is_a_finished_statement() -> None:
+    context, models = document_only(STATS)
+    text = "".join(Decoder(models, context, structure_at(context)).tokens(100))
+    assert not text.rstrip().endswith(("(", ",", "."))  # never ``return self.add(``

@@ -40,7 +40,7 @@ from inkstream.providers.offline.ngram import (
     rank,
     train,
 )
-from inkstream.providers.offline.structure import Guard, Structure
+from inkstream.providers.offline.structure import Guard, Structure, finished
 from inkstream.providers.offline.tokens import (
     NEWLINE,
     is_break,
@@ -206,8 +206,8 @@ class Decoder:
         """Why the line does not fit the file (see ``structure.Guard.check_line``), or None."""
         if self.guard is None or not line.code:
             return None
-        if line.stuck and line.code.endswith("."):
-            return "no attribute fits"
+        if line.stuck and line.code.endswith((".", "(", "[", "{", ",", "=", "+", "-", "*", "/")):
+            return "unfinished"  # nothing that fits could follow (``self.``, ``self.add(``)
         if lines:
             text, column, previous = line.code, line.level + self.shift, lines[-1].code
         elif self.blank:
@@ -219,12 +219,13 @@ class Decoder:
         return self.guard.check_line(text, column, first=not lines, previous=previous)
 
     def _trim(self, line: _Line, lines: list[_Line], word: str) -> bool:
-        """Cut a line that is not valid code back to its longest start that is, keeping at
-        least half of it (``return 2 * self.side = self.side`` -> ``return 2 * self.side``)."""
+        """Cut a line that is not valid code back to its longest start that is a finished
+        statement, keeping at least half of it (``return 2 * self.side = self.side`` ->
+        ``return 2 * self.side``)."""
         tokens = line.tokens
         for keep in range(len(tokens) - 1, max(0, (len(tokens) + 1) // 2 - 1), -1):
             line.tokens = tokens[:keep]
-            if line.code and self._problem(line, lines, word) is None:
+            if line.code and finished(line.code) and self._problem(line, lines, word) is None:
                 line.ended = False
                 return True
         line.tokens = tokens

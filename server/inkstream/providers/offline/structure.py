@@ -196,7 +196,9 @@ class Guard:
             if name not in stored and name not in self.bound and not self.structure.known(name):
                 return f"unknown name {name}"
         if self._attributes is not None:
-            _, attributes = self._attributes
+            me, attributes = self._attributes
+            if re.search(rf"\b{me}\.\w+\(\s*{me}\b", text[start:] if first else text):
+                return f"passes {me} twice"  # ``self.add(self, ...)``: a method's header copied
             known = attributes | self.set_attributes | attrs_set
             for name, at in attrs_read:
                 if at + len(name) > start and name not in known:
@@ -232,6 +234,12 @@ _CLAUSES = {
     "finally": "try:\n    pass\n",
     "case": "match x:\n",
 }
+
+
+def finished(text: str) -> bool:
+    """Whether a line of code closes every bracket it opens and does not end in an operator, a
+    comma or a dot (a statement that could end there)."""
+    return _closers(text) == "" and not _CONTINUES.search(text.split("#")[0].rstrip())
 
 
 def _closers(text: str) -> str | None:
