@@ -2,9 +2,13 @@
 
 First, as a user sees it, on a held-out project (pip's sources, see ``holes.py``): the model
 learns the standard library and pip minus 20 held-out files (as the server does for a
-workspace), then fills ``--holes`` whole lines removed from the held-out files, the cursor at the
-line's indentation. It reports how many holes get an answer, how many answers are exactly the
-removed line (both as shares of all holes), and the time per request.
+workspace), then fills ``--holes`` lines removed from the held-out files: with the cursor at the
+line's indentation (the whole line to write), and part-way through it (the rest of the line, as
+at any keystroke). The server's clean-up is applied as ``relay.py`` does. It reports how many
+holes get an answer, how many answers are exactly the removed line (both as shares of all
+holes), how many answers fail the structural checks of ``structure.py`` ("misfits": a
+redefinition, a name or attribute the scope lacks), and the CPU time per request
+(``--no-structure``: the same without those checks).
 
 Then it trains on the standard-library sample the server uses minus ``--held-out`` files (default
 20), and on the held-out files reports:
@@ -18,7 +22,7 @@ peak RSS, and how soon a server is ready on a ~50k-line project (cold, warm, aft
 No server involved; not part of the test suite.
 
     python bench/offline_accuracy.py [--holes 300] [--held-out 20] [--lines 300]
-        [--project-lines 50000] [--only-holes] [--cache DIR]
+        [--project-lines 50000] [--only-holes] [--no-structure] [--cache DIR]
 """
 
 from __future__ import annotations

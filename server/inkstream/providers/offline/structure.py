@@ -139,7 +139,7 @@ class Guard:
         """Whether the decoder may write ``token`` after ``context`` (model tokens). Only names
         are vetted: an attribute of ``self`` the class lacks, or a name read that no enclosing
         scope binds; a name that may be being bound (at a statement's start, after ``def``,
-        ``for``, ``as``, a comma or a bracket) is left to ``check_line``."""
+        ``for`` or ``as``, in a ``def`` or ``lambda`` header) is left to ``check_line``."""
         word = token.lstrip(" \t")
         if not _IDENT.match(word) or word in KEYWORDS:
             return True
