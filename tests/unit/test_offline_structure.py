@@ -262,3 +262,12 @@ def test_a_line_cut_back_is_a_finished_statement() -> None:
     context, models = document_only(STATS)
     text = "".join(Decoder(models, context, structure_at(context)).tokens(100))
     assert not text.rstrip().endswith(("(", ",", "."))  # never ``return self.add(``
+
+
+def test_a_huge_file_gets_the_tolerant_scan() -> None:
+    filler = "".join(f"def f{i}(x):\n    return x\n\n\n" for i in range(7000))
+    prefix, suffix = (filler + STATS).split("<CURSOR>")
+    structure = Structure.of(prefix, suffix, "python")
+    assert structure is not None and structure.attributes() is None  # attributes unknown
+    g = Guard(structure, "        ")
+    assert g.check_line("def add(self, a, b):", 8, first=True) == "redefines add"

@@ -44,6 +44,8 @@ KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _PLAIN_BASES = {"object", "ABC", "Protocol", "Generic", "NamedTuple", "TypedDict", "Enum"}
 #: calls and names that make a class's attributes unknowable from its code
 _DYNAMIC = {"__getattr__", "__getattribute__", "setattr", "__dict__", "__slots__"}
+#: a bigger file gets the tolerant scan (``ast.parse`` holds the GIL: ~35 ms for 230 kB)
+PARSE_CHARS = 150_000
 #: statements after which a name is written, not read
 _BINDERS = {"def", "class", "for", "as", "import", "global", "nonlocal", "lambda", "del"}
 
@@ -79,7 +81,11 @@ class Structure:
         indent = _cursor_indent(before, line)
         row = len(before) + 1  # the cursor's line, 1-based
         stand_in = " " * indent + "pass"
-        for middle, tail in ((line + rest, after), (stand_in, after), (stand_in, [])):
+        attempts: list[tuple[str, list[str]]] = [(line + rest, after), (stand_in, after)]
+        attempts.append((stand_in, []))
+        if len(prefix) + len(suffix) > PARSE_CHARS:
+            attempts = []  # parsing holds the GIL for tens of ms: the server's loop comes first
+        for middle, tail in attempts:
             try:
                 tree = ast.parse("\n".join([*before, middle, *tail]))
             except (SyntaxError, ValueError):
@@ -401,17 +407,36 @@ _Scoped = ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
 def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Structure:
     module = Scope("module", -1)
     _bind(tree.body, module)
-    star = any(
-        isinstance(n, ast.ImportFrom) and any(a.name == "*" for a in n.names)
-        for n in ast.walk(tree)
-    )
-    module.names |= {n for g in ast.walk(tree) if isinstance(g, ast.Global) for n in g.names}
-    classes = {n.name: n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    everywhere: set[str] = {"self", "cls"}  # they only exist where a method binds them
+    star = False
+    classes: dict[str, ast.ClassDef] = {}
+    scoped: list[_Scoped] = []
+    for node in ast.walk(tree):  # one pass over the whole file
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                everywhere.add(node.id)
+        elif isinstance(node, ast.arg):
+            everywhere.add(node.arg)
+        elif isinstance(node, _Scoped):
+            everywhere.add(node.name)
+            scoped.append(node)
+            if isinstance(node, ast.ClassDef):
+                classes[node.name] = node
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            everywhere.update(a.asname or a.name.split(".")[0] for a in node.names)
+            star = star or any(a.name == "*" for a in node.names)
+        elif isinstance(node, ast.Global):
+            module.names.update(node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            everywhere.add(node.name)
+    last = _last_code_row(lines, row)
     scopes = [module]
-    for node in sorted(
-        (n for n in ast.walk(tree) if isinstance(n, _Scoped)), key=lambda n: n.lineno
-    ):
-        if not _encloses(node, lines, row, indent):
+    for node in sorted(scoped, key=lambda n: n.lineno):
+        # in its body: below its header, deeper, and within it, or after it with only blank
+        # lines and comments between (the end of a body being written)
+        if not (node.lineno < row and node.col_offset < indent):
+            continue
+        if (node.end_lineno or node.lineno) < last:
             continue
         if isinstance(node, ast.ClassDef):
             scope = Scope("class", node.col_offset)
@@ -425,21 +450,16 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
                 positional = [*node.args.posonlyargs, *node.args.args]
                 scope.self_name = positional[0].arg if positional else None
         scopes.append(scope)
-    everywhere = Scope("module", -1)
-    _bind([tree], everywhere, nested=True)
-    # ``self`` and ``cls`` only exist where a method binds them
-    return Structure(scopes, names_known=not star, elsewhere=everywhere.names | {"self", "cls"})
+    return Structure(scopes, names_known=not star, elsewhere=everywhere | module.names)
 
 
-def _encloses(node: _Scoped, lines: list[str], row: int, indent: int) -> bool:
-    """Whether the cursor (``row``, 1-based, at ``indent``) is in ``node``'s body: below its
-    header, deeper, and either within it or after it with only blank lines and comments
-    between (the end of a body being written)."""
-    if not (node.lineno < row and node.col_offset < indent):
-        return False
-    end = node.end_lineno or node.lineno
-    between = lines[end : row - 1]
-    return row <= end or all(not t.strip() or t.lstrip().startswith("#") for t in between)
+def _last_code_row(lines: list[str], row: int) -> int:
+    """The last line (1-based) before ``row`` with code, not only a comment; 0 if none."""
+    for i in range(row - 1, 0, -1):
+        text = lines[i - 1].strip()
+        if text and not text.startswith("#"):
+            return i
+    return 0
 
 
 def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -451,20 +471,17 @@ def _parameters(args: ast.arguments) -> set[str]:
     return {a.arg for a in every if a is not None}
 
 
-def _bind(body: Iterable[ast.AST], scope: Scope, *, nested: bool = False) -> None:
-    """The names ``body`` binds in its own scope (nested functions and classes: their names;
-    with ``nested``, what they bind too)."""
+def _bind(body: Iterable[ast.AST], scope: Scope) -> None:
+    """The names ``body`` binds in its own scope (nested functions and classes: their names)."""
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
-        if isinstance(node, _Scoped) and not nested:
+        if isinstance(node, _Scoped):
             scope.names.add(node.name)
             scope.defined.add(node.name)
             stack.extend(node.decorator_list)
             continue
-        if isinstance(node, _Scoped):
-            scope.names.add(node.name)
-        if isinstance(node, ast.Lambda) and not nested:
+        if isinstance(node, ast.Lambda):
             continue
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             scope.names.add(node.id)
