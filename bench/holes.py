@@ -12,6 +12,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pip
 
@@ -48,12 +49,21 @@ def project_split(held_out: int = 20) -> tuple[list[Path], list[Path]]:
     return sorted(held), training
 
 
+Kind = Literal["line", "typed", "next"]
+_OPEN_ENDS = ("\\", ",", "(", "[", "{", ":", "#")
+
+
 def holes(
-    count: int = 60, seed: int = 7, files: list[Path] | None = None, *, typed: bool = False
+    count: int = 60, seed: int = 7, files: list[Path] | None = None, *, kind: Kind = "line"
 ) -> list[Hole]:
-    """Whole lines to fill, the cursor at the line's indentation; with ``typed``, the cursor is
-    at a random character of the line instead (the user has typed that much of it, as when a
-    completion is asked for at each keystroke), and ``expected`` is the rest of the line."""
+    """Lines removed from ``files``. ``kind`` says where the cursor is:
+
+    - ``line``: at the line's indentation; ``expected`` is the line without it;
+    - ``typed``: at a random character of the line (the user typed that much of it, as at any
+      keystroke); ``expected`` is the rest of the line;
+    - ``next``: at the end of the line before, a finished statement (the user just wrote it);
+      ``expected`` is the removed line with its indentation, to be written after a line break.
+    """
     rng = random.Random(seed)
     files = files or held_out_files()
     found: list[Hole] = []
@@ -68,8 +78,13 @@ def holes(
         indent = line[: len(line) - len(line.lstrip())]
         prefix = "\n".join(lines[:i]) + "\n" + indent
         suffix = "\n" + "\n".join(lines[i + 1 :])
-        if typed:
+        if kind == "typed":
             cut = rng.randrange(1, len(stripped))
             prefix, stripped = prefix + stripped[:cut], stripped[cut:]
+        elif kind == "next":
+            before = lines[i - 1].strip()
+            if not before or before.endswith(_OPEN_ENDS) or before.startswith(("#", "@")):
+                continue  # not a finished statement (a block's header is another case)
+            prefix, stripped = "\n".join(lines[:i]), line.rstrip()
         found.append(Hole(path, prefix, suffix, stripped))
     return found

@@ -79,7 +79,7 @@ class HoleScores:
 
 
 def project_holes(
-    count: int, cache_dir: Path, *, typed: bool = False, checks: bool = True
+    count: int, cache_dir: Path, *, kind: held_out_project.Kind = "line", checks: bool = True
 ) -> tuple[HoleScores, int, int]:
     """Answered rate, exact matches and time per request on the held-out project's holes."""
     held, training = held_out_project.project_split()
@@ -91,7 +91,7 @@ def project_holes(
     )
     models: Models = [(project, PROJECT_WEIGHT), (stdlib, 1.0)]
     scores = HoleScores()
-    for n, hole in enumerate(held_out_project.holes(count, files=held, typed=typed)):
+    for n, hole in enumerate(held_out_project.holes(count, files=held, kind=kind)):
         ctx = CompletionContext(
             f"file:///held/{n}/{hole.path.name}", str(hole.path), "python", hole.prefix, hole.suffix
         )
@@ -108,8 +108,11 @@ def project_holes(
         scores.holes += 1
         scores.misfits += misfit(ctx, text, structure or structure_at(ctx)) is not None
         scores.answered += bool(text.strip())
-        first = text.split(NEWLINE, 1)[0]
-        scores.exact += (first if typed else first.strip()) == hole.expected
+        lines = text.split(NEWLINE)
+        if kind == "next":  # a line break, then the line
+            scores.exact += len(lines) > 1 and not lines[0] and lines[1].rstrip() == hole.expected
+        else:
+            scores.exact += (lines[0] if kind == "typed" else lines[0].strip()) == hole.expected
     return scores, len(held), len(training)
 
 
@@ -137,13 +140,19 @@ def _ms(values: list[float]) -> str:
     return f"median {statistics.median(ordered):5.1f} ms, p90 {p90:5.1f} ms"
 
 
+_KINDS: dict[held_out_project.Kind, str] = {
+    "line": "at a line's indentation (a line to write)",
+    "typed": "typed part-way (the rest of the line to write)",
+    "next": "at the end of the line before (a line break and the line to write)",
+}
+
+
 def print_project_holes(count: int, cache_dir: Path, checks: bool) -> None:
-    for typed in (False, True):
-        scores, held, training = project_holes(count, cache_dir, typed=typed, checks=checks)
-        if not typed:
+    for kind, where in _KINDS.items():
+        scores, held, training = project_holes(count, cache_dir, kind=kind, checks=checks)
+        if kind == "line":
             print(f"held-out project: pip, {training} files learned, {held} others hold the holes")
-        where = "typed part-way (the rest of the line to write)" if typed else "at a line's "
-        print(f"{scores.holes} holes {where}" + ("" if typed else "indentation (a line to write)"))
+        print(f"{scores.holes} holes {where}")
         print_scores(scores, checks)
 
 

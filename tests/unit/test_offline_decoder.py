@@ -164,3 +164,14 @@ def test_a_string_the_model_never_saw_does_not_cut_the_context() -> None:
     assert complete('FIELDS = [\n    ("Summary"', source=source) == ", False),"
     # ... but inside a string the user is still typing, it writes none of that
     assert not complete('FIELDS = [\n    ("Summ', source=source).startswith(",")
+
+
+def test_at_the_end_of_a_finished_statement_the_next_line_is_written() -> None:
+    text = complete("def new(request):\n    response = make_response(request, status=200)")
+    assert text.startswith('\n    response.headers["X-Trace"] = trace_id()')
+    # ... but not the line that already follows
+    suffix = '\n    response.headers["X-Trace"] = trace_id()\n    return response\n'
+    assert (
+        complete("def new(request):\n    response = make_response(request, status=200)", suffix)
+        == ""
+    )

@@ -138,6 +138,7 @@ class Decoder:
         self.ctx = ctx
         self.guard = Guard(structure, ctx.line_prefix) if structure is not None else None
         self.banned: set[tuple[int, str]] = set()  # (context length, token): starts rejected
+        self.resumed = False  # the cursor ended a statement: the next line is being written
         self.mode = mode_of(ctx)
         start = ctx.prefix.rfind("\n", 0, max(0, len(ctx.prefix) - CONTEXT_CHARS)) + 1
         raw = tokenize_code(ctx.prefix[start:], ctx.language_id)
@@ -178,7 +179,7 @@ class Decoder:
             if verdict != "stop" and (problem := self._problem(line, lines, word)):
                 if problem == "not a statement" and self._trim(line, lines, word):
                     verdict = "last"  # the line's start is right; its end is not
-                elif first and retries and line.start is not None:
+                elif (first or self.resumed) and retries and line.start is not None:
                     retries -= 1
                     self._restore(saved)
                     self.banned.add(line.start)
@@ -197,6 +198,11 @@ class Decoder:
             self.depth += _depth(line.code)
             if verdict == "last" or not line.ended:
                 return
+            if first and not line.tokens and not word and self.mode == "statement":
+                # the statement was complete at the cursor (the end of a line): the next lines
+                self.mode, self.floor, self.resumed = "block", self.level, True
+                continue
+            self.resumed = False
             if self.mode == "line" or (self.mode == "statement" and self.depth <= 0):
                 return  # the line, or the statement, is complete
 
@@ -209,7 +215,8 @@ class Decoder:
         if line.stuck and line.code.endswith((".", "(", "[", "{", ",", "=", "+", "-", "*", "/")):
             return "unfinished"  # nothing that fits could follow (``self.``, ``self.add(``)
         if lines:
-            text, column, previous = line.code, line.level + self.shift, lines[-1].code
+            previous = lines[-1].code or self.ctx.line_prefix.strip()
+            text, column = line.code, line.level + self.shift
         elif self.blank:
             column = line.level + (self.shift if self.untyped else 0)
             text, previous = line.code, _last_code_line(self.ctx.prefix)
@@ -283,8 +290,9 @@ class Decoder:
         while len(line.tokens) < budget and length < MAX_LINE_CHARS:
             opening = not line.tokens
             found = self._next(
-                # the cursor's empty line gets code, not a blank line
-                allow_break=not (first and self.blank and opening),
+                # the cursor's empty line gets code, not a blank line; so does the line after
+                # a statement the cursor ends
+                allow_break=not (((first and self.blank) or self.resumed) and opening),
                 # only at a line's start; on the cursor's line, only if the user typed nothing
                 allow_step=opening and (not first or self.untyped),
             )
@@ -371,7 +379,8 @@ class Decoder:
             return "stop" if self.blank and code and code == self.following else "go"
         if not code:
             return "stop"  # a blank line, or the model has nothing more
-        if line.confidence < MIN_LINE_SCORE:
+        opening = len(lines) == 1 and not lines[0].code  # the first line the completion writes
+        if line.confidence < MIN_LINE_SCORE and not opening:
             return "stop"  # a guess: better no line than a wrong one
         if self.following and code == self.following:
             return "stop"  # ran into the code after the cursor
