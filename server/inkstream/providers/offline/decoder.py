@@ -6,7 +6,8 @@ token at a time; the provider paces it. Where the completion ends depends on the
 - **line**: text follows the cursor on its line: finish the line, and stop before writing what
   already follows the cursor;
 - **statement**: code before the cursor that does not open a block: finish the statement (the
-  line, or more lines while brackets opened on the cursor's line are still open);
+  line, or more lines while brackets opened on the cursor's line are still open); when it is
+  already finished at the cursor, the next lines, as in a block;
 - **block**: an empty line, or a line that opens a block (``:``, ``{``): write lines until a blank
   line, a dedent out of the block, the code after the cursor (the suffix's next line), a line
   the model is unsure of, the same line a third time, or ``MAX_LINES``.
