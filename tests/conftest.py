@@ -103,11 +103,9 @@ async def lsp_session(
         pass
 
 
-@pytest_lsp.fixture(config=SERVER)
-async def client(
-    lsp_client: LanguageClient, upstream: ScriptedUpstream, request: pytest.FixtureRequest
-) -> AsyncIterator[LanguageClient]:
-    options: dict[str, Any] = {
+def upstream_options(upstream: ScriptedUpstream) -> dict[str, Any]:
+    """The initializationOptions that point the server at the scripted upstream."""
+    return {
         "baseUrl": upstream.base_url,
         "apiKey": "sk-test-secret-key-123",
         "model": "test-model",
@@ -115,7 +113,13 @@ async def client(
         "firstTokenTimeout": 5.0,
         "idleTimeout": 5.0,
     }
-    async for session in lsp_session(lsp_client, options, request):
+
+
+@pytest_lsp.fixture(config=SERVER)
+async def client(
+    lsp_client: LanguageClient, upstream: ScriptedUpstream, request: pytest.FixtureRequest
+) -> AsyncIterator[LanguageClient]:
+    async for session in lsp_session(lsp_client, upstream_options(upstream), request):
         yield session
 
 

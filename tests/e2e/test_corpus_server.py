@@ -1,9 +1,12 @@
 """The whole corpus through the real server and the scripted upstream, in FIM and chat style.
 
 One server per style; each case opens its own document, so nothing is answered from the cache.
+Each case also checks the snapshots streamed as partial results: the ghost text only grows.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -17,6 +20,11 @@ from upstream import Reply, ScriptedUpstream
 pytestmark = pytest.mark.e2e
 
 CASES = load()
+
+
+def _text(partial: dict[str, Any]) -> str:
+    items = partial.get("items") or []
+    return str(items[0]["insertText"]) if items else ""
 
 
 def _utf16(text: str) -> int:
@@ -45,11 +53,19 @@ async def _run_corpus(client: LanguageClient, upstream: ScriptedUpstream, style:
                 },
                 "text": case.selected["text"],
             }
-        params = inline_params(uri, types.Position(line, column)) | {"context": context}
+        token = f"corpus-{style}-{n}"
+        params = inline_params(uri, types.Position(line, column)) | {
+            "context": context,
+            "partialResultToken": token,
+        }
         result = await request(client, "inkstream/inlineCompletion", params)
         shown = result.items[0].insertText if result.items else ""
         if shown != case.expected:
             failures.append(f"{case.name}: {shown!r} != {case.expected!r}")
+        snapshots = [_text(v) for v in client.partial_results.get(token, [])] + [shown]  # type: ignore[attr-defined]
+        for earlier, later in zip(snapshots, snapshots[1:], strict=False):
+            if not later.startswith(earlier):
+                failures.append(f"{case.name}: ghost text {earlier!r} became {later!r}")
     assert not failures, "\n".join(failures)
     assert len(upstream.requests) == len(CASES)
 

@@ -30,6 +30,7 @@ from conftest import (
     open_doc,
     request,
     server_env,
+    upstream_options,
 )
 from upstream import Reply, ScriptedUpstream
 
@@ -113,14 +114,7 @@ async def client(
     lsp_client: LanguageClient, upstream: ScriptedUpstream, request: pytest.FixtureRequest
 ) -> AsyncIterator[LanguageClient]:
     """The server with proxy credentials in its environment, as a user would export them."""
-    options: dict[str, Any] = {
-        "baseUrl": upstream.base_url,
-        "model": "test-model",
-        "apiKey": "sk-test",
-        "apiStyle": "chat",
-        "firstTokenTimeout": 10.0,
-        "idleTimeout": 10.0,
-    }
+    options = {**upstream_options(upstream), "firstTokenTimeout": 10.0, "idleTimeout": 10.0}
     async for session in lsp_session(lsp_client, options, request):
         yield session
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from inkstream.completion.context import CompletionContext
-from inkstream.completion.postprocess import SPECIAL_TOKENS, clean_completion
+from inkstream.completion.postprocess import SPECIAL_TOKENS, Cleaned, clean_completion
 
 
 def ctx(doc: str, language: str = "python") -> CompletionContext:
@@ -63,6 +63,78 @@ CASES = [
     ("echo of line", "def f(x):\n    return <C>", "return x * 2", "chat", "x * 2"),
     ("hole marker", "x = <C>", "5<|CURSOR|>", "chat", "5"),
     ("chat indentation", "def f(x):\n    <C>", "    return x", "chat", "return x"),
+    # What the rules of issue 12 §5 must leave alone.
+    (
+        "statement after a block",
+        "function get(x) {\n  <C>\n}\n",
+        "if (!x) {\n    return null;\n  }\n  return x.value;\n}",
+        "fim",
+        "if (!x) {\n    return null;\n  }\n  return x.value;",
+    ),
+    (
+        "multi-line signature",
+        "class A:\n    <C>\n",
+        "def add(\n        self, item\n    ):\n        self.items.append(item)\n\n    def b(self):",
+        "fim",
+        "def add(\n        self, item\n    ):\n        self.items.append(item)",
+    ),
+    (
+        "comment ending a body",
+        "class A:\n    <C>\n",
+        "def f(self):\n        x = 1\n        # done\n\n    def g(self):\n        pass",
+        "fim",
+        "def f(self):\n        x = 1\n        # done",
+    ),
+    (
+        "ruby end closes the method",
+        "class Cart\n  <C>\nend\n",
+        "def add(item)\n    @items << item\n  end\n\n  def remove(item)\n    @items.delete(item)",
+        "fim",
+        "def add(item)\n    @items << item\n  end",
+    ),
+    (
+        "arrow function then the next",
+        "<C>\n",
+        "const add = (a: number): number => {\n  return a;\n};\n\nconst sub = (a: number) => {",
+        "fim",
+        "const add = (a: number): number => {\n  return a;\n};",
+    ),
+    (
+        "two calls",
+        "def f(s):\n    <C>\n",
+        "s.pop()\n    s.pop()\n    return s",
+        "fim",
+        "s.pop()\n    s.pop()\n    return s",
+    ),
+    (
+        "three calls",
+        "def f(s):\n    <C>\n",
+        "s.pop()\n    s.pop()\n    s.pop()\n    s.pop()",
+        "fim",
+        "s.pop()",
+    ),
+    (
+        "augmented twice",
+        "def f(i):\n    i += 1\n    <C>\n",
+        "i += 1\n    return i",
+        "fim",
+        "i += 1\n    return i",
+    ),
+    (
+        "deeper copy below",
+        "def f(x):\n    <C>\n    if x:\n        log(x)\n",
+        "log(x)",
+        "fim",
+        "log(x)",
+    ),
+    ("space after a comment", "x = 1 <C>\n", "  # one", "fim", "# one"),
+    (
+        "chat closer without indentation",
+        "class G {\n    String greet(String name) {\n        <C>\n    }\n}\n",
+        "```java\nreturn name;\n}\n```",
+        "chat",
+        "return name;",
+    ),
 ]
 
 
@@ -84,6 +156,8 @@ def test_snapshots_never_show_partial_markers(
     for text in shown:
         assert "```" not in text and "<|" not in text and "<｜" not in text
         assert not any(text.endswith(t[:k]) for t in SPECIAL_TOKENS for k in range(2, len(t)))
+    for earlier, later in zip(shown, shown[1:], strict=False):
+        assert later.startswith(earlier), f"{earlier!r} then {later!r}"
     assert expected.startswith(shown[-1]) or shown[-1] == expected
 
 
@@ -92,6 +166,30 @@ def test_done_once_the_completion_is_complete() -> None:
     assert not clean_completion("1, 2", c, style="fim").done
     assert clean_completion("1, 2\n", c, style="fim").done
     assert clean_completion("x<|endoftext|>", ctx("<C>"), style="fim").done
+
+
+def test_done_only_once_the_line_decides() -> None:
+    """The next definition is seen once it cannot be a closing word; ``end`` is waited for."""
+    c = ctx("class Cart\n  <C>\nend\n")
+    body = "def add(item)\n    @items << item\n  "
+    assert not clean_completion(body + "en", c, style="fim").done
+    assert not clean_completion(body + "end", c, style="fim").done
+    assert not clean_completion(body + "end\n\n  d", c, style="fim").done  # "done"?
+    assert clean_completion(body + "end\n\n  de", c, style="fim").done
+    c = ctx("services:\n  web:\n    image: nginx\n    <C>\n    restart: always\n")
+    held = clean_completion("restart: alw", c, style="fim")
+    assert (held.text, held.done) == ("", False)
+    assert clean_completion("restart: always\n", c, style="fim") == Cleaned("", done=True)
+    assert clean_completion("restart: on-failure", c, style="fim").text == "restart: on-failure"
+
+
+def test_space_before_the_bracket_the_line_has() -> None:
+    c = ctx("import { <C>} from 'react';\n", "javascript")
+    assert clean_completion("useState }", c, style="fim").text == "useState "
+    assert clean_completion("useState ", c, style="fim").text == "useState"
+    assert clean_completion("useState", c, style="fim", final=True).text == "useState"
+    c = ctx("import { <C> } from 'react';\n", "javascript")
+    assert clean_completion("useState }", c, style="fim", final=True).text == "useState"
 
 
 def test_growing_clean_output_is_monotone() -> None:
