@@ -271,3 +271,9 @@ def test_a_huge_file_gets_the_tolerant_scan() -> None:
     assert structure is not None and structure.attributes() is None  # attributes unknown
     g = Guard(structure, "        ")
     assert g.check_line("def add(self, a, b):", 8, first=True) == "redefines add"
+
+
+def test_the_attribute_offered_when_none_fits_is_data_not_a_method() -> None:
+    after_self = model_tokens(tokenize_code("        return self.", "python"), "python")
+    assert guard(SHAPES).attribute_names(after_self) == {"side"}
+    assert guard(STATS).attribute_names(after_self) == set()  # add and mean are methods

@@ -60,6 +60,7 @@ MAX_LINE_CHARS = 160
 MIN_LINE_SCORE = 0.05
 LOOKAHEAD = 4  # candidates weighed with the token after them, when one is an indentation step
 RETRIES = 4  # other starts tried for the cursor's line when the structure rejects it
+MIN_RETRY_SCORE = 0.01  # ... and each of its tokens must be at least this likely
 DOCUMENT_BEFORE = 16_000  # characters of the document learned around the cursor
 DOCUMENT_AFTER = 8_000
 DOCUMENT_WEIGHT = 3.0
@@ -177,6 +178,8 @@ class Decoder:
             # a later line also costs its line break and indentation
             line = self._line(first, budget - (1 if self.untyped else 0) if first else budget - 2)
             verdict = self._verdict(line, lines)
+            if retries < RETRIES and (first or self.resumed) and line.confidence < MIN_RETRY_SCORE:
+                verdict = "stop"  # another start, and a guess: better no line than a wrong one
             if verdict != "stop" and (problem := self._problem(line, lines, word)):
                 if problem == "not a statement" and self._trim(line, lines, word):
                     verdict = "last"  # the line's start is right; its end is not

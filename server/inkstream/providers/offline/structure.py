@@ -57,6 +57,7 @@ class Scope:
     names: set[str] = field(default_factory=set)  # bound in it
     defined: set[str] = field(default_factory=set)  # by def/class/import in it
     attributes: set[str] | None = None  # a class's (None: unknown)
+    methods: set[str] = field(default_factory=set)  # a class's own methods (not properties)
     self_name: str | None = None  # a method's first parameter
 
 
@@ -113,6 +114,11 @@ class Structure:
             return True
         return any(name in scope.names for scope in self.scopes) or name not in self.elsewhere
 
+    def methods(self) -> set[str]:
+        """The methods of the class of the method the cursor is in."""
+        method = self.method
+        return set() if method is None else self.scopes[self.scopes.index(method) - 1].methods
+
     def attributes(self) -> tuple[str, set[str]] | None:
         """``(self's name, the class's attributes)`` in a method of a class whose attributes
         are all known; None elsewhere."""
@@ -159,14 +165,14 @@ class Guard:
         return self.structure.known(word) or word in self.bound
 
     def attribute_names(self, context: Sequence[str]) -> set[str]:
-        """The attributes that may follow ``context`` (which ends with ``self.``); empty when
-        they are unknown or ``context`` is not about self."""
+        """The data attributes (not methods) that may follow ``context`` (which ends with
+        ``self.``); empty when they are unknown or ``context`` is not about self."""
         if self._attributes is None or len(context) < 2:
             return set()
         self_name, attributes = self._attributes
         if context[-2].strip() != self_name:
             return set()
-        return attributes | self.set_attributes
+        return (attributes | self.set_attributes) - self.structure.methods()
 
     def _attribute_ok(self, context: Sequence[str], word: str) -> bool:
         if self._attributes is None or len(context) < 2:
@@ -442,6 +448,12 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
             scope = Scope("class", node.col_offset)
             _bind(node.body, scope)
             scope.attributes = _class_attributes(node, classes, set())
+            scope.methods = {
+                item.name
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                and not item.decorator_list
+            }
         else:
             scope = Scope("function", node.col_offset)
             _bind(node.body, scope)
