@@ -277,3 +277,10 @@ def test_the_attribute_offered_when_none_fits_is_data_not_a_method() -> None:
     after_self = model_tokens(tokenize_code("        return self.", "python"), "python")
     assert guard(SHAPES).attribute_names(after_self) == {"side"}
     assert guard(STATS).attribute_names(after_self) == set()  # add and mean are methods
+
+
+def test_a_word_finished_into_a_name_the_scope_lacks_is_not_given_alone() -> None:
+    text = "class A:\n    def f(self):\n        return self.v\n\n\ndef helper(x):\n    se<CURSOR>\n"
+    context, models = document_only(text)
+    assert "".join(Decoder(models, context).tokens(50)).startswith("lf")  # unchecked: self
+    assert "".join(Decoder(models, context, structure_at(context)).tokens(50)) == ""

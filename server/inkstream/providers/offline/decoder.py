@@ -164,9 +164,8 @@ class Decoder:
         if self.in_comment:
             return
         budget = max_tokens
-        word = "" if self.blank else self._finish_word()
+        word = "" if self.blank else self._finish_word()  # given out with the cursor's line
         if word:
-            yield word
             budget -= 1
         elif self.blank and not self.untyped:
             self._fit_indentation()
@@ -191,7 +190,11 @@ class Decoder:
                 else:
                     verdict = "stop"
             if verdict == "stop":
+                if first and word and self._word_fits(word):
+                    yield word
                 return
+            if first and word:
+                yield word
             if not first:
                 yield NEWLINE
             if (not first or self.untyped) and line.level + self.shift > 0:
@@ -214,7 +217,7 @@ class Decoder:
 
     def _problem(self, line: _Line, lines: list[_Line], word: str) -> str | None:
         """Why the line does not fit the file (see ``structure.Guard.check_line``), or None."""
-        if self.guard is None or not line.code:
+        if self.guard is None or not (line.code or (word and not lines)):
             return None
         if line.stuck and line.code.endswith((".", "(", "[", "{", ",", "=", "+", "-", "*", "/")):
             return "unfinished"  # nothing that fits could follow (``self.``, ``self.add(``)
@@ -228,6 +231,16 @@ class Decoder:
             text = (self.ctx.line_prefix + word + "".join(line.tokens)).strip()
             column, previous = _width(self.ctx.line_prefix), _last_code_line(self.ctx.prefix)
         return self.guard.check_line(text, column, first=not lines, previous=previous)
+
+    def _word_fits(self, word: str) -> bool:
+        """Whether the finished word alone fits (the line it starts did not)."""
+        if self.guard is None:
+            return True
+        text = (self.ctx.line_prefix + word).strip()
+        previous = _last_code_line(self.ctx.prefix)
+        column = _width(self.ctx.line_prefix)
+        problem = self.guard.check_line(text, column, first=True, previous=previous)
+        return problem in (None, "not a statement")
 
     def _trim(self, line: _Line, lines: list[_Line], word: str) -> bool:
         """Cut a line that is not valid code back to its longest start that is a finished
