@@ -32,6 +32,7 @@ import asyncio
 import hashlib
 import io
 import json
+import re
 import resource
 import shutil
 import statistics
@@ -259,14 +260,18 @@ def line_match(
 
 
 def build(files: list[Path], cache_dir: Path) -> tuple[NgramModel, float, float, float]:
-    """Cold build in a child process (as the server does), then a warm load from its cache."""
+    """Cold build in a detached process (as the server does), then a warm load from its cache."""
     part = index.Part("stdlib", index.fixed(files), index.STDLIB_MIN_COUNT, 1.0)
     cache = index.cache_file(part, cache_dir)
     started = time.monotonic()
     model = index.Builder().build(part, cache)
     cold = time.monotonic() - started
     assert model is not None, "the indexer failed"
-    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # the builder is detached (not our child): it logs its peak memory
+    peaks = re.findall(
+        r"peak memory of a process of this build: (\d+) MB", index.build_log(cache_dir).read_text()
+    )
+    child_rss = float(peaks[-1]) if peaks else float("nan")
     started = time.monotonic()
     warm_model = index.load(cache)
     warm = time.monotonic() - started
@@ -385,7 +390,7 @@ def main() -> None:
         )
         print(f"index build, cold (child)        {cold:6.2f} s")
         print(f"index load, warm (cache)         {warm * 1000:6.0f} ms")
-        print(f"peak RSS: indexer child          {child_rss:6.0f} MB")
+        print(f"peak RSS: indexer process        {child_rss:6.0f} MB")
         print(f"peak RSS: this process (model)   {self_rss:6.0f} MB")
 
         if args.no_project:

@@ -17,13 +17,16 @@ from inkstream.completion.cache import CompletionCache
 from inkstream.completion.debounce import AdaptiveDebounce
 from inkstream.completion.generation import Generation
 from inkstream.completion.privacy import ExclusionRules
-from inkstream.errors import InkstreamError, Notifier
+from inkstream.errors import BudgetReached, InkstreamError, Notifier
 from inkstream.protocol import InkstreamProtocol
 from inkstream.providers import Provider
 from inkstream.relay import Timeouts
 from inkstream.session import RequestRegistry
+from inkstream.usage.service import UsageService
 
 logger = logging.getLogger(__name__)
+
+EDITOR_CHECK = 1.0  # seconds between checks that the editor process is still there
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class InkstreamServer(LanguageServer):
         self.capabilities_of_client = ClientFeatures()
         self.init_options: Mapping[str, Any] = {}
         self.settings = config.merge(os.environ)
+        self.usage = UsageService(self._document_text)
         self.completions = CompletionCache()
         #: the running completion stream per document, for type-through
         self.generations: dict[str, Generation] = {}
@@ -56,6 +60,7 @@ class InkstreamServer(LanguageServer):
         self._exclusions: tuple[tuple[str, ...], ExclusionRules] | None = None
         self._provider: Provider | None = None
         self._housekeeping: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     # -- settings and provider -------------------------------------------------------------
 
@@ -66,6 +71,7 @@ class InkstreamServer(LanguageServer):
         except config.SettingsError as exc:
             self._popup(f"inkstream: ignoring invalid settings: {exc}")
             return
+        self.usage.configure(settings)
         self.debounce.min_delay = settings.debounce_min
         self.debounce.max_delay = max(settings.debounce_min, settings.debounce_max)
         if settings != self.settings:
@@ -124,12 +130,19 @@ class InkstreamServer(LanguageServer):
         self.recent_edits = [e for e in self.recent_edits if e != (uri, line)][-19:]
         self.recent_edits.append((uri, line))
 
-    def status(self) -> dict[str, Any]:
-        return {**self.settings.public_view(), "lastError": self.notifier.last_error}
+    def _document_text(self, uri: str) -> str | None:
+        document = self.workspace.text_documents.get(uri)
+        return None if document is None else str(document.source)
+
+    async def status(self) -> dict[str, Any]:
+        usage = await self.usage.status(self.settings)
+        return {**self.settings.public_view(), "lastError": self.notifier.last_error, **usage}
 
     # -- problems --------------------------------------------------------------------------
 
     def report_problem(self, error: InkstreamError) -> None:
+        if isinstance(error, BudgetReached) and not self.usage.first_budget_notice():
+            return  # one message a day about the budget, however many requests hit it
         logger.warning("%s", error.message)
         self.window_log_message(
             types.LogMessageParams(type=types.MessageType.Warning, message=error.message)
@@ -162,12 +175,47 @@ class InkstreamServer(LanguageServer):
             for key in [k for k, f in futures.items() if f.done()]:
                 futures.pop(key, None)
 
+    def watch_editor(self) -> None:
+        """LSP: the server exits when the editor that started it (``processId``) is gone, even
+        if its stdin stays open (inherited by some other process the editor started)."""
+        pid = self.process_id
+        if pid and pid != os.getpid() and _alive(pid) and self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch_editor(pid))
+        # a pid not alive now is not ours to watch (another pid namespace: a container)
+
+    async def _watch_editor(self, pid: int) -> None:
+        while _alive(pid):
+            await asyncio.sleep(EDITOR_CHECK)
+        logger.info("the editor (pid %d) is gone: exiting", pid)
+        await self.close()
+        logging.shutdown()
+        os._exit(0)
+
+    def finish(self) -> None:
+        """The last thing before the process exits, on every way out that runs code (``exit``,
+        stdin closing, SIGTERM): index builds not handed off yet are, so no work is lost."""
+        hand_off = getattr(self._provider, "hand_off", None)
+        if hand_off is not None:
+            hand_off()
+
     async def close(self) -> None:
         self.registry.cancel_all()
-        if self._housekeeping is not None:
-            self._housekeeping.cancel()
+        for task in (self._housekeeping, self._watchdog):
+            if task is not None and task is not asyncio.current_task():
+                task.cancel()
         if self._provider is not None:
             await self._provider.aclose()
+        await self.usage.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
 
 
 def create_server() -> InkstreamServer:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 
 from inkstream import __version__
@@ -34,6 +35,13 @@ def _serve(args: argparse.Namespace) -> int:
     from inkstream.app import create_server
 
     server = create_server()
+
+    def on_sigterm(_signum: int, _frame: object) -> None:
+        server.finish()
+        logging.shutdown()
+        os._exit(128 + signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         if args.tcp:
             host, _, port = args.tcp.rpartition(":")
@@ -46,6 +54,7 @@ def _serve(args: argparse.Namespace) -> int:
         code = 0
     else:
         code = 0
+    server.finish()
     logging.shutdown()
     sys.stderr.flush()
     # Background threads (index builds, client warm-up) must not hold the editor's exit.
@@ -63,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     from inkstream.terminal import (
         commands as terminal,  # cheap: heavy imports happen inside its commands
     )
+    from inkstream.terminal import stats
 
     terminal.add_commands(sub)
+    stats.add_command(sub)
     return parser
 
 

@@ -93,6 +93,65 @@ def test_upstream_error_is_reported(source: Path, upstream: ScriptedUpstream) ->
     assert "rejected the API key" in done.stderr and upstream.base_url in done.stderr
 
 
+@pytest.mark.parametrize("verbose", [False, True])
+def test_the_servers_log_messages_show_only_with_verbose(
+    source: Path, upstream: ScriptedUpstream, verbose: bool
+) -> None:
+    upstream.script(Reply(status=401))  # the server logs it and sends window/logMessage
+    args = ["complete", f"{source}:6:5", "--base-url", upstream.base_url, "--api-style", "chat"]
+    done = run(*args, *(["--verbose"] if verbose else []))
+    assert done.returncode == 1 and done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert "Ignoring notification" not in done.stderr
+    error = [line for line in lines if line.startswith("inkstream: ")]
+    assert len(error) == 1 and "rejected the API key" in error[0]
+    if verbose:  # window/logMessage, and the server's own log
+        assert any(
+            line.startswith("inkstream server: ") and "rejected the API key" in line
+            for line in lines
+        )
+        assert any("inkstream.app: settings:" in line for line in lines)
+    else:
+        assert lines == error
+
+
+def test_a_short_command_on_a_cold_cache_loses_no_work(source: Path, tmp_path: Path) -> None:
+    """The first ``complete`` ends before the standard library's model is built; the build goes
+    on, is saved and ends, and the next command loads it instead of building it again."""
+    import psutil
+
+    cache = tmp_path / "cache"
+    env = server_env(INKSTREAM_CACHE_DIR=str(cache), INKSTREAM_PROVIDER="offline")
+
+    def ours() -> list[psutil.Process]:
+        found = []
+        for proc in psutil.process_iter():
+            try:
+                if proc.environ().get("INKSTREAM_CACHE_DIR") == str(cache):
+                    found.append(proc)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
+        return found
+
+    def complete() -> subprocess.CompletedProcess[str]:
+        args = [*CLI, "complete", f"{source}:6:5", "--verbose"]
+        return subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+
+    first = complete()
+    assert first.returncode == 0, first.stderr
+    assert "offline model stdlib: building it in the background" in first.stderr
+    deadline = time.monotonic() + 300
+    while ours():  # the builder finishes and ends on its own
+        assert time.monotonic() < deadline, "a process outlived the command for minutes"
+        time.sleep(0.1)
+    assert list((cache / "offline").glob("stdlib-*.pickle"))
+    second = complete()
+    assert second.returncode == 0, second.stderr
+    assert "offline model stdlib: loaded" in second.stderr
+    assert "building" not in second.stderr
+    assert not ours()
+
+
 def test_demo_runs_without_a_terminal() -> None:
     done = run("demo")
     assert done.returncode == 0, done.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sysconfig
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -114,17 +115,53 @@ def test_a_child_process_builds_and_caches_a_part(project: Path, tmp_path: Path)
     assert " main" in model.ids and "never_learn_this" not in model.ids
 
 
-def test_stopping_the_builder_ends_its_child(tmp_path: Path) -> None:
-    part = index.stdlib_part(1.0)  # seconds of work
+def _wait(condition: object, what: str, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def test_stopping_the_builder_stops_waiting_but_the_build_finishes(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("INKSTREAM_INDEX_TEST_GATE", str(gate))
+    part = index.project_part(project, 4.0)
+    cache = index.cache_file(part, tmp_path / "cache")
+    log = index.build_log(cache.parent)
     builder = index.Builder()
     result: list[object] = []
-    thread = threading.Thread(
-        target=lambda: result.append(builder.build(part, tmp_path / "stdlib-x.pickle"))
-    )
+    thread = threading.Thread(target=lambda: result.append(builder.build(part, cache)))
     thread.start()
-    while builder._child is None and thread.is_alive():
-        threading.Event().wait(0.01)
+    _wait(lambda: log.exists() and "waiting for the test gate" in log.read_text(), "the build")
     builder.stop()
     thread.join()
-    assert result == [None] and not (tmp_path / "stdlib-x.pickle").exists()
+    assert result == [None]
     assert builder.build(part, tmp_path / "again.pickle") is None  # stopped for good
+    gate.touch()
+    _wait(cache.exists, "the detached build to save its model")  # the work is not lost
+    assert index.Builder().build(part, cache) is not None
+
+
+def test_two_builders_build_a_part_once(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("INKSTREAM_INDEX_TEST_GATE", str(gate))
+    part = index.project_part(project, 4.0)
+    cache = index.cache_file(part, tmp_path / "cache")
+    log = index.build_log(cache.parent)
+    results: list[object] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(index.Builder().build(part, cache)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    _wait(lambda: log.exists() and "waiting for the test gate" in log.read_text(), "the build")
+    gate.touch()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2 and all(model is not None for model in results)
+    assert log.read_text().count("built in") == 1

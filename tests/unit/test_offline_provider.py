@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import threading
 from pathlib import Path
 
@@ -167,14 +169,23 @@ async def test_waiting_for_the_index_is_bounded(
     assert "".join(await collect(p, ctx(AT_IDIOM))).startswith("response = make_response(")
 
 
-async def test_aclose_stops_indexing(project: Path, tmp_path: Path) -> None:
-    p = OfflineProvider([project], cache_dir=tmp_path / "cache", pace=0.0)  # with the stdlib
+async def test_aclose_stops_waiting_and_the_build_is_kept(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("INKSTREAM_INDEX_TEST_GATE", str(gate))
+    p = offline(project, tmp_path, isolated=True)
     p.start()
-    while p._builder is None or p._builder._child is None:  # a child process is building
-        await asyncio.sleep(0.01)
+    log = index.build_log(tmp_path / "cache")
+    while not (log.exists() and "waiting for the test gate" in log.read_text()):
+        await asyncio.sleep(0.02)  # a detached process is building
     await p.aclose()
-    await p.indexed()  # ends promptly: the child building is killed
-    assert not list((tmp_path / "cache").glob("stdlib-*.pickle"))
+    await p.indexed()  # ends promptly: it stops waiting for the build
+    assert p.models == []
+    gate.touch()
+    again = offline(project, tmp_path, isolated=True)
+    await again.indexed()  # waits for that build and loads it: nothing was built twice
+    assert again.models and log.read_text().count("built in") == 1
 
 
 async def test_the_cache_directory_comes_from_the_environment(
@@ -217,3 +228,25 @@ async def test_explains_other_languages_with_an_outline(project: Path, tmp_path:
     req = ExplainRequest("u", "/p/a.js", "javascript", code, code, 0)
     text = "".join([d async for d in offline(project, tmp_path).explain(req, 1000)])
     assert "function `sum`" in text and "`for`" in text and "offline model" in text
+
+
+async def test_the_first_request_does_not_wait_for_the_standard_librarys_build(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await offline(project, tmp_path).indexed()  # the project's model is cached
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("INKSTREAM_INDEX_TEST_GATE", str(gate))  # the stdlib build never ends
+    monkeypatch.setattr(provider_module, "READY_WAIT", 600.0)
+    p = OfflineProvider([project], cache_dir=tmp_path / "cache", pace=0.0)
+    log = index.build_log(tmp_path / "cache")
+    try:
+        await asyncio.wait_for(p.ready(), 120)  # not READY_WAIT: the stdlib is not waited for
+        assert [weight for _, weight in p.models] == [provider_module.PROJECT_WEIGHT]
+        text = "".join(await collect(p, ctx(AT_IDIOM)))
+        assert text.startswith("response = make_response(")
+    finally:
+        await p.aclose()
+        while "waiting for the test gate" not in (log.read_text() if log.exists() else ""):
+            await asyncio.sleep(0.02)
+        builder = int(log.read_text().split(" pid ")[-1].split()[0])
+        os.kill(builder, signal.SIGKILL)  # this test's builder, held at the gate

@@ -1,9 +1,12 @@
 """Real VS Code end to end: code-server + headless Chromium (playwright-core) + the built VSIX + the
 real server + the scripted upstream.
 
-Shows, with screenshots in ``artifacts/vscode/``: ghost text appearing in a Python file and growing
-while the upstream is still sending; typing through it without a new upstream request; Tab
-inserting it; Explain streaming into its panel; Stop making the upstream see the client hang up.
+Shows, with screenshots in ``artifacts/vscode/``: the first suggestion after start-up; ghost text
+appearing in a Python file and growing while the upstream is still sending; typing through it
+without a new upstream request; Tab inserting it; Explain streaming into its panel; Stop making the
+upstream see the client hang up. Prints figures (not asserted): the first suggestion's time beyond
+the model's time to first token, and, sampled every frame, the ghost text's growth steps and the
+frames in which it blinked out or shrank.
 
 Opt-in (it needs code-server, Chromium and playwright-core; see
 ``client-extension/scripts/install-e2e-deps.sh``)::
@@ -18,7 +21,8 @@ Environment: ``INKSTREAM_VSCODE_E2E`` (required), ``INKSTREAM_E2E_DIR`` (install
 ``INKSTREAM_PLAYWRIGHT_CORE`` (override the paths), ``INKSTREAM_PYTHON`` (interpreter with
 inkstream installed; default: this one), ``INKSTREAM_VSIX`` (default
 ``client-extension/dist/inkstream.vsix``, built with ``npm run package`` when missing),
-``INKSTREAM_ARTIFACTS`` (default ``artifacts/vscode``).
+``INKSTREAM_ARTIFACTS`` (default ``artifacts/vscode``), ``INKSTREAM_E2E_GROWTH`` (sets
+``inkstream.ghostTextGrowth``, to compare the modes' figures).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -75,6 +80,7 @@ CHROMIUM = os.environ.get("INKSTREAM_CHROMIUM") or (
 PYTHON = os.environ.get("INKSTREAM_PYTHON", sys.executable)
 VSIX = Path(os.environ.get("INKSTREAM_VSIX", EXTENSION / "dist" / "inkstream.vsix"))
 ARTIFACTS = Path(os.environ.get("INKSTREAM_ARTIFACTS", ROOT / "artifacts" / "vscode"))
+GROWTH = os.environ.get("INKSTREAM_E2E_GROWTH", "")  # inkstream.ghostTextGrowth; empty: the default
 
 _missing = [
     name
@@ -106,6 +112,10 @@ EXPLANATION = (
     + "Each call waits for two more calls. "
     * 20
 )
+# The first suggestion after start-up, at the end of the first line: a short one, with the same
+# time to first token.
+STARTUP = "  # recursive"
+STARTUP_TTFT = 0.3
 API_KEY = "sk-e2e-not-a-real-key"
 
 
@@ -209,6 +219,7 @@ def code_server(short_tmp: Path, request: pytest.FixtureRequest) -> Iterator[dic
     config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
     name = request.node.name.removeprefix("test_").split("_")[0]  # "ghost", "missing"
     state: dict[str, Any] = {
+        "usage_dir": tmp_path / "usage",
         "env": env,
         "user_data": user_data,
         "ws": ws,
@@ -339,15 +350,111 @@ def running_max_steps(ghosts: list[dict[str, Any]], typed_at: float) -> list[dic
     return steps
 
 
+def streams(requests: list[Any]) -> list[Any]:
+    """The completion and explanation streams, without the endpoint probe."""
+    return [r for r in requests if r.body.get("stream")]
+
+
+def frame_report(frames: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    """Blinks, from the page's per-frame samples (drive.mjs ``startFrameSampler``).
+
+    Each record is a change of the ghost text and the frame it first showed in; it lasts until the
+    next record. Between the first frame with ghost text and the frame that first showed its final
+    length, a frame is a blink when the ghost text is absent or shorter than the longest shown so
+    far (lengths count from the start of the anchor line, so type-through does not shorten them).
+    """
+    shown = [r for r in frames if r["length"] > 0]
+    if not shown:
+        return {"frames": 0, "blink_frames": 0, "vanished_frames": 0, "shrunk_frames": 0}
+    final = max(r["length"] for r in shown)
+    start = shown[0]["frame"]
+    end = next(r["frame"] for r in shown if r["length"] == final)
+    vanished = shrunk = episodes = steps = 0
+    best, in_blink = 0, False
+    for record, following in zip(frames, [*frames[1:], None], strict=True):
+        first = max(record["frame"], start)
+        last = min((following["frame"] if following else total + 1) - 1, end)
+        if last < first:
+            continue
+        count = last - first + 1
+        if record["length"] == 0:
+            vanished += count
+        elif record["length"] < best:
+            shrunk += count
+        if record["length"] > best:
+            best, steps = record["length"], steps + 1
+        blink = record["length"] < best or record["length"] == 0
+        episodes += blink and not in_blink
+        in_blink = blink
+    seconds = (next(r["t"] for r in shown if r["length"] == final) - shown[0]["t"]) / 1000
+    return {
+        "frames": end - start + 1,
+        "growth_steps": steps,
+        "updates_per_s": round((steps - 1) / seconds, 1) if seconds > 0 else None,
+        "blink_frames": vanished + shrunk,
+        "vanished_frames": vanished,
+        "shrunk_frames": shrunk,
+        "blinks": episodes,
+        "frame_ms": round(seconds * 1000 / max(1, end - start), 1),
+    }
+
+
+def seed_usage_history(usage_dir: Path, endpoint: str) -> None:
+    """Six earlier days of made-up history, only so the usage view's screenshot (README) shows
+    a chart over several days; today's figures all come from this test's real run."""
+    import datetime as dt
+
+    from inkstream.usage.store import UsageStore
+
+    store = UsageStore(usage_dir / "usage.sqlite3")
+    today = dt.date.today()
+    for back, (requests, accepted) in enumerate(
+        [(9, 4), (14, 6), (6, 2), (11, 7), (16, 9), (8, 3)]
+    ):
+        day = (today - dt.timedelta(days=6 - back)).isoformat()
+        for i in range(requests):
+            generated = 40 + 7 * i
+            store.add_request(
+                {
+                    "ts": 0.0, "day": day, "endpoint": endpoint, "model": "e2e-model",
+                    "route": "chat", "kind": "completion", "language": "python",
+                    "prompt_tokens": 900, "generated_tokens": generated,
+                    "shown_tokens": generated - (i % 3) * 10, "usage_source": "reported",
+                    "outcome": "complete" if i % 3 else "superseded", "ttft_ms": 180.0,
+                    "duration_ms": 900.0, "cost": (900 * 0.5 + generated * 1.5) / 1e6,
+                }
+            )  # fmt: skip
+            ident = f"seed-{day}-{i}"
+            store.add_suggestion(
+                {
+                    "id": ident, "ts": 0.0, "day": day, "endpoint": endpoint,
+                    "model": "e2e-model", "language": "python", "chars": 60, "ttft_ms": 200.0,
+                }
+            )  # fmt: skip
+            if i < accepted:
+                kept = 0.7 + 0.05 * (i % 4)
+                store.update_suggestion(
+                    ident, shown=1, accepted=1, accepted_chars=60, kept_30s=kept, kept_2m=kept
+                )
+            else:
+                store.update_suggestion(ident, shown=1)
+    store.close()
+
+
 def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_server):
     with ScriptedUpstream() as upstream:
         upstream.script(
+            # The endpoint probe (apiStyle "auto", the default: one /v1/completions call with
+            # max_tokens=1, made once before the first completion, or at start-up).
+            Reply.text("pass"),
+            # 0. The first suggestion after start-up.
+            Reply.text(STARTUP, chunk_size=4, delay=0.05, first_delay=STARTUP_TTFT),
             # 1-3. Explain, long and slow so that each way of stopping lands mid-stream.
             *[
                 Reply.text(EXPLANATION, chunk_size=6, delay=0.12, first_delay=0.2)
                 for _ in STOP_WAYS
             ],
-            # 4. The inline suggestion.
+            # 4. The growing inline suggestion.
             Reply.text(BODY, chunk_size=3, delay=0.08, first_delay=0.3),
             # 5+. Whatever VS Code asks after Tab (the next suggestion) gets a short answer.
             *[Reply.text("\n", chunk_size=1) for _ in range(5)],
@@ -355,24 +462,35 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
         watch = Watch(upstream)
         watcher = threading.Thread(target=watch.run, daemon=True)
         watcher.start()
+        seed_usage_history(code_server["usage_dir"], upstream.base_url)
         code_server["start"](
             {
                 **VSCODE_SETTINGS,
                 "inkstream.baseUrl": upstream.base_url,
                 "inkstream.model": "e2e-model",
-                "inkstream.apiStyle": "chat",
                 "inkstream.serverCommand": [PYTHON, "-m", "inkstream", "serve"],
+                **({"inkstream.ghostTextGrowth": GROWTH} if GROWTH else {}),
+                "inkstream.pricing": {"e2e-model": {"input": 0.5, "output": 1.5}},
             },
             # The key comes from the environment here ("Set API Key" stores it in SecretStorage).
-            {"INKSTREAM_API_KEY": API_KEY, "INKSTREAM_LOG": "DEBUG"},
+            {
+                "INKSTREAM_API_KEY": API_KEY,
+                "INKSTREAM_LOG": "DEBUG",
+                "INKSTREAM_DATA_DIR": str(code_server["usage_dir"]),
+                "INKSTREAM_KEPT_DELAYS": "0.5,1",
+            },
         )
         events = run_drive(
-            code_server, DRIVE_TYPE_THROUGH=TYPED, DRIVE_EXPECT_FINAL=BODY.split("\n")[-1].strip()
+            code_server,
+            DRIVE_TYPE_THROUGH=TYPED,
+            DRIVE_EXPECT_FINAL=BODY.split("\n")[-1].strip(),
+            # "final" shows the first words until the stream ends (about 2 s later).
+            DRIVE_IDLE_MS="3000" if GROWTH == "final" else "1500",
         )
         # Let the upstream notice the last hang-ups before the server goes away.
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not all(
-            upstream.requests[i].hung_up_at for i in range(len(STOP_WAYS))
+            r.hung_up_at for r in streams(upstream.requests)[1 : len(STOP_WAYS) + 1]
         ):
             time.sleep(0.05)
         watch.stop.set()
@@ -384,9 +502,33 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
         by_kind.setdefault(e["event"], []).append(e)
     report: dict[str, Any] = {}
 
+    # -- The first suggestion after start-up showed (figures: how long it took beyond the model's
+    # own time to first token).
+    [startup] = by_kind["startup"]
+    # Requests by index in ``requests`` (the Watch's keys): the probe is not a stream.
+    order = [i for i, r in enumerate(requests) if r.body.get("stream")]
+    first = requests[order[0]]
+    assert "fibonacci" in first.prompt_text
+    assert startup["firstGhostAt"] is not None and STARTUP.strip() in startup["text"], startup
+    [opened] = by_kind["file-open"]
+    ttft_ms = (first.chunk_times[0] - first.received_at) * 1000
+    first_ghost_ms = startup["firstGhostAt"] - startup["triggeredAt"]
+    report["startup"] = {
+        "file_open_to_trigger_ms": startup["triggeredAt"] - opened["t"],
+        "first_ghost_ms": round(first_ghost_ms),
+        "upstream_ttft_ms": round(ttft_ms),
+        "beyond_ttft_ms": round(first_ghost_ms - ttft_ms),
+        "trigger_to_upstream_ms": round(
+            wall_clock(first.received_at) * 1000 - startup["triggeredAt"]
+        ),
+        "first_token_to_ghost_ms": round(
+            startup["firstGhostAt"] - wall_clock(first.chunk_times[0]) * 1000
+        ),
+    }
+
     # -- Explain streamed into the panel; Stop, the notification's Cancel and closing the panel each
     # made the upstream see the client hang up before it had finished.
-    for index, how in enumerate(STOP_WAYS):
+    for index, how in zip(order[1:], STOP_WAYS, strict=False):
         req = requests[index]
         assert "fibonacci" in req.prompt_text
         lengths = [e["length"] for e in by_kind["explain"] if e["how"] == how and e["length"]]
@@ -400,7 +542,7 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
         assert report[f"{how}_to_hangup_ms"] < 3000, report
 
     # -- Ghost text appeared and grew while the upstream was still sending.
-    inline_index = len(STOP_WAYS)
+    inline_index = order[len(STOP_WAYS) + 1]
     assert "fibonacci" in requests[inline_index].prompt_text
     inline_done = watch.completed_at.get(inline_index)
     assert inline_done is not None, "the inline upstream request never completed"
@@ -417,7 +559,11 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
     report["growth_steps_before_upstream_finished"] = len(before_done)
     report["upstream_ms"] = round((inline_done - watch.seen_at[inline_index]) * 1000)
     report["first_ghost_before_upstream_done_ms"] = round(inline_done * 1000 - ghosts[0]["t"])
-    assert len(before_done) >= 3, f"ghost text did not grow before the upstream finished: {report}"
+    [sampled] = [e for e in by_kind["frames"] if e["label"] == "inline"]
+    report["per_frame"] = frame_report(sampled["frames"], sampled["total"])
+    if GROWTH != "final":
+        # The first ghost text and at least one longer one while the model was still writing.
+        assert len(before_done) >= 2, f"no growth before the upstream finished: {report}"
 
     # -- Type-through: typing the start of the suggestion while it streamed kept the same upstream
     # request (no hang-up, no new request) and the ghost text went on from the extension's cache.
@@ -429,7 +575,8 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
     )
     after_typing = [g for g in ghosts if g["t"] > typed["t"]]
     assert after_typing and after_typing[-1]["text"].startswith(" < 2:"), after_typing[-1:]
-    assert any(g["t"] / 1000 < inline_done for g in after_typing), "no growth after typing"
+    if GROWTH != "final":
+        assert any(g["t"] / 1000 < inline_done for g in after_typing), "no growth after typing"
     assert summary["finalGhost"].rstrip() == BODY[len(TYPED) :], summary
 
     # -- Tab inserted the whole suggestion.
@@ -440,6 +587,24 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
     [pick] = by_kind["status-pick"]
     shown = " | ".join(pick["items"])
     assert base_url in shown and "e2e-model" in shown and "openai" in shown, shown
+
+    # -- Usage: the extension's reports reached the server's stats (shown when the provider
+    # returned the item, accepted by the item's inkstream.didAccept command on Tab), the tooltip
+    # has today's figures and inkstream: Show Usage draws the chart.
+    db = sqlite3.connect(code_server["usage_dir"] / "usage.sqlite3")
+    rows = db.execute(
+        "SELECT shown, accepted, accepted_chars, chars FROM suggestions WHERE id NOT LIKE 'seed-%'"
+    ).fetchall()
+    requests_recorded = db.execute(
+        "SELECT COUNT(*) FROM requests WHERE day = date('now', 'localtime')"
+    ).fetchone()[0]
+    db.close()
+    assert any(shown and accepted and chars == n for shown, accepted, chars, n in rows), rows
+    assert requests_recorded >= len(STOP_WAYS) + 1
+    [tooltip] = by_kind["usage-tooltip"]
+    assert "Today:" in tooltip["tooltip"] and "tokens" in tooltip["tooltip"], tooltip
+    [view] = by_kind["usage-view"]
+    assert view["bars"] >= 30 and any("accepted" in c for c in view["cards"]), view
 
     (ARTIFACTS / "report.json").write_text(json.dumps(report, indent=2))
     print("vscode e2e:", json.dumps(report))  # noqa: T201

@@ -3,14 +3,15 @@
  *
  * One `inkstream/inlineCompletion` request per stream, with a partialResultToken: each `$/progress`
  * snapshot goes into the StreamCache. VS Code asks the provider again only on its own schedule, so
- * while the snapshot grows we run `editor.action.inlineSuggest.hide` + `…trigger` (at most every
- * REFRESH_MS) and answer the new call from the cache, without asking the server again. Typing that
- * matches the suggestion keeps the running stream (type-through); anything else cancels it, which
- * sends `$/cancelRequest` so the model stops.
+ * while the snapshot grows we re-show it (`editor.action.inlineSuggest.hide` + `…trigger`, when
+ * growth.ts says so) and answer the new call from the cache, without asking the server again.
+ * Typing that matches the suggestion keeps the running stream (type-through); anything else cancels
+ * it, which sends `$/cancelRequest` so the model stops.
  */
 import * as vscode from 'vscode';
 import { ProgressType, WorkDoneProgress, type LanguageClient, type WorkDoneProgressReport } from 'vscode-languageclient/node';
 import {
+  acceptId,
   ErrorCodes,
   isCancellation,
   isRpcError,
@@ -24,10 +25,9 @@ import type { ServerManager } from '../server';
 import { currentSettings } from '../server';
 import { isLanguageEnabled } from '../settings';
 import type { StatusBar } from '../status';
-import { isUsable, itemText, makeAnchor, matchEntry, mergeSnapshot, StreamCache, Throttle, type StreamEntry } from './streamCache';
-
-/** Minimum time between two re-shows of a growing suggestion (the notes measured ~120 ms as smooth). */
-export const REFRESH_MS = 120;
+import type { UsageReporter } from '../usage/reporter';
+import { nextRefreshAt, parseGrowthMode, type GrowthMode } from './growth';
+import { isUsable, itemText, makeAnchor, matchEntry, mergeSnapshot, StreamCache, type StreamEntry } from './streamCache';
 
 const partialType = new ProgressType<WireInlineCompletionList>();
 
@@ -48,9 +48,11 @@ export interface StreamEvent {
 export class InlineProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
   private readonly cache = new StreamCache();
   private readonly running = new Map<number, Running>();
-  private readonly refresher: Throttle;
   private readonly disposables: vscode.Disposable[] = [];
   private refreshTarget: StreamEntry | undefined;
+  private refreshTimer: ReturnType<typeof setTimeout> | undefined;
+  private refreshAt = Infinity;
+  private growth: GrowthMode = readGrowthMode();
   private useStandard = false;
   private counter = 0;
   readonly events: StreamEvent[] = [];
@@ -59,9 +61,14 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     private readonly server: ServerManager,
     private readonly status: StatusBar,
     private readonly output: vscode.LogOutputChannel,
+    private readonly usage?: UsageReporter,
   ) {
-    this.refresher = new Throttle(REFRESH_MS, () => void this.refresh());
     this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('inkstream.ghostTextGrowth')) {
+          this.growth = readGrowthMode();
+        }
+      }),
       vscode.workspace.onDidChangeTextDocument((event) => this.documentChanged(event)),
       vscode.window.onDidChangeTextEditorSelection((event) => this.reconcile(event.textEditor)),
       vscode.window.onDidChangeActiveTextEditor(() => this.cancelAll('editor changed')),
@@ -119,13 +126,15 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     if (!now || now.ahead || !isUsable(now.remainder)) {
       return undefined;
     }
-    entry.shownEnd = now.typed.length + now.remainder.length;
+    entry.shown = now.typed + now.remainder;
+    entry.shownAt = Date.now();
+    entry.shownByTyping = context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic;
     this.refreshTarget = entry;
-    this.note({ kind: 'shown', id: entry.id, at: Date.now(), length: entry.shownEnd });
-    if (entry.running || entry.text.length > entry.shownEnd) {
-      this.maybeRefresh(entry);
-    }
-    const item = new vscode.InlineCompletionItem(now.remainder, new vscode.Range(position, position));
+    this.note({ kind: 'shown', id: entry.id, at: entry.shownAt, length: entry.shown.length });
+    this.maybeRefresh(entry);
+    const whole = !entry.running && entry.shown.length === entry.text.length;
+    const command = this.usage?.shown(document, position, now.remainder, this.usage.idOf(entry), now.typed.length, whole);
+    const item = new vscode.InlineCompletionItem(now.remainder, new vscode.Range(position, position), command);
     return [item];
   }
 
@@ -158,6 +167,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     const subscriptions: vscode.Disposable[] = [
       source,
       client.onProgress(partialType, partialResultToken, (value) => {
+        this.usage?.noteResult(entry, value);
         if (entry.update(mergeSnapshot(entry.text, value))) {
           this.note({ kind: 'snapshot', id: entry.id, at: Date.now(), length: entry.text.length });
           this.maybeRefresh(entry);
@@ -181,6 +191,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     this.note({ kind: 'start', id: entry.id, at: Date.now() });
     client.sendRequest<InlineCompletionResult>(Methods.inlineCompletion, params, source.token).then(
       (result) => {
+        this.usage?.noteResult(entry, result);
         entry.finish(mergeSnapshot(entry.text, result));
         this.note({ kind: 'done', id: entry.id, at: Date.now(), length: entry.text.length });
         stream.end();
@@ -231,7 +242,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
           return [];
         }
         const range = item.range ? client.protocol2CodeConverter.asRange(item.range) : new vscode.Range(position, position);
-        return [new vscode.InlineCompletionItem(insert, range)];
+        const command = this.usage?.shown(document, range.start, insert, acceptId(item), 0, true);
+        return [new vscode.InlineCompletionItem(insert, range, command)];
       });
     } catch (error) {
       const cancelled = token.isCancellationRequested || isCancellation(error);
@@ -240,26 +252,64 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     }
   }
 
+  /** Schedules a re-show of the shown suggestion for when growth.ts says it is worth one. */
   private maybeRefresh(entry: StreamEntry): void {
-    if (this.refreshTarget === entry && entry.text.length > entry.shownEnd && isUsable(entry.text)) {
-      this.refresher.schedule();
+    if (this.refreshTarget !== entry) {
+      return;
     }
+    const at = nextRefreshAt(this.growth, entry);
+    if (at === undefined || at >= this.refreshAt) {
+      return;
+    }
+    this.cancelRefresh();
+    this.refreshAt = at;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refreshAt = Infinity;
+      void this.refresh(entry);
+    }, Math.max(0, at - Date.now()));
+  }
+
+  private cancelRefresh(): void {
+    if (this.refreshTimer !== undefined) {
+      clearTimeout(this.refreshTimer);
+      this.refreshTimer = undefined;
+    }
+    this.refreshAt = Infinity;
   }
 
   /** Re-show the longer suggestion: hide + trigger makes VS Code ask us again, and the cache answers. */
-  private async refresh(): Promise<void> {
-    const entry = this.refreshTarget;
+  private async refresh(entry: StreamEntry): Promise<void> {
     const editor = vscode.window.activeTextEditor;
-    if (!entry || !editor || editor.document.uri.toString() !== entry.anchor.uri || !editor.selection.isEmpty) {
+    if (this.refreshTarget !== entry || !editor || editor.document.uri.toString() !== entry.anchor.uri || !editor.selection.isEmpty) {
+      return;
+    }
+    const at = nextRefreshAt(this.growth, entry);
+    if (at === undefined) {
+      return;
+    }
+    if (at > Date.now() + 1) {
+      this.maybeRefresh(entry); // the answer to a re-ask after typing moved it
       return;
     }
     const match = matchEntry(entry, editor.document.getText(), editor.document.offsetAt(editor.selection.active));
-    if (!match || match.ahead || entry.text.length <= entry.shownEnd) {
+    if (!match || match.ahead) {
       return;
     }
-    this.note({ kind: 'refresh', id: entry.id, at: Date.now(), length: entry.text.length });
-    await vscode.commands.executeCommand('editor.action.inlineSuggest.hide');
-    await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+    const askedAt = (entry.shownAt = Date.now()); // until VS Code's new call says otherwise
+    this.note({ kind: 'refresh', id: entry.id, at: askedAt, length: entry.text.length });
+    if (entry.shownByTyping) {
+      // VS Code's last call was automatic (typing): an explicit trigger is not "satisfied" by it,
+      // so VS Code asks again while it keeps the current ghost text on screen, without a blink.
+      // The command resolves once VS Code has asked and shown the answer.
+      await vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      if (this.refreshTarget !== entry || entry.shownAt !== askedAt || !entry.shownByTyping) {
+        return; // VS Code asked (or the stream moved on)
+      }
+    }
+    // One message: VS Code hides and re-asks in the same task, so the blank lasts one round trip
+    // to the extension host (two awaited executeCommand calls made it two round trips).
+    await vscode.commands.executeCommand('runCommands', { commands: ['editor.action.inlineSuggest.hide', 'editor.action.inlineSuggest.trigger'] });
   }
 
   /** Cancel the document's stream when the cursor has left its path (type-through otherwise keeps it). */
@@ -310,6 +360,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     this.cache.delete(entry);
     if (this.refreshTarget === entry) {
       this.refreshTarget = undefined;
+      this.cancelRefresh();
     }
     const running = this.running.get(entry.id);
     if (running && entry.running) {
@@ -338,10 +389,14 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
   }
 
   dispose(): void {
-    this.refresher.dispose();
+    this.cancelRefresh();
     this.cancelAll('disposed');
     for (const disposable of this.disposables) {
       disposable.dispose();
     }
   }
+}
+
+function readGrowthMode(): GrowthMode {
+  return parseGrowthMode(vscode.workspace.getConfiguration('inkstream').get('ghostTextGrowth'));
 }

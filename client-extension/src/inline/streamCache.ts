@@ -88,8 +88,11 @@ export class StreamEntry {
   error: unknown;
   /** Number of snapshots that changed the text. */
   updates = 0;
-  /** End (in `text`) of the ghost text last handed to VS Code; growth past it asks for a refresh. */
-  shownEnd = 0;
+  /** The suggestion last handed to VS Code (including what was typed) and when: growth past it asks for a re-show. */
+  shown = '';
+  shownAt = 0;
+  /** VS Code's last call was automatic (typing), so an explicit trigger re-asks without a hide. */
+  shownByTyping = false;
   private listeners = new Set<Listener>();
 
   constructor(readonly anchor: Anchor, readonly startedAt: number) {}
@@ -239,43 +242,5 @@ export class StreamCache {
     const all = this.all();
     this.entries.clear();
     return all;
-  }
-}
-
-/**
- * At most one call every `intervalMs`; a call inside the interval is deferred to its end and calls
- * made meanwhile are merged into it.
- */
-export class Throttle {
-  private last = -Infinity;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-
-  constructor(
-    private readonly intervalMs: number,
-    private readonly action: () => void,
-    private readonly now: () => number = () => Date.now(),
-  ) {}
-
-  schedule(): void {
-    if (this.timer !== undefined) {
-      return;
-    }
-    const wait = Math.max(0, this.last + this.intervalMs - this.now());
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.last = this.now();
-      this.action();
-    }, wait);
-  }
-
-  get pending(): boolean {
-    return this.timer !== undefined;
-  }
-
-  dispose(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
   }
 }

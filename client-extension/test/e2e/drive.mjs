@@ -12,6 +12,7 @@
 //   DRIVE_TYPE_THROUGH         the start of the suggestion, typed while it streams (type-through)
 //   DRIVE_EXPECT_FINAL         text the accepted suggestion must contain
 //   DRIVE_TIMEOUT_MS           overall deadline (default 150000)
+//   DRIVE_IDLE_MS              the growing suggestion is complete once unchanged this long (default 1500)
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -27,6 +28,7 @@ const artifacts = env.DRIVE_ARTIFACTS ?? 'artifacts/vscode';
 const typeThrough = env.DRIVE_TYPE_THROUGH ?? '';
 const expectFinal = env.DRIVE_EXPECT_FINAL ?? '';
 const deadline = Date.now() + Number(env.DRIVE_TIMEOUT_MS ?? 150000);
+const idleMs = Number(env.DRIVE_IDLE_MS ?? 1500);
 mkdirSync(artifacts, { recursive: true });
 
 const t0 = Date.now();
@@ -56,6 +58,86 @@ function readGhost() {
   return text.trim() === '' ? '' : text;
 }
 
+/**
+ * Records the ghost text as painted in every frame (runs in the page). Frames in which it blinks
+ * out or shrinks are seen even when they last one frame.
+ *
+ * What a frame paints is the DOM after the last requestAnimationFrame callback of that frame (VS
+ * Code renders the editor in one), so every rAF callback is wrapped to re-read the DOM in a
+ * microtask right after it, and the last reading of a frame wins. A view zone that VS Code has
+ * added but not yet laid out is display:none and does not count. `length` counts from the start
+ * of the anchor line (the real text before the ghost text plus the ghost text), so type-through,
+ * which moves characters from the ghost text into the document, keeps it constant.
+ */
+function startFrameSampler() {
+  const w = window;
+  const native = w.requestAnimationFrame.bind(w);
+  const records = [];
+  let frames = 0;
+  let frameTs = -1;
+  let pending = null;
+  let lastKey = null;
+  const read = () => {
+    const editor = document.querySelector('.editor-group-container.active .monaco-editor');
+    const decorations = editor ? [...editor.querySelectorAll('.ghost-text-decoration, .ghost-text-decoration-preview')] : [];
+    const first = decorations.map((e) => e.textContent ?? '').join('');
+    const zone = editor ? [...editor.querySelectorAll('.suggest-preview-text')].filter((e) => e.checkVisibility()) : [];
+    const rest = zone.flatMap((z) => [...z.querySelectorAll('.view-line')].map((e) => e.textContent ?? ''));
+    const line = decorations[0]?.closest('.view-line');
+    const base = line ? (line.textContent ?? '').length - first.length : 0;
+    const ghost = [first, ...rest].join('\n').replace(/\u00a0/g, ' ');
+    const shown = ghost.trim() !== '';
+    return { length: shown ? base + ghost.length : 0, lines: shown ? 1 + rest.length : 0, text: shown ? ghost : '' };
+  };
+  const commit = () => {
+    if (pending) {
+      const key = `${pending.length}|${pending.text}`;
+      if (key !== lastKey) {
+        lastKey = key;
+        records.push(pending);
+      }
+      pending = null;
+    }
+  };
+  const sample = (ts) => {
+    if (ts !== frameTs) {
+      commit();
+      frameTs = ts;
+      frames += 1;
+    }
+    pending = { frame: frames, t: w.performance.timeOrigin + ts, ...read() };
+  };
+  let running = true;
+  w.requestAnimationFrame = (callback) =>
+    native((ts) => {
+      try {
+        callback(ts);
+      } finally {
+        if (running) {
+          w.queueMicrotask(() => sample(ts));
+        }
+      }
+    });
+  const tick = (ts) => {
+    if (running) {
+      sample(ts);
+      native(tick);
+    }
+  };
+  native(tick);
+  w.__inkStopSampler = () => {
+    running = false;
+    w.requestAnimationFrame = native;
+    commit();
+    return { frames: records, total: frames };
+  };
+}
+
+/** Stops the sampler; returns its records (one per change, with the frame it was first painted in) and the frame count. */
+function stopFrameSampler() {
+  return window.__inkStopSampler();
+}
+
 /** Polls the ghost text every `every` ms until `until()` is true; records each change. */
 async function watchGhost(page, { until, every = 25, label }) {
   const seen = [];
@@ -76,6 +158,7 @@ async function watchGhost(page, { until, every = 25, label }) {
   return seen;
 }
 
+/** Runs a command from the palette; returns when Enter was pressed (the command runs from then). */
 async function runCommand(page, title) {
   await page.keyboard.press('Control+Shift+P');
   const input = page.locator('.quick-input-widget input');
@@ -83,7 +166,9 @@ async function runCommand(page, title) {
   await input.fill(`>${title}`);
   await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15000 });
   await sleep(150);
+  const pressedAt = Date.now();
   await page.keyboard.press('Enter');
+  return pressedAt;
 }
 
 async function statusText(page) {
@@ -108,14 +193,14 @@ async function inlineScenario(page) {
   const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
   await lines.click();
   await page.keyboard.press('Control+End');
+  await page.evaluate(startFrameSampler);
   emit('trigger');
   // editor.action.inlineSuggest.trigger has no default key binding in VS Code 1.100: use its title.
-  await runCommand(page, 'Trigger Inline Suggestion');
-  const triggeredAt = Date.now();
+  const triggeredAt = await runCommand(page, 'Trigger Inline Suggestion');
 
   // Watch the ghost text grow. Once it shows the start of the first line, type that start
   // (type-through: the running stream must go on, answered from the cache), then keep watching
-  // until it has not changed for 1.5 s (the stream has ended).
+  // until it has not changed for idleMs (the stream has ended).
   let shots = 0;
   let lastChange = Date.now();
   let lastText = '';
@@ -144,9 +229,11 @@ async function inlineScenario(page) {
         shots = 2;
         await shot(page, 'ghost-2-growing');
       }
-      return text !== '' && Date.now() - lastChange > 1500;
+      return text !== '' && Date.now() - lastChange > idleMs;
     },
   });
+  const sampled = await page.evaluate(stopFrameSampler);
+  emit('frames', { label: 'inline', total: sampled.total, frames: sampled.frames });
   await shot(page, 'ghost-3-complete');
   emit('inline-summary', {
     triggeredAt,
@@ -165,6 +252,39 @@ async function inlineScenario(page) {
   emit('accepted', { text: accepted, ok: expectFinal ? accepted.includes(expectFinal) : null });
   await shot(page, 'ghost-5-accepted');
 
+}
+
+/**
+ * The first suggestion after start-up: at the end of the file's first line, as soon as the file is
+ * open. Records when the trigger ran and the first frame that painted ghost text, then dismisses it
+ * (Escape) once it has stopped changing.
+ */
+async function startupScenario(page) {
+  const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
+  await lines.click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('End');
+  await page.evaluate(startFrameSampler);
+  const triggeredAt = await runCommand(page, 'Trigger Inline Suggestion');
+  let last = '';
+  let lastChange = Date.now();
+  while (Date.now() < deadline) {
+    const text = await page.evaluate(readGhost);
+    if (text !== last) {
+      last = text;
+      lastChange = Date.now();
+    }
+    if ((text !== '' && Date.now() - lastChange > 1000) || Date.now() - triggeredAt > 20000) {
+      break;
+    }
+    await sleep(25);
+  }
+  const sampled = await page.evaluate(stopFrameSampler);
+  const first = sampled.frames.find((f) => f.length > 0);
+  emit('startup', { triggeredAt, firstGhostAt: first?.t ?? null, text: last });
+  await shot(page, 'startup-ghost');
+  await page.keyboard.press('Escape');
+  await sleep(300);
 }
 
 /**
@@ -240,6 +360,43 @@ async function statusScenario(page) {
   await page.keyboard.press('Escape');
 }
 
+/** The status bar tooltip has today's usage; inkstream: Show Usage opens the chart per day. */
+async function usageScenario(page) {
+  let tooltip = '';
+  const until = Date.now() + 15000;
+  while (Date.now() < until) {
+    tooltip = await page.evaluate(
+      () => [...document.querySelectorAll('.statusbar-item')].find((e) => /inkstream/.test(e.textContent ?? ''))?.getAttribute('aria-label') ?? '',
+    );
+    if (/Today:.*accepted/.test(tooltip) && !/ 0\/\d+ accepted/.test(tooltip)) {
+      break;
+    }
+    await sleep(250);
+  }
+  emit('usage-tooltip', { tooltip });
+  await runCommand(page, 'inkstream: Show Usage');
+  // Explain panels may still be open: find the webview frame that holds the usage page.
+  let frame;
+  const until2 = Date.now() + 30000;
+  while (!frame && Date.now() < until2) {
+    for (const f of page.frames()) {
+      if ((await f.locator('h1', { hasText: 'inkstream usage' }).count().catch(() => 0)) > 0) {
+        frame = f;
+        break;
+      }
+    }
+    await sleep(250);
+  }
+  if (!frame) {
+    throw new Error('the usage view did not open');
+  }
+  await sleep(500);
+  const cards = await frame.locator('.card').allTextContents();
+  const bars = await frame.locator('rect.bar').count();
+  emit('usage-view', { title: await frame.locator('h1').textContent(), cards, bars });
+  await shot(page, 'usage-view');
+}
+
 /** The server is not installed: exactly one actionable message, with the install command. */
 async function missingScenario(page) {
   const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'not installed' });
@@ -288,16 +445,21 @@ try {
   await sleep(200);
   await page.keyboard.press('Enter');
   await page.waitForSelector(`.tab[aria-label*="${path.basename(file)}"]`, { timeout: 15000 });
-  await sleep(1000); // the language client's didOpen reaches the server
+  emit('file-open');
   // Order matters: the upstream answers its scripted replies in order, and after Tab VS Code asks
-  // for the next suggestion, so the inline scenario comes last.
-  for (const step of (env.DRIVE_ORDER ?? 'explain-stop,explain-cancel,explain-close,inline,status').split(',')) {
-    if (step.startsWith('explain-')) {
+  // for the next suggestion, so the inline scenario comes after the explain ones. The start-up
+  // suggestion comes first, right after the file opened; the usage view reads what all of them recorded.
+  for (const step of (env.DRIVE_ORDER ?? 'startup,explain-stop,explain-cancel,explain-close,inline,status,usage').split(',')) {
+    if (step === 'startup') {
+      await startupScenario(page);
+    } else if (step.startsWith('explain-')) {
       await explainScenario(page, step.slice('explain-'.length));
     } else if (step === 'inline') {
       await inlineScenario(page);
     } else if (step === 'status') {
       await statusScenario(page);
+    } else if (step === 'usage') {
+      await usageScenario(page);
     } else if (step === 'missing') {
       await missingScenario(page);
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isUsable, makeAnchor, matchEntry, mergeSnapshot, snapshotItem, StreamCache, StreamEntry, Throttle } from '../../src/inline/streamCache';
+import { isUsable, makeAnchor, matchEntry, mergeSnapshot, snapshotItem, StreamCache, StreamEntry } from '../../src/inline/streamCache';
 
 const DOC = 'def add(a, b):\n    \nprint(add(1, 2))\n';
 const CURSOR = DOC.indexOf('    \n') + 4; // end of the indented blank line
@@ -164,27 +164,5 @@ describe('StreamCache', () => {
     const current = cache.begin(makeAnchor(URI, DOC, CURSOR), 1).entry;
     cache.delete(old);
     assert.equal(cache.get(URI), current);
-  });
-});
-
-describe('Throttle', () => {
-  it('runs at most once per interval and merges calls made meanwhile', async () => {
-    let runs = 0;
-    const throttle = new Throttle(40, () => runs++);
-    throttle.schedule();
-    throttle.schedule();
-    await new Promise((r) => setTimeout(r, 5));
-    assert.equal(runs, 1);
-    throttle.schedule();
-    throttle.schedule();
-    assert.equal(throttle.pending, true);
-    await new Promise((r) => setTimeout(r, 15));
-    assert.equal(runs, 1, 'the second run waits for the interval');
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(runs, 2);
-    throttle.schedule();
-    throttle.dispose();
-    await new Promise((r) => setTimeout(r, 60));
-    assert.equal(runs, 2, 'dispose drops the pending run');
   });
 });

@@ -31,6 +31,7 @@ def register(server: InkstreamServer) -> None:
     @server.feature(types.INITIALIZED)
     async def initialized(ls: InkstreamServer, _params: types.InitializedParams) -> None:
         ls.start_housekeeping()
+        ls.watch_editor()
         ls.provider  # noqa: B018  (build it now: warm-up runs off the event loop)
         await refresh_configuration(ls)
 
@@ -62,8 +63,8 @@ def register(server: InkstreamServer) -> None:
         await ls.close()
 
     @server.feature(INKSTREAM_STATUS)
-    def status(ls: InkstreamServer, *_args: Any) -> dict[str, Any]:
-        return ls.status()
+    async def status(ls: InkstreamServer, *_args: Any) -> dict[str, Any]:
+        return await ls.status()
 
 
 async def refresh_configuration(ls: InkstreamServer) -> None:

@@ -2,8 +2,8 @@
 
 Each command starts the real server as a subprocess and speaks LSP to it (``terminal.client``), so a
 terminal run exercises exactly the path editors use. Output streams as it arrives; when stdout is
-not a terminal it is plain text. Importing this module is cheap: rich and the client load inside
-the commands.
+not a terminal it is plain text. Importing this module is cheap (the client needs only the
+standard library; rich loads inside ``demo``).
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from inkstream.terminal.client import TerminalClient
+from inkstream.terminal.client import ServerError, TerminalClient  # the standard library only
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 SAMPLE = Path(__file__).parent / "samples" / "inventory.py"
@@ -43,6 +42,9 @@ def add_commands(sub: Any) -> None:
         parser.add_argument("--base-url", help="OpenAI-compatible endpoint (else: offline model)")
         parser.add_argument("--model", help="model name")
         parser.add_argument("--api-style", choices=("chat", "fim", "auto"), help="request style")
+        parser.add_argument(
+            "--verbose", action="store_true", help="show the server's log messages on stderr"
+        )
         parser.set_defaults(run=run)
 
 
@@ -128,11 +130,8 @@ def _run(args: argparse.Namespace, job: Any) -> int:
 
 
 async def _session(args: argparse.Namespace, job: Any) -> int:
-    from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
-
-    from inkstream.terminal.client import TerminalClient
-
-    client = TerminalClient()
+    client = TerminalClient(verbose=args.verbose)
+    await client.spawn()  # first: the server starts up while this side gets ready
     interrupted: list[float] = []
 
     def on_sigint() -> None:
@@ -144,9 +143,9 @@ async def _session(args: argparse.Namespace, job: Any) -> int:
     try:
         result: int = await job(client, args, interrupted)
         return result
-    except JsonRpcRequestCancelled:
-        return EXIT_INTERRUPTED
-    except JsonRpcException as exc:
+    except ServerError as exc:
+        if exc.cancelled:
+            return EXIT_INTERRUPTED
         print(f"inkstream: {exc.message}", file=sys.stderr)
         return EXIT_ERROR
     finally:
@@ -172,9 +171,7 @@ def _run_complete(args: argparse.Namespace) -> int:
     async def job(
         client: TerminalClient, args: argparse.Namespace, interrupted: list[float]
     ) -> int:
-        from pygls.exceptions import JsonRpcRequestCancelled
-
-        await client.start(_options(args), target.path.parent)
+        await client.initialize(_options(args), target.path.parent)
         uri = client.open(target.path, target.text)
         printed = ""
         tokens = 0
@@ -189,7 +186,9 @@ def _run_complete(args: argparse.Namespace) -> int:
 
         try:
             final = await client.complete(uri, target.line, target.character, on_snapshot)
-        except JsonRpcRequestCancelled:
+        except ServerError as exc:
+            if not exc.cancelled:
+                raise
             print(f"\n{_stopped(interrupted, tokens)}", file=sys.stderr)
             return EXIT_INTERRUPTED
         if final.startswith(printed):
@@ -209,9 +208,7 @@ def _run_explain(args: argparse.Namespace) -> int:
     async def job(
         client: TerminalClient, args: argparse.Namespace, interrupted: list[float]
     ) -> int:
-        from pygls.exceptions import JsonRpcRequestCancelled
-
-        await client.start(_options(args), target.path.parent)
+        await client.initialize(_options(args), target.path.parent)
         uri = client.open(target.path, target.text)
         count = 0
 
@@ -223,7 +220,9 @@ def _run_explain(args: argparse.Namespace) -> int:
 
         try:
             text = await client.explain(uri, target.line, target.end_line or 0, on_delta)
-        except JsonRpcRequestCancelled:
+        except ServerError as exc:
+            if not exc.cancelled:
+                raise
             print(f"\n{_stopped(interrupted, count)}", file=sys.stderr)
             return EXIT_INTERRUPTED
         if not text.endswith("\n"):
@@ -279,7 +278,6 @@ def _run_demo(args: argparse.Namespace) -> int:
     async def job(
         client: TerminalClient, args: argparse.Namespace, interrupted: list[float]
     ) -> int:
-        from pygls.exceptions import JsonRpcRequestCancelled
         from rich.console import Console, Group
         from rich.markdown import Markdown
         from rich.panel import Panel
@@ -287,7 +285,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
         console = Console(highlight=False)
         fancy = console.is_terminal
-        await client.start(_options(args), target.path.parent)
+        await client.initialize(_options(args), target.path.parent)
         uri = client.open(target.path, target.text)
         lines = target.text.split("\n")
         cursor_line = lines[target.line]
@@ -333,7 +331,9 @@ def _run_demo(args: argparse.Namespace) -> int:
                     await asyncio.wait([task], timeout=0.05)
                 ghost = task.result() or ghost
                 refresh()
-        except JsonRpcRequestCancelled:
+        except ServerError as exc:
+            if not exc.cancelled:
+                raise
             console.print(f"[bold red]{_stopped(interrupted, counter['snapshots'])}")
             return EXIT_INTERRUPTED
         write_plain(ghost)
@@ -365,7 +365,9 @@ def _run_demo(args: argparse.Namespace) -> int:
                     await asyncio.wait([task], timeout=0.05)
                 explanation = task.result()
                 refresh()
-        except JsonRpcRequestCancelled:
+        except ServerError as exc:
+            if not exc.cancelled:
+                raise
             console.print(f"[bold red]{_stopped(interrupted, counter['deltas'])}")
             return EXIT_INTERRUPTED
         if not fancy:

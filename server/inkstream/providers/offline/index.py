@@ -6,18 +6,23 @@ code (respecting ``.gitignore`` files; skipping binaries, big, generated, minifi
 files). A part's cache file is named after a digest of every file's path, size and modification
 time, so any change makes a new one; the previous one stays usable until the new one is built.
 
-Tokenizing holds the GIL for seconds, so parts are built in a child process
-(``python -m inkstream.providers.offline.index``), which the provider can stop.
+Tokenizing holds the GIL for seconds, so parts are built in a process of their own, detached from
+the server: see ``Builder``.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import gc
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import pickle
+import signal
 import subprocess
 import sys
 import sysconfig
@@ -27,6 +32,8 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from resource import RUSAGE_CHILDREN, RUSAGE_SELF, getrusage
+from typing import IO
 
 import pathspec
 
@@ -63,6 +70,10 @@ PROJECT_MIN_COUNT = 1  # a project's rare n-grams are its idioms: keep them all
 STDLIB_MIN_COUNT = 2
 CACHE_VERSION = 3
 _POOL_BYTES = 300_000  # tokenize and count in parallel above this much source
+BUILD_DEADLINE = 600  # seconds a detached build may run; then it ends and frees its lock
+LOCK_POLL = 0.05  # seconds between looks at a lock another build holds
+MAX_LOG_BYTES = 1_000_000  # the build log starts over above this size
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,7 @@ class Part:
     min_count: int
     weight: float
     version: str = ""
+    stdlib_lines: int = 0  # the standard library's sample: the builder lists its files itself
 
     @property
     def is_project(self) -> bool:
@@ -96,7 +108,8 @@ def project_part(root: Path, weight: float) -> Part:
 def stdlib_part(weight: float, max_lines: int = STDLIB_LINES) -> Part:
     root = sysconfig.get_paths()["stdlib"]
     version = f"{sys.version}|{root}|{max_lines}"
-    return Part("stdlib", lambda: stdlib_files(max_lines), STDLIB_MIN_COUNT, weight, version)
+    files = lambda: stdlib_files(max_lines)  # noqa: E731
+    return Part("stdlib", files, STDLIB_MIN_COUNT, weight, version, stdlib_lines=max_lines)
 
 
 # -- which files ---------------------------------------------------------------------------------
@@ -219,9 +232,17 @@ def train(files: Sequence[Path], min_count: int = 1, *, workers: int = 1) -> Ngr
     gc.disable()
     try:
         if workers > 1 and size > _POOL_BYTES:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            with ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=multiprocessing.get_context("fork") if sys.platform == "linux" else None,
+                initializer=_worker_start,
+                initargs=(os.getpid(),),
+            ) as pool:
+                pool.submit(int).result()  # all workers start now, from this thread
+                _test_gate()
                 documents = list(pool.map(_tokens_of, files, chunksize=4))
                 return ngram.train(documents, min_count=min_count, mapper=pool.map)
+        _test_gate()
         return ngram.train(map(_tokens_of, files), min_count=min_count)
     finally:
         if collecting:
@@ -301,68 +322,225 @@ def build_and_save(part: Part, cache: Path, *, workers: int = 1) -> NgramModel:
     return model
 
 
-class Builder:
-    """Builds parts in a child process, one at a time; ``stop()`` ends the child at once."""
+# -- building in a process of its own ------------------------------------------------------------
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._child: subprocess.Popen[str] | None = None
-        self.stopped = False
+
+def lock_file(part: Part, cache_dir: Path) -> Path:
+    """Whoever holds an exclusive ``flock`` on this file is building the part (any version)."""
+    return cache_dir / f"{part.name}.lock"
+
+
+def build_log(cache_dir: Path) -> Path:
+    """Where detached builders write their log (they outlive the server whose stderr it was)."""
+    return cache_dir / "build.log"
+
+
+class Builder:
+    """Gets parts built, one build per part at a time across every inkstream on the machine.
+
+    A build runs as a detached process (its own session, not the server's child: a double fork),
+    so it finishes and saves even when the server that asked for it ends, however it ends; the
+    next server loads its result instead of starting over. It holds an exclusive ``flock`` on the
+    part's lock file for as long as it lives; servers wait for that lock, then load the cache.
+    The builder lives BUILD_DEADLINE at most; its pool workers die with it (``die_with_parent``).
+    ``stop()`` only stops waiting: a build under way is worth finishing.
+    """
+
+    def __init__(self, *, isolated: bool = True) -> None:
+        self._isolated = isolated  # False: build in this process (tests, benchmarks)
+        self._stop = threading.Event()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        """Stop waiting for builds. A part not built yet and not being built is still handed to
+        a builder process (that takes milliseconds): a server that ends does not lose it."""
+        self._stop.set()
 
     def build(self, part: Part, cache: Path) -> NgramModel | None:
-        """The part's model, built in a child process (None if stopped or it failed)."""
-        request = json.dumps(
-            {"files": [str(p) for p in part.files()], "cache": str(cache), "min": part.min_count}
-        )
+        """The part's model: loaded if cached (maybe just built by another server), else built.
+        None if stopped first or the build failed."""
+        lock_path = lock_file(part, cache.parent)
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            lock = lock_path.open("a+b")
+        except OSError as exc:  # no cache directory: nothing to share, build here
+            logger.warning("offline model %s: cannot lock %s: %s", part.name, lock_path, exc)
+            return build_and_save(part, cache)
+        with lock:
+            if not self._acquire(lock, part.name):
+                return None  # stopped while another process builds it: it will finish
+            if (model := load(cache)) is not None:
+                logger.info("offline model %s: loaded %s", part.name, cache)
+                return model
+            launched = self._isolated and self._launch(part, cache, lock)
+            if not launched:
+                return None if self.stopped else build_and_save(part, cache)  # holding the lock
+        if self.stopped:  # handed off: the build goes on without this server
+            return None
+        with lock_path.open("a+b") as lock:  # the builder holds the lock until it ends
+            if not self._acquire(lock, part.name, quiet=True):
+                return None
+        if (model := load(cache)) is not None:
+            logger.info("offline model %s: loaded %s", part.name, cache)
+        elif not self.stopped:
+            logger.warning(
+                "offline model %s was not built; see %s: %s",
+                part.name, build_log(cache.parent), _tail(build_log(cache.parent)),
+            )  # fmt: skip
+        return model
+
+    def _acquire(self, lock: IO[bytes], name: str, *, quiet: bool = False) -> bool:
+        """Take the part's lock, waiting (and polling ``stop``) while a builder holds it; once
+        stopped, only a free lock is taken (to hand a build off, see ``stop``)."""
+        said = quiet
+        while True:
+            try:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+            if self.stopped:
+                return False
+            if not said:
+                logger.info("offline model %s: another inkstream is building it; waiting", name)
+                said = True
+            if self._stop.wait(LOCK_POLL):
+                return False
+
+    def _launch(self, part: Part, cache: Path, lock: IO[bytes]) -> bool:
+        """Start the detached builder, handing it our lock (the same open file, so the lock is
+        never free in between). False if no process could be started."""
+        job = {
+            "name": part.name,
+            "files": [] if part.stdlib_lines else [str(p) for p in part.files()],
+            "stdlib_lines": part.stdlib_lines,
+            "min": part.min_count,
+            "lock_fd": lock.fileno(),
+        }
         env = dict(os.environ)
         package_root = str(Path(__file__).resolve().parents[3])  # so the child finds inkstream
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        with self._lock:
-            if self.stopped:
-                return None
-            try:
-                self._child = subprocess.Popen(
-                    [sys.executable, "-m", "inkstream.providers.offline.index"],
+        log_path = build_log(cache.parent)
+        logger.info(
+            "offline model %s: building it in the background (log: %s)", part.name, log_path
+        )
+        try:
+            if log_path.exists() and log_path.stat().st_size > MAX_LOG_BYTES:
+                log_path.unlink()
+            with log_path.open("ab") as log:
+                child = subprocess.Popen(
+                    [sys.executable, "-c", _LAUNCHER, str(cache)],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
+                    stderr=log,
                     env=env,
+                    pass_fds=(lock.fileno(),),
+                    start_new_session=True,  # no terminal signal (Ctrl-C, hang-up) reaches it
+                    text=True,
                 )
-            except OSError as exc:
-                logger.warning("offline indexer did not start: %s", exc)
-                return None
-            child = self._child
-        try:
-            _, errors = child.communicate(request, timeout=900)
+        except OSError as exc:
+            logger.warning("offline indexer did not start: %s", exc)
+            return False
+        try:  # the first process only reads the job and forks (before any import): it ends at once
+            child.communicate(json.dumps(job), timeout=60)
         except subprocess.TimeoutExpired:
             child.kill()
-            _, errors = child.communicate()
-        finally:
-            with self._lock:
-                self._child = None
-        if child.returncode != 0:
-            if not self.stopped:
-                logger.warning("offline indexer failed: %s", errors.strip()[-500:])
-            return None
-        return load(cache)
-
-    def stop(self) -> None:
-        with self._lock:
-            self.stopped = True
-            if self._child is not None and self._child.poll() is None:
-                self._child.kill()
+            child.wait()
+        return True
 
 
-def _child_main() -> None:
-    """The child process of ``Builder.build``: build one part into its cache file."""
-    job = json.loads(sys.stdin.read())
+def _tail(path: Path, size: int = 500) -> str:
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - size))
+            return f.read().decode("utf-8", "replace").strip()
+    except OSError:
+        return ""
+
+
+def die_with_parent(parent: int) -> None:
+    """Make this process end when ``parent`` does (a pool worker of the builder).
+
+    On Linux the kernel sends SIGKILL (``PR_SET_PDEATHSIG``; the builder forks its workers from
+    its main thread, which lives as long as it does); elsewhere a thread watches the parent."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    else:
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the watch began
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _worker_start(parent: int) -> None:
+    """The initializer of the builder's pool workers."""
+    die_with_parent(parent)
+    if _inherited_lock is not None:  # only the builder itself holds the part's lock
+        os.close(_inherited_lock)
+
+
+def _test_gate() -> None:
+    """For tests only: with INKSTREAM_INDEX_TEST_GATE set, wait (workers started, lock held) until
+    that file exists, so that a test can end a server while a build is surely under way."""
+    gate = os.environ.get("INKSTREAM_INDEX_TEST_GATE")
+    if gate:
+        logger.info("waiting for the test gate %s", gate)
+        while not os.path.exists(gate):
+            time.sleep(0.02)
+
+
+_inherited_lock: int | None = None  # the builder's copy of the lock (closed in its workers)
+
+
+# The builder's first process reads the job and forks before importing anything, so the server
+# hands a build off in milliseconds; the second process (nobody's child) builds.
+_LAUNCHER = """import os, sys
+job = sys.stdin.buffer.read()
+if os.fork() > 0:
+    os._exit(0)
+from inkstream.providers.offline.index import _child_main
+_child_main(job, sys.argv[1])
+"""
+
+
+def _child_main(data: bytes, cache_path: str) -> None:
+    """The detached builder: build one part into its cache file, holding the part's lock
+    (inherited from the server) until it ends."""
+    global _inherited_lock
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s pid %(process)d %(levelname)s: %(message)s",
+    )
+    job = json.loads(data)
+    cache = Path(cache_path)
+    _inherited_lock = int(job["lock_fd"])
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    signal.alarm(BUILD_DEADLINE)  # a build that hangs must not hold the lock forever
     try:
         os.nice(5)  # the editor and the server come first
     except OSError:
         pass
-    part = Part("child", fixed([Path(p) for p in job["files"]]), int(job["min"]), 1.0)
-    build_and_save(part, Path(job["cache"]), workers=min(4, os.cpu_count() or 1))
+    logger.info("building %s into %s", job["name"], cache)
+    if job.get("stdlib_lines"):
+        files: Sequence[Path] = stdlib_files(int(job["stdlib_lines"]))
+    else:
+        files = [Path(p) for p in job["files"]]
+    part = Part(str(job["name"]), fixed(files), int(job["min"]), 1.0)
+    build_and_save(part, cache, workers=min(4, os.cpu_count() or 1))
+    peak = max(getrusage(who).ru_maxrss for who in (RUSAGE_SELF, RUSAGE_CHILDREN))
+    logger.info("peak memory of a process of this build: %.0f MB", peak / 1024)
 
 
 def iter_parts(
@@ -374,8 +552,3 @@ def iter_parts(
             yield project_part(root, project_weight)
     if include_stdlib:
         yield stdlib_part(1.0)
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    _child_main()

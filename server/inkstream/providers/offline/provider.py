@@ -1,7 +1,8 @@
 """``OfflineProvider``: the offline model behind the same interface as the OpenAI-compatible one.
 
 The event loop never does the heavy work. Indexing runs in a background (daemon) thread, which
-loads cached models and has a child process build the missing ones (tokenizing holds the GIL).
+loads cached models and has a detached process build the missing ones (tokenizing holds the GIL;
+the build must finish even if this server does not: ``index.Builder``).
 Models are published as they become ready, project first; a stale cache of a changed project is
 used until its new model is built. A small model of the document being edited is built per
 request in a worker thread, and reused while the user types on the same line. Streams are paced
@@ -33,6 +34,7 @@ from inkstream.providers.offline.decoder import (
 from inkstream.providers.offline.explainer import explain
 from inkstream.providers.offline.ngram import NgramModel
 from inkstream.providers.offline.structure import Structure
+from inkstream.usage.meter import RequestMeter
 
 if TYPE_CHECKING:
     from inkstream.providers.offline.index import Builder
@@ -44,6 +46,7 @@ READY_WAIT = 2.0  # seconds the first request waits for indexing before using wh
 FIRST_MODEL_WAIT = 20.0  # ... unless no model at all is ready yet (a machine's very first run)
 REFRESH_EVERY = 120.0  # seconds between checks that the project's files have changed
 DOCUMENTS_KEPT = 4  # document models cached (one per recently edited file)
+HAND_OFF_WAIT = 5.0  # seconds a closing server waits for its index builds to be handed off
 _WORDS = re.compile(r"\S+\s*|\s+")
 
 
@@ -67,7 +70,7 @@ class OfflineProvider:
         self._cache_dir = Path(cache_dir) if cache_dir is not None else None
         self._include_stdlib = include_stdlib
         self._pace = pace
-        self._isolated = isolated  # build in a child process (off the server's GIL)
+        self._isolated = isolated  # build in a process of its own (off the server's GIL)
         self._lock = threading.Lock()
         self._parts: dict[str, tuple[NgramModel, float]] = {}
         self._sources: dict[str, Path] = {}  # part -> the cache file its model came from
@@ -76,8 +79,9 @@ class OfflineProvider:
         self._structures: OrderedDict[tuple[str, ...], Structure | None] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._indexing: asyncio.Future[None] | None = None  # done when a run has ended
-        self._loaded: asyncio.Event | None = None  # every part has a model (maybe stale)
+        self._loaded: asyncio.Event | None = None  # every part worth waiting for has a model
         self._builder: Builder | None = None
+        self._thread: threading.Thread | None = None  # the indexing run's
         self._closed = False
         self._waited = False
         self._checked = 0.0  # time.monotonic() when the last run began
@@ -95,9 +99,10 @@ class OfflineProvider:
         if self._loaded is None:
             self._loaded = asyncio.Event()
         self._checked = time.monotonic()
-        threading.Thread(
+        self._thread = threading.Thread(
             target=self._index, args=(first,), name="inkstream-offline-index", daemon=True
-        ).start()
+        )
+        self._thread.start()
 
     def _index(self, first: bool) -> None:
         """The background thread: load what is cached, then build what is missing or stale."""
@@ -113,9 +118,9 @@ class OfflineProvider:
         from inkstream.providers.offline import index
 
         cache_dir = self._cache_dir or default_cache_dir() / "offline"
-        builder = self._builder = index.Builder()
+        builder = self._builder = index.Builder(isolated=self._isolated)
         if self._closed:
-            return
+            builder.stop()  # closed before this run began: hand off what is missing
         parts = index.iter_parts(
             self._roots,
             include_stdlib=self._include_stdlib and first,  # a refresh: the project only
@@ -127,6 +132,7 @@ class OfflineProvider:
             if self._sources.get(part.name) == cache:
                 continue  # unchanged since it was loaded
             if (model := index.load(cache)) is not None:
+                logger.info("offline model %s: loaded %s", part.name, cache)
                 self._publish(part.name, model, part.weight, cache)
                 continue
             todo.append((part, cache))
@@ -139,12 +145,13 @@ class OfflineProvider:
         if all(part.name in self._parts for part, _ in todo):
             self._on_loop(self._all_loaded)
         for part, cache in todo:  # project first: it is what the user is writing
-            model = builder.build(part, cache) if self._isolated else None
-            if model is None and not builder.stopped:
-                model = index.build_and_save(part, cache)  # no child process: build here
-            if builder.stopped or model is None:
-                return
-            self._publish(part.name, model, part.weight, cache)
+            if not part.is_project and self._models:
+                # the standard library's build takes seconds and its model is the least
+                # specific: requests use what is ready and get it when it is built
+                self._on_loop(self._all_loaded)
+            model = builder.build(part, cache)  # once stopped: handed off, not waited for
+            if model is not None and not builder.stopped:
+                self._publish(part.name, model, part.weight, cache)
 
     def _publish(self, name: str, model: NgramModel, weight: float, source: Path) -> None:
         with self._lock:
@@ -171,8 +178,11 @@ class OfflineProvider:
 
     async def ready(self) -> None:
         """Wait, once, until every part has a model (cached, stale or built), for at most
-        READY_WAIT; then use what is there. Only when nothing at all is there yet (a machine's
-        very first run) wait longer, for the first model: an empty model would answer nothing."""
+        READY_WAIT; then use what is there. A standard-library model still to be built is not
+        waited for once another model is ready (seconds of work; ``inkstream complete`` run
+        again while the first run's build goes on answers at once). Only when nothing at all is
+        there yet (a machine's very first run) wait longer, for the first model: an empty model
+        would answer nothing."""
         self.start()
         if self._waited or self._loaded is None or self._indexing is None:
             return
@@ -207,16 +217,31 @@ class OfflineProvider:
         return self._models
 
     async def aclose(self) -> None:
-        """Stop indexing: a child process building is killed; the thread ends with it."""
-        self._closed = True
-        if self._builder is not None:
-            self._builder.stop()
+        """Stop indexing (see ``hand_off``), off the event loop."""
+        await asyncio.to_thread(self.hand_off)
         self._documents.clear()
         self._structures.clear()
 
+    def hand_off(self, timeout: float = HAND_OFF_WAIT) -> None:
+        """Stop indexing: the thread stops waiting for builds, hands the parts not built yet to
+        builder processes (milliseconds each) and ends; wait for that, boundedly. A build under
+        way finishes on its own (``index.Builder``) and the next server loads it: a server that
+        ends, however early, loses no work."""
+        self._closed = True
+        if self._builder is not None:
+            self._builder.stop()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
     # -- streams -----------------------------------------------------------------------------
 
-    async def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
+    async def complete(
+        self,
+        ctx: CompletionContext,
+        max_tokens: int,
+        meter: RequestMeter | None = None,  # noqa: ARG002  (nothing goes upstream)
+    ) -> TextStream:
         await self.ready()
         self._maybe_refresh()
         models = [*self._models, (await self._document(ctx), DOCUMENT_WEIGHT)]
@@ -251,7 +276,12 @@ class OfflineProvider:
             self._structures.popitem(last=False)
         return structure
 
-    async def explain(self, req: ExplainRequest, max_tokens: int) -> TextStream:
+    async def explain(
+        self,
+        req: ExplainRequest,
+        max_tokens: int,
+        meter: RequestMeter | None = None,  # noqa: ARG002  (nothing goes upstream)
+    ) -> TextStream:
         text = explain(req.code, req.language_id)
         for i, piece in enumerate(_WORDS.findall(text)):
             if i >= max_tokens:

@@ -29,8 +29,8 @@ def restock(items: list[Item], minimum: int) -> list[Item]:
     return low
 
 
-def most_valuable(items: list[Item]) -> Item | None:
-    """The item whose stock is worth the most, or None when there are no items."""
+def most_valuable(items: list[Item]) -> Item:
+    """The item whose stock is worth the most; ValueError when there are no items."""
     if not items:
         raise ValueError("no items")
     best = items[0]
@@ -41,7 +41,9 @@ def most_valuable(items: list[Item]) -> Item | None:
 
 
 def cheapest(items: list[Item]) -> Item:
-    """The item with the lowest price."""
+    """The item with the lowest price; ValueError when there are no items."""
+    if not items:
+        raise ValueError("no items")
     best = items[0]
     for item in items:
         if item.price < best.price:
