@@ -1,7 +1,17 @@
 """Offline model: accuracy on held-out code, index build time, memory and readiness.
 
-Trains on the standard-library sample the server uses minus ``--held-out`` files (default 20),
-then on the held-out files reports:
+First, as a user sees it, on a held-out project (pip's sources, see ``holes.py``): the model
+learns the standard library and pip minus 20 held-out files (as the server does for a
+workspace), then fills ``--holes`` lines removed from the held-out files: with the cursor at the
+line's indentation (the whole line to write), and part-way through it (the rest of the line, as
+at any keystroke). The server's clean-up is applied as ``relay.py`` does. It reports how many
+holes get an answer, how many answers are exactly the removed line (both as shares of all
+holes), how many answers fail the structural checks of ``structure.py`` ("misfits": a
+redefinition, a name or attribute the scope lacks), and the CPU time per request
+(``--no-structure``: the same without those checks).
+
+Then it trains on the standard-library sample the server uses minus ``--held-out`` files (default
+20), and on the held-out files reports:
 
 - top-1 next-token accuracy (the model's best guess after each token of real code);
 - exact whole-line match: the decoder writes a line from its indentation (from line start), and
@@ -11,7 +21,8 @@ and the index build time cold (child process, as the server does it) and warm (f
 peak RSS, and how soon a server is ready on a ~50k-line project (cold, warm, after an edit).
 No server involved; not part of the test suite.
 
-    python bench/offline_accuracy.py [--held-out 20] [--lines 300] [--project-lines 50000]
+    python bench/offline_accuracy.py [--holes 300] [--held-out 20] [--lines 300]
+        [--project-lines 50000] [--only-holes] [--no-structure] [--cache DIR]
 """
 
 from __future__ import annotations
@@ -24,25 +35,137 @@ import json
 import re
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import sysconfig
 import tempfile
 import time
 import tokenize
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from inkstream.completion.context import CompletionContext
+from inkstream.completion.postprocess import clean_completion
 from inkstream.providers.offline import index
 from inkstream.providers.offline.decoder import (
     DOCUMENT_WEIGHT,
     Decoder,
+    decode,
     document_around,
     document_model,
+    misfit,
+    structure_at,
 )
 from inkstream.providers.offline.ngram import Models, NgramModel, choose
+from inkstream.providers.offline.provider import PROJECT_WEIGHT
 from inkstream.providers.offline.tokens import NEWLINE, model_tokens, tokenize_code
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import holes as held_out_project  # noqa: E402
+
+MAX_TOKENS = 256  # the server's default maxTokens
+
+
+@dataclass
+class HoleScores:
+    holes: int = 0
+    answered: int = 0  # a non-blank completion
+    exact: int = 0  # its first line is the removed line
+    decode_ms: list[float] = field(default_factory=list)  # per request (CPU time), models ready
+    document_ms: list[float] = field(default_factory=list)  # the document's model
+    structure_ms: list[float] = field(default_factory=list)  # its structure
+    misfits: int = 0  # answers that redefine a name, or read a name or attribute the scope lacks
+
+
+def project_holes(
+    count: int, cache_dir: Path, *, kind: held_out_project.Kind = "line", checks: bool = True
+) -> tuple[HoleScores, int, int]:
+    """Answered rate, exact matches and time per request on the held-out project's holes."""
+    held, training = held_out_project.project_split()
+    stdlib_files = index.stdlib_files()
+    assert not set(held) & set(training) and not set(held) & set(stdlib_files)
+    stdlib = _cached(index.stdlib_part(1.0), cache_dir)
+    project = _cached(
+        index.Part("project", index.fixed(training), index.PROJECT_MIN_COUNT, 1.0), cache_dir
+    )
+    models: Models = [(project, PROJECT_WEIGHT), (stdlib, 1.0)]
+    scores = HoleScores()
+    for n, hole in enumerate(held_out_project.holes(count, files=held, kind=kind)):
+        ctx = CompletionContext(
+            f"file:///held/{n}/{hole.path.name}", str(hole.path), "python", hole.prefix, hole.suffix
+        )
+        started = time.process_time()
+        document = document_model(*document_around(ctx), "python")
+        parsed = time.process_time()
+        structure = structure_at(ctx) if checks else None
+        built = time.process_time()
+        decoder = Decoder([*models, (document, DOCUMENT_WEIGHT)], ctx, structure)
+        text = shown(decoder.tokens(MAX_TOKENS), ctx)
+        scores.document_ms.append((parsed - started) * 1000)
+        scores.structure_ms.append((built - parsed) * 1000)
+        scores.decode_ms.append((time.process_time() - built) * 1000)
+        scores.holes += 1
+        scores.misfits += misfit(ctx, text, structure or structure_at(ctx)) is not None
+        scores.answered += bool(text.strip())
+        lines = text.split(NEWLINE)
+        if kind == "next":  # a line break, then the line
+            scores.exact += len(lines) > 1 and not lines[0] and lines[1].rstrip() == hole.expected
+        else:
+            scores.exact += (lines[0] if kind == "typed" else lines[0].strip()) == hole.expected
+    return scores, len(held), len(training)
+
+
+def shown(deltas: Iterator[str], ctx: CompletionContext) -> str:
+    """What the server shows of the model's deltas: cleaned as ``relay.py`` does, which stops
+    reading when the clean-up says the completion is done."""
+    raw = ""
+    for delta in deltas:
+        raw += delta
+        if clean_completion(raw, ctx, style="fim").done:
+            break
+    return clean_completion(raw, ctx, style="fim", final=True).text
+
+
+def _cached(part: index.Part, cache_dir: Path) -> NgramModel:
+    cache = index.cache_file(part, cache_dir)
+    model = index.load(cache) or index.Builder().build(part, cache)
+    assert model is not None, "the indexer failed"
+    return model
+
+
+def _ms(values: list[float]) -> str:
+    ordered = sorted(values)
+    p90 = ordered[int(0.9 * (len(ordered) - 1))]
+    return f"median {statistics.median(ordered):5.1f} ms, p90 {p90:5.1f} ms"
+
+
+_KINDS: dict[held_out_project.Kind, str] = {
+    "line": "at a line's indentation (a line to write)",
+    "typed": "typed part-way (the rest of the line to write)",
+    "next": "at the end of the line before (a line break and the line to write)",
+}
+
+
+def print_project_holes(count: int, cache_dir: Path, checks: bool) -> None:
+    for kind, where in _KINDS.items():
+        scores, held, training = project_holes(count, cache_dir, kind=kind, checks=checks)
+        if kind == "line":
+            print(f"held-out project: pip, {training} files learned, {held} others hold the holes")
+        print(f"{scores.holes} holes {where}")
+        print_scores(scores, checks)
+
+
+def print_scores(scores: HoleScores, checks: bool) -> None:
+    print(f"  answered (non-empty)           {scores.answered / scores.holes:6.1%} of holes")
+    print(f"  exact first line               {scores.exact / scores.holes:6.1%} of holes   "
+          f"({scores.exact / max(1, scores.answered):.1%} of answers)")  # fmt: skip
+    print(f"  misfits (see structure.py)     {scores.misfits / scores.holes:6.1%} of holes")
+    print(f"  per request: decode            {_ms(scores.decode_ms)}")
+    print(f"  per line: document model       {_ms(scores.document_ms)} (cached while typing)")
+    if checks:
+        print(f"  per line: structure (ast)      {_ms(scores.structure_ms)} (cached while typing)")
 
 
 def held_out_split(files: list[Path], count: int) -> tuple[list[Path], list[Path]]:
@@ -106,7 +229,7 @@ def written(models: Models, prefix: str, suffix: str, document: bool) -> list[st
     ctx = CompletionContext("file:///held.py", "/held.py", "python", prefix, suffix)
     if document:  # what the server does: the document itself is a model too
         models = [*models, (document_model(*document_around(ctx), "python"), DOCUMENT_WEIGHT)]
-    return "".join(Decoder(models, ctx).tokens(64)).split(NEWLINE)
+    return "".join(decode(models, ctx, 64)).split(NEWLINE)
 
 
 @dataclass
@@ -210,6 +333,12 @@ def readiness(project: Path, cache: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--holes", type=int, default=300, help="holes in the held-out project")
+    parser.add_argument("--only-holes", action="store_true", help="only the held-out project")
+    parser.add_argument("--cache", type=Path, help="keep the models here between runs")
+    parser.add_argument(
+        "--no-structure", action="store_true", help="without the structural checks (as before)"
+    )
     parser.add_argument("--held-out", type=int, default=20)
     parser.add_argument("--lines", type=int, default=300, help="whole-line cases")
     parser.add_argument("--project-lines", type=int, default=50_000)
@@ -223,6 +352,9 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="inkstream-bench-"))
     try:
+        print_project_holes(args.holes, args.cache or work / "cache", not args.no_structure)
+        if args.only_holes:
+            return
         files = index.stdlib_files(args.stdlib_lines)
         held, training = held_out_split(files, args.held_out)
         model, cold, warm, child_rss = build(training, work / "cache")

@@ -35,6 +35,7 @@ def server_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
     env.setdefault("INKSTREAM_LOG", "DEBUG")
     env["INKSTREAM_CACHE_DIR"] = str(_CACHE_DIR)
+    env["INKSTREAM_DATA_DIR"] = str(_CACHE_DIR / "data")  # usage records: never the user's
     env.update(extra)
     return env
 

@@ -36,6 +36,7 @@ class Reply:
     fault: str | None = None  # drop | garbled | error_event | hang | no_headers
     fault_after: int = 0
     finish_reason: str = "stop"
+    prompt_tokens: int = 10  # what the usage chunk reports, when the client asks for one
 
     @staticmethod
     def text(s: str, *, chunk_size: int = 4, **kw: Any) -> Reply:
@@ -73,6 +74,7 @@ class ScriptedUpstream:
         self.routes = routes if routes is not None else {"chat", "completions", "models"}
         self.tls = tls  # serve HTTPS with this server-side context
         self.rejects_suffix = False  # as vLLM: /v1/completions answers 400 to ``suffix``
+        self.rejects_stream_options = False  # as some older servers and proxies: 400
         self.default = Reply.text("pass")
         self._queue: list[Reply] = []
         self._requests: list[RecordedRequest] = []
@@ -215,6 +217,10 @@ class ScriptedUpstream:
         if route == "completions" and self.rejects_suffix and body.get("suffix") is not None:
             await self._json(writer, 400, _error("suffix is not currently supported", "BadRequest"))
             return True
+        if self.rejects_stream_options and "stream_options" in body:
+            message = "Unrecognized request argument supplied: stream_options"
+            await self._json(writer, 400, _error(message, "invalid_request_error"))
+            return True
         if route == "models":
             await self._json(writer, 200, {"object": "list", "data": [{"id": "test-model"}]})
             return True
@@ -285,7 +291,7 @@ class ScriptedUpstream:
                 return await self._fault(reply.fault, writer)
             await self._event(writer, _chunk(route, ident, body, None, finish, first=False))
             if (body.get("stream_options") or {}).get("include_usage"):
-                usage = {"prompt_tokens": 10, "completion_tokens": len(chunks)}
+                usage = {"prompt_tokens": reply.prompt_tokens, "completion_tokens": len(chunks)}
                 usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
                 await self._event(
                     writer, {"id": ident, "object": _object(route), "choices": [], "usage": usage}

@@ -5,6 +5,8 @@ import { InlineProvider } from './inline/provider';
 import { ApiKeyStore } from './secrets';
 import { ServerManager } from './server';
 import { StatusBar } from './status';
+import { UsageReporter } from './usage/reporter';
+import { UsageView } from './usage/view';
 
 export interface InkstreamApi {
   server: ServerManager;
@@ -19,15 +21,19 @@ export function activate(context: vscode.ExtensionContext): InkstreamApi {
   const keys = new ApiKeyStore(context.secrets);
   const server = new ServerManager(output, keys, status);
   manager = server;
-  const inline = new InlineProvider(server, status, output);
+  const usage = new UsageReporter(server, output);
+  const inline = new InlineProvider(server, status, output, usage);
+  const usageView = new UsageView(server, output);
   const explain = new ExplainController(server, status, output);
 
   context.subscriptions.push(
     output,
     status,
     server,
+    usage,
     inline,
     explain,
+    usageView,
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], inline),
     vscode.commands.registerCommand('inkstream.explainSelection', () => explain.explainSelection()),
     vscode.commands.registerCommand('inkstream.setApiKey', () => keys.promptAndStore()),
@@ -36,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): InkstreamApi {
     vscode.commands.registerCommand('inkstream.showOutput', () => output.show(true)),
     vscode.commands.registerCommand('inkstream.dismiss', () => inline.dismiss()),
     vscode.commands.registerCommand('inkstream.showStatus', () => showStatus(server, status, output)),
+    vscode.commands.registerCommand('inkstream.showUsage', () => usageView.show()),
   );
   void server.start();
   return { server, inline };

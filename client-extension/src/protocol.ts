@@ -8,7 +8,13 @@ export const Methods = {
   standardInlineCompletion: 'textDocument/inlineCompletion',
   explain: 'inkstream/explain',
   status: 'inkstream/status',
+  usage: 'inkstream/usage',
+  didShowCompletion: 'textDocument/didShowCompletion',
+  didPartiallyAcceptCompletion: 'textDocument/didPartiallyAcceptCompletion',
 } as const;
+
+/** The command on every completion item the server returns; editors run it on accept. */
+export const DID_ACCEPT_COMMAND = 'inkstream.didAccept';
 
 /** JSON-RPC / LSP error codes the client reacts to. */
 export const ErrorCodes = {
@@ -40,10 +46,24 @@ export interface InlineCompletionParams {
   partialResultToken?: string | number;
 }
 
+export interface WireCommand {
+  title: string;
+  command: string;
+  arguments?: unknown[];
+}
+
 export interface WireInlineCompletionItem {
   insertText: string | { kind?: string; value: string };
   range?: WireRange;
   filterText?: string;
+  command?: WireCommand;
+}
+
+/** The item's id for acceptance reports: `command.arguments[0]` of an `inkstream.didAccept` command. */
+export function acceptId(item: WireInlineCompletionItem | undefined): string | undefined {
+  const command = item?.command;
+  const first = command?.arguments?.[0];
+  return command?.command === DID_ACCEPT_COMMAND && typeof first === 'string' && first ? first : undefined;
 }
 
 export interface WireInlineCompletionList {
@@ -74,6 +94,82 @@ export interface StatusResult {
   model: string;
   apiStyle: 'fim' | 'chat' | 'auto';
   lastError: string | null;
+  /** Today's usage (servers before usage was added leave it out). */
+  usage?: TodayUsage;
+  budget?: BudgetStatus | null;
+}
+
+export interface TodayUsage {
+  day: string;
+  requests: number;
+  tokens: number;
+  promptTokens: number;
+  generatedTokens: number;
+  neverShownTokens: number;
+  cost: number | null;
+  shown: number;
+  accepted: number;
+  acceptRate: number | null;
+}
+
+export interface BudgetStatus {
+  dailyCost: number | null;
+  dailyTokens: number | null;
+  costLeft: number | null;
+  tokensLeft: number | null;
+  reached: boolean;
+}
+
+/** One group's figures in `inkstream/usage` (docs/protocol.md). */
+export interface UsageFigures {
+  requests: number;
+  promptTokens: number;
+  generatedTokens: number;
+  shownTokens: number;
+  neverShownTokens: number;
+  stoppedEarly: number;
+  reportedRequests: number;
+  countedRequests: number;
+  cost: number | null;
+  unpricedRequests: number;
+  shown: number;
+  accepted: number;
+  acceptRate: number | null;
+  charsAccepted: number;
+  keptRate30s: number | null;
+  keptRate2m: number | null;
+  medianTimeToFirstGhostMs: number | null;
+}
+
+export interface UsageReport {
+  from: string;
+  to: string;
+  recording: boolean;
+  totals: UsageFigures;
+  days: (UsageFigures & { day: string })[];
+  byLanguage: (UsageFigures & { language: string })[];
+  byModel: (UsageFigures & { model: string })[];
+  byEndpoint: (UsageFigures & { endpoint: string })[];
+}
+
+/** One line for the status bar tooltip: today's tokens, cost and accept rate. */
+export function usageLine(usage: TodayUsage | undefined, budget?: BudgetStatus | null): string | undefined {
+  if (!usage) {
+    return undefined;
+  }
+  const parts = [`Today: ${usage.tokens.toLocaleString('en-US')} tokens`];
+  parts.push(usage.cost === null ? 'cost unknown (no price set)' : `cost ${formatCost(usage.cost)}`);
+  parts.push(
+    usage.acceptRate === null ? 'no suggestions shown' : `${usage.accepted}/${usage.shown} accepted (${Math.round(usage.acceptRate * 100)}%)`,
+  );
+  if (budget?.reached) {
+    parts.push('daily budget reached');
+  }
+  return parts.join(' · ');
+}
+
+export function formatCost(cost: number): string {
+  return cost >= 1 ? cost.toFixed(2) : cost.toFixed(4);
 }
 
 /** `experimental.inkstream` in the server's capabilities. */

@@ -14,6 +14,19 @@ export interface ExtensionSettings {
   proxy?: string;
   caFile?: string;
   serverCommand?: string[];
+  pricing?: Record<string, Price>;
+  budget?: Budget;
+}
+
+/** Price per million tokens (docs/usage.md). */
+export interface Price {
+  input: number;
+  output: number;
+}
+
+export interface Budget {
+  dailyCost?: number;
+  dailyTokens?: number;
 }
 
 /** The server's wire settings (camelCase, protocol.md); only what the user configured is sent. */
@@ -23,6 +36,8 @@ export interface ServerSettings {
   apiStyle?: ApiStyle;
   maxTokens?: number;
   enable?: Record<string, boolean>;
+  pricing?: Record<string, Price>;
+  budget?: Budget;
   proxy?: string;
   caFile?: string;
 }
@@ -42,7 +57,7 @@ export interface ConfigurationLike {
 /** Settings that a cloned repository must not control in an untrusted workspace. */
 export const RESTRICTED_KEYS = ['baseUrl', 'serverCommand', 'proxy', 'caFile'] as const;
 
-const SERVER_KEYS = ['baseUrl', 'model', 'apiStyle', 'maxTokens', 'enable', 'proxy', 'caFile'] as const satisfies readonly (keyof ServerSettings)[];
+const SERVER_KEYS = ['baseUrl', 'model', 'apiStyle', 'maxTokens', 'enable', 'pricing', 'budget', 'proxy', 'caFile'] as const satisfies readonly (keyof ServerSettings)[];
 const API_STYLES: readonly string[] = ['auto', 'fim', 'chat'];
 
 /**
@@ -88,11 +103,37 @@ export function readSettings(config: ConfigurationLike, trusted: boolean): Exten
     );
     out.enable = Object.fromEntries(entries);
   }
+  const pricing = configuredValue<unknown>(config, 'pricing', trusted);
+  if (isRecord(pricing)) {
+    const entries = Object.entries(pricing).filter(
+      (entry): entry is [string, Price] => isRecord(entry[1]) && isAmount(entry[1].input) && isAmount(entry[1].output),
+    );
+    out.pricing = Object.fromEntries(entries.map(([model, p]) => [model, { input: p.input, output: p.output }]));
+  }
+  const budget = configuredValue<unknown>(config, 'budget', trusted);
+  if (isRecord(budget)) {
+    const limits: Budget = {};
+    if (isAmount(budget.dailyCost)) {
+      limits.dailyCost = budget.dailyCost;
+    }
+    if (isAmount(budget.dailyTokens)) {
+      limits.dailyTokens = Math.floor(budget.dailyTokens);
+    }
+    out.budget = limits;
+  }
   const command = configuredValue<unknown>(config, 'serverCommand', trusted);
   if (Array.isArray(command) && command.length > 0 && command.every((part) => typeof part === 'string')) {
     out.serverCommand = command;
   }
   return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isAmount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 /** Extension settings → the server's keys. Unset values are left out so env and defaults still apply. */

@@ -1,6 +1,6 @@
 /** Status bar: idle / streaming (tokens, tokens/s) / offline model / error. Click shows details. */
 import * as vscode from 'vscode';
-import type { StatusResult } from './protocol';
+import { usageLine, type StatusResult } from './protocol';
 
 export type ServerState = 'starting' | 'running' | 'stopped' | 'missing';
 
@@ -116,13 +116,14 @@ export class StatusBar implements vscode.Disposable {
       item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
       return;
     }
+    const today = usageLine(this.info?.usage, this.info?.budget);
     if (this.info?.provider === 'offline') {
       item.text = '$(sparkle) inkstream: offline model';
-      item.tooltip = 'inkstream: using the built-in offline model (set inkstream.baseUrl to use an endpoint)';
+      item.tooltip = `inkstream: using the built-in offline model (set inkstream.baseUrl to use an endpoint)${today ? `\n${today}` : ''}`;
       return;
     }
     item.text = '$(sparkle) inkstream';
-    item.tooltip = `inkstream: idle${where ? ` (${where})` : ''}`;
+    item.tooltip = `inkstream: idle${where ? ` (${where})` : ''}${today ? `\n${today}` : ''}`;
   }
 
   dispose(): void {

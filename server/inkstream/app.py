@@ -21,11 +21,12 @@ from inkstream.completion.cache import CompletionCache
 from inkstream.completion.debounce import AdaptiveDebounce
 from inkstream.completion.generation import Generation
 from inkstream.completion.privacy import ExclusionRules
-from inkstream.errors import InkstreamError, Notifier
+from inkstream.errors import BudgetReached, InkstreamError, Notifier
 from inkstream.protocol import InkstreamProtocol
 from inkstream.providers import Provider
 from inkstream.relay import Timeouts, hang_up_all
 from inkstream.session import RequestRegistry
+from inkstream.usage.service import UsageService
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ class InkstreamServer(LanguageServer):
         self.capabilities_of_client = ClientFeatures()
         self.init_options: Mapping[str, Any] = {}
         self.settings = config.merge(os.environ)
+        self.usage = UsageService(self._document_text)
         self.completions = CompletionCache()
         #: the running completion stream per document, for type-through
         self.generations: dict[str, Generation] = {}
@@ -111,6 +113,7 @@ class InkstreamServer(LanguageServer):
         except config.SettingsError as exc:
             self._popup(f"inkstream: ignoring invalid settings: {exc}")
             return
+        self.usage.configure(settings)
         self.debounce.min_delay = settings.debounce_min
         self.debounce.max_delay = max(settings.debounce_min, settings.debounce_max)
         if settings != self.settings:
@@ -188,12 +191,19 @@ class InkstreamServer(LanguageServer):
         self.recent_edits = [e for e in self.recent_edits if e != (uri, line)][-19:]
         self.recent_edits.append((uri, line))
 
-    def status(self) -> dict[str, Any]:
-        return {**self.settings.public_view(), "lastError": self.notifier.last_error}
+    def _document_text(self, uri: str) -> str | None:
+        document = self.workspace.text_documents.get(uri)
+        return None if document is None else str(document.source)
+
+    async def status(self) -> dict[str, Any]:
+        usage = await self.usage.status(self.settings)
+        return {**self.settings.public_view(), "lastError": self.notifier.last_error, **usage}
 
     # -- problems --------------------------------------------------------------------------
 
     def report_problem(self, error: InkstreamError) -> None:
+        if isinstance(error, BudgetReached) and not self.usage.first_budget_notice():
+            return  # one message a day about the budget, however many requests hit it
         logger.warning("%s", error.message)
         self.window_log_message(
             types.LogMessageParams(type=types.MessageType.Warning, message=error.message)
@@ -257,6 +267,7 @@ class InkstreamServer(LanguageServer):
                 task.cancel()
         if self._provider is not None:
             await self._provider.aclose()
+        await self.usage.close()
 
 
 def _alive(pid: int) -> bool:

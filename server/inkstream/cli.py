@@ -72,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     from inkstream.terminal import (
         commands as terminal,  # cheap: heavy imports happen inside its commands
     )
+    from inkstream.terminal import stats
 
     terminal.add_commands(sub)
+    stats.add_command(sub)
     return parser
 
 

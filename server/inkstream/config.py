@@ -43,6 +43,12 @@ class Settings:
     debounce_max: float = 0.5
     enable: Mapping[str, bool] = field(default_factory=lambda: {"*": True})
     exclude: tuple[str, ...] = ()
+    #: model name (or glob) -> (input, output) price per million tokens
+    pricing: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    #: daily limits; None means no limit
+    budget_daily_cost: float | None = None
+    budget_daily_tokens: int | None = None
+    usage_retention_days: int = 90
     #: forward proxy for the endpoint; credentials only from the environment or the user's own
     #: initializationOptions (``INKSTREAM_PROXY_USER``/``_PASSWORD``, or user:pass@ in the URL)
     proxy: str | None = field(default=None, repr=False)
@@ -114,6 +120,8 @@ def _coerce(name: str, value: Any) -> Any:
         if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
             raise SettingsError("exclude must be a list of glob strings")
         return tuple(value)
+    if name == "pricing":
+        return _pricing(value)
     if isinstance(default, bool) or isinstance(default, str):
         if not isinstance(value, type(default)):
             raise SettingsError(f"{name} must be a {type(default).__name__}")
@@ -126,12 +134,55 @@ def _coerce(name: str, value: Any) -> Any:
     return value
 
 
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise SettingsError(f"{what} must be a number >= 0")
+    return float(value)
+
+
+def _pricing(value: Any) -> dict[str, tuple[float, float]]:
+    """``{"model": {"input": 0.15, "output": 0.6}}``: prices per million tokens."""
+    if not isinstance(value, Mapping):
+        raise SettingsError('pricing must map model names to {"input": n, "output": n}')
+    out: dict[str, tuple[float, float]] = {}
+    for model, price in value.items():
+        if not isinstance(price, Mapping) or not {"input", "output"} <= set(price):
+            raise SettingsError(f'pricing.{model} must be {{"input": n, "output": n}}')
+        out[str(model)] = (
+            _number(price["input"], f"pricing.{model}.input"),
+            _number(price["output"], f"pricing.{model}.output"),
+        )
+    return out
+
+
+def _budget(value: Any) -> dict[str, Any]:
+    """``{"dailyCost": 2.0}`` and/or ``{"dailyTokens": 500000}``; null or {} means no limit."""
+    if value is None:
+        return {"budget_daily_cost": None, "budget_daily_tokens": None}
+    if not isinstance(value, Mapping) or not set(value) <= {"dailyCost", "dailyTokens"}:
+        raise SettingsError('budget must be {"dailyCost": n} and/or {"dailyTokens": n}')
+    cost, tokens = value.get("dailyCost"), value.get("dailyTokens")
+    return {
+        "budget_daily_cost": None if cost is None else _number(cost, "budget.dailyCost"),
+        "budget_daily_tokens": None
+        if tokens is None
+        else int(_number(tokens, "budget.dailyTokens")),
+    }
+
+
 def from_wire(values: Mapping[str, Any] | None, *, allow_key: bool) -> dict[str, Any]:
     """camelCase wire settings → validated snake_case overrides; unknown keys are ignored."""
     out: dict[str, Any] = {}
     for key, value in (values or {}).items():
+        if key == "budget":
+            out.update(_budget(value))
+            continue
         name = _snake(key)
-        if name not in _FIELDS or (name == "api_key" and not allow_key):
+        if (
+            name not in _FIELDS
+            or name.startswith("budget_")
+            or (name == "api_key" and not allow_key)
+        ):
             continue
         if value is None and name not in _OPTIONAL_STRINGS:
             continue

@@ -81,6 +81,12 @@ class StreamBroken(InkstreamError):
     KIND = "stream"
 
 
+class BudgetReached(InkstreamError):
+    """The daily ``budget`` is spent: nothing goes upstream until local midnight."""
+
+    KIND = "budget"
+
+
 class ServerCancelled(JsonRpcException):
     """The server gave up on a request: superseded by a newer one, or shutting down."""
 

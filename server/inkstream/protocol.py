@@ -25,6 +25,11 @@ INKSTREAM_INLINE_COMPLETION = "inkstream/inlineCompletion"
 INKSTREAM_EXPLAIN = "inkstream/explain"
 INKSTREAM_STATUS = "inkstream/status"
 EXPLAIN_COMMAND = "inkstream.explain"
+DID_ACCEPT_COMMAND = "inkstream.didAccept"
+INKSTREAM_USAGE = "inkstream/usage"
+#: Copilot language server's notifications, accepted as they are (docs/protocol.md)
+DID_SHOW_COMPLETION = "textDocument/didShowCompletion"
+DID_PARTIALLY_ACCEPT_COMPLETION = "textDocument/didPartiallyAcceptCompletion"
 
 
 @attrs.define

@@ -36,6 +36,8 @@ class StreamStats:
     started: float = field(default_factory=time.monotonic)
     tokens: int = 0
     first_token_at: float | None = None
+    #: tokens up to the last one that changed the text the editor sees (usage: shown tokens)
+    visible_tokens: int = 0
 
     def count(self) -> None:
         self.tokens += 1
@@ -249,6 +251,7 @@ async def relay_completion(
             if cleaned.text != shown:
                 line_completed = cleaned.text.count("\n") > shown.count("\n")
                 shown = cleaned.text
+                stats.visible_tokens = stats.tokens
                 listener.on_text(shown, line_completed=line_completed)
             listener.on_stats(stats)
             if cleaned.done:
@@ -272,6 +275,7 @@ async def relay_explanation(
         async for delta in timed:
             if delta:
                 parts.append(delta)
+                stats.visible_tokens = stats.tokens
                 listener.on_text(delta, line_completed="\n" in delta)
             listener.on_stats(stats)
     return "".join(parts)

@@ -49,3 +49,69 @@ async def test_offline_explain_says_it_is_offline(
     assert "`twice`" in result.text and "`helper()`" in result.text
     assert "offline model" in result.text and "INKSTREAM_BASE_URL" in result.text
     assert upstream.requests == []
+
+
+STATS = '''\
+class Stats:
+    """Small statistics."""
+
+    def add(self, a, b):
+        """Return the sum of a and b."""
+        return a + b
+
+    def mean(self, values):
+        """Return the mean of values."""
+        <CURSOR>
+'''
+
+SHAPES = """\
+import math
+
+
+class Circle:
+    def __init__(self, radius):
+        self.radius = radius
+
+    def area(self):
+        return math.pi * self.radius ** 2
+
+    def perimeter(self):
+        return 2 * math.pi * self.radius
+
+
+class Square:
+    def __init__(self, side):
+        self.side = side
+
+    def area(self):
+        <CURSOR>
+"""
+
+
+async def ghost_text(client: LanguageClient, document: str, uri: str) -> str:
+    text, pos = cursor(document)
+    result = await request(
+        client, "inkstream/inlineCompletion", inline_params(open_doc(client, text, uri=uri), pos)
+    )
+    return str(result.items[0].insertText) if result.items else ""
+
+
+@pytest.mark.settings(provider="offline")
+async def test_offline_does_not_copy_another_method_into_the_one_being_written(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    """Issue 12: at the first line of ``mean``'s body the ghost text was ``add`` again."""
+    text = await ghost_text(client, STATS, "file:///work/stats.py")
+    assert "def add" not in text  # no second definition of add, inside mean
+    assert "a + b" not in text and "return a" not in text  # add's names; mean has none such
+    assert upstream.requests == []
+
+
+@pytest.mark.settings(provider="offline")
+async def test_offline_uses_only_attributes_the_class_sets(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    """Issue 12: ``Square.area`` was completed with a ``Circle`` body (``self.radius``)."""
+    text = await ghost_text(client, SHAPES, "file:///work/shapes.py")
+    assert "radius" not in text
+    assert upstream.requests == []

@@ -156,3 +156,22 @@ def test_the_document_itself_is_learned_around_the_cursor() -> None:
     document = document_model(before, after, "python")
     text = "".join(Decoder([(document, 1.0)], context).tokens(20))
     assert text.startswith("er(")
+
+
+def test_a_string_the_model_never_saw_does_not_cut_the_context() -> None:
+    source = 'FIELDS = [\n    ("Name", False),\n    ("", False),\n]\n'
+    # the model knows what follows a string (the empty one, as any model of code does) here
+    assert complete('FIELDS = [\n    ("Summary"', source=source) == ", False),"
+    # ... but inside a string the user is still typing, it writes none of that
+    assert not complete('FIELDS = [\n    ("Summ', source=source).startswith(",")
+
+
+def test_at_the_end_of_a_finished_statement_the_next_line_is_written() -> None:
+    text = complete("def new(request):\n    response = make_response(request, status=200)")
+    assert text.startswith('\n    response.headers["X-Trace"] = trace_id()')
+    # ... but not the line that already follows
+    suffix = '\n    response.headers["X-Trace"] = trace_id()\n    return response\n'
+    assert (
+        complete("def new(request):\n    response = make_response(request, status=200)", suffix)
+        == ""
+    )

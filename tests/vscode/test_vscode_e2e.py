@@ -32,6 +32,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -218,6 +219,7 @@ def code_server(short_tmp: Path, request: pytest.FixtureRequest) -> Iterator[dic
     config.write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
     name = request.node.name.removeprefix("test_").split("_")[0]  # "ghost", "missing"
     state: dict[str, Any] = {
+        "usage_dir": tmp_path / "usage",
         "env": env,
         "user_data": user_data,
         "ws": ws,
@@ -397,6 +399,48 @@ def frame_report(frames: list[dict[str, Any]], total: int) -> dict[str, Any]:
     }
 
 
+def seed_usage_history(usage_dir: Path, endpoint: str) -> None:
+    """Six earlier days of made-up history, only so the usage view's screenshot (README) shows
+    a chart over several days; today's figures all come from this test's real run."""
+    import datetime as dt
+
+    from inkstream.usage.store import UsageStore
+
+    store = UsageStore(usage_dir / "usage.sqlite3")
+    today = dt.date.today()
+    for back, (requests, accepted) in enumerate(
+        [(9, 4), (14, 6), (6, 2), (11, 7), (16, 9), (8, 3)]
+    ):
+        day = (today - dt.timedelta(days=6 - back)).isoformat()
+        for i in range(requests):
+            generated = 40 + 7 * i
+            store.add_request(
+                {
+                    "ts": 0.0, "day": day, "endpoint": endpoint, "model": "e2e-model",
+                    "route": "chat", "kind": "completion", "language": "python",
+                    "prompt_tokens": 900, "generated_tokens": generated,
+                    "shown_tokens": generated - (i % 3) * 10, "usage_source": "reported",
+                    "outcome": "complete" if i % 3 else "superseded", "ttft_ms": 180.0,
+                    "duration_ms": 900.0, "cost": (900 * 0.5 + generated * 1.5) / 1e6,
+                }
+            )  # fmt: skip
+            ident = f"seed-{day}-{i}"
+            store.add_suggestion(
+                {
+                    "id": ident, "ts": 0.0, "day": day, "endpoint": endpoint,
+                    "model": "e2e-model", "language": "python", "chars": 60, "ttft_ms": 200.0,
+                }
+            )  # fmt: skip
+            if i < accepted:
+                kept = 0.7 + 0.05 * (i % 4)
+                store.update_suggestion(
+                    ident, shown=1, accepted=1, accepted_chars=60, kept_30s=kept, kept_2m=kept
+                )
+            else:
+                store.update_suggestion(ident, shown=1)
+    store.close()
+
+
 def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_server):
     with ScriptedUpstream() as upstream:
         upstream.script(
@@ -418,6 +462,7 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
         watch = Watch(upstream)
         watcher = threading.Thread(target=watch.run, daemon=True)
         watcher.start()
+        seed_usage_history(code_server["usage_dir"], upstream.base_url)
         code_server["start"](
             {
                 **VSCODE_SETTINGS,
@@ -425,9 +470,15 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
                 "inkstream.model": "e2e-model",
                 "inkstream.serverCommand": [PYTHON, "-m", "inkstream", "serve"],
                 **({"inkstream.ghostTextGrowth": GROWTH} if GROWTH else {}),
+                "inkstream.pricing": {"e2e-model": {"input": 0.5, "output": 1.5}},
             },
             # The key comes from the environment here ("Set API Key" stores it in SecretStorage).
-            {"INKSTREAM_API_KEY": API_KEY, "INKSTREAM_LOG": "DEBUG"},
+            {
+                "INKSTREAM_API_KEY": API_KEY,
+                "INKSTREAM_LOG": "DEBUG",
+                "INKSTREAM_DATA_DIR": str(code_server["usage_dir"]),
+                "INKSTREAM_KEPT_DELAYS": "0.5,1",
+            },
         )
         events = run_drive(
             code_server,
@@ -536,6 +587,24 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
     [pick] = by_kind["status-pick"]
     shown = " | ".join(pick["items"])
     assert base_url in shown and "e2e-model" in shown and "openai" in shown, shown
+
+    # -- Usage: the extension's reports reached the server's stats (shown when the provider
+    # returned the item, accepted by the item's inkstream.didAccept command on Tab), the tooltip
+    # has today's figures and inkstream: Show Usage draws the chart.
+    db = sqlite3.connect(code_server["usage_dir"] / "usage.sqlite3")
+    rows = db.execute(
+        "SELECT shown, accepted, accepted_chars, chars FROM suggestions WHERE id NOT LIKE 'seed-%'"
+    ).fetchall()
+    requests_recorded = db.execute(
+        "SELECT COUNT(*) FROM requests WHERE day = date('now', 'localtime')"
+    ).fetchone()[0]
+    db.close()
+    assert any(shown and accepted and chars == n for shown, accepted, chars, n in rows), rows
+    assert requests_recorded >= len(STOP_WAYS) + 1
+    [tooltip] = by_kind["usage-tooltip"]
+    assert "Today:" in tooltip["tooltip"] and "tokens" in tooltip["tooltip"], tooltip
+    [view] = by_kind["usage-view"]
+    assert view["bars"] >= 30 and any("accepted" in c for c in view["cards"]), view
 
     (ARTIFACTS / "report.json").write_text(json.dumps(report, indent=2))
     print("vscode e2e:", json.dumps(report))  # noqa: T201

@@ -11,6 +11,7 @@
 import * as vscode from 'vscode';
 import { ProgressType, WorkDoneProgress, type LanguageClient, type WorkDoneProgressReport } from 'vscode-languageclient/node';
 import {
+  acceptId,
   ErrorCodes,
   isCancellation,
   isRpcError,
@@ -24,6 +25,7 @@ import type { ServerManager } from '../server';
 import { currentSettings } from '../server';
 import { isLanguageEnabled } from '../settings';
 import type { StatusBar } from '../status';
+import type { UsageReporter } from '../usage/reporter';
 import { nextRefreshAt, parseGrowthMode, type GrowthMode } from './growth';
 import { isUsable, itemText, makeAnchor, matchEntry, mergeSnapshot, StreamCache, type StreamEntry } from './streamCache';
 
@@ -59,6 +61,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     private readonly server: ServerManager,
     private readonly status: StatusBar,
     private readonly output: vscode.LogOutputChannel,
+    private readonly usage?: UsageReporter,
   ) {
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -129,7 +132,9 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     this.refreshTarget = entry;
     this.note({ kind: 'shown', id: entry.id, at: entry.shownAt, length: entry.shown.length });
     this.maybeRefresh(entry);
-    const item = new vscode.InlineCompletionItem(now.remainder, new vscode.Range(position, position));
+    const whole = !entry.running && entry.shown.length === entry.text.length;
+    const command = this.usage?.shown(document, position, now.remainder, this.usage.idOf(entry), now.typed.length, whole);
+    const item = new vscode.InlineCompletionItem(now.remainder, new vscode.Range(position, position), command);
     return [item];
   }
 
@@ -162,6 +167,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     const subscriptions: vscode.Disposable[] = [
       source,
       client.onProgress(partialType, partialResultToken, (value) => {
+        this.usage?.noteResult(entry, value);
         if (entry.update(mergeSnapshot(entry.text, value))) {
           this.note({ kind: 'snapshot', id: entry.id, at: Date.now(), length: entry.text.length });
           this.maybeRefresh(entry);
@@ -185,6 +191,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     this.note({ kind: 'start', id: entry.id, at: Date.now() });
     client.sendRequest<InlineCompletionResult>(Methods.inlineCompletion, params, source.token).then(
       (result) => {
+        this.usage?.noteResult(entry, result);
         entry.finish(mergeSnapshot(entry.text, result));
         this.note({ kind: 'done', id: entry.id, at: Date.now(), length: entry.text.length });
         stream.end();
@@ -235,7 +242,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
           return [];
         }
         const range = item.range ? client.protocol2CodeConverter.asRange(item.range) : new vscode.Range(position, position);
-        return [new vscode.InlineCompletionItem(insert, range)];
+        const command = this.usage?.shown(document, range.start, insert, acceptId(item), 0, true);
+        return [new vscode.InlineCompletionItem(insert, range, command)];
       });
     } catch (error) {
       const cancelled = token.isCancellationRequested || isCancellation(error);

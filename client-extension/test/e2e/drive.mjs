@@ -360,6 +360,43 @@ async function statusScenario(page) {
   await page.keyboard.press('Escape');
 }
 
+/** The status bar tooltip has today's usage; inkstream: Show Usage opens the chart per day. */
+async function usageScenario(page) {
+  let tooltip = '';
+  const until = Date.now() + 15000;
+  while (Date.now() < until) {
+    tooltip = await page.evaluate(
+      () => [...document.querySelectorAll('.statusbar-item')].find((e) => /inkstream/.test(e.textContent ?? ''))?.getAttribute('aria-label') ?? '',
+    );
+    if (/Today:.*accepted/.test(tooltip) && !/ 0\/\d+ accepted/.test(tooltip)) {
+      break;
+    }
+    await sleep(250);
+  }
+  emit('usage-tooltip', { tooltip });
+  await runCommand(page, 'inkstream: Show Usage');
+  // Explain panels may still be open: find the webview frame that holds the usage page.
+  let frame;
+  const until2 = Date.now() + 30000;
+  while (!frame && Date.now() < until2) {
+    for (const f of page.frames()) {
+      if ((await f.locator('h1', { hasText: 'inkstream usage' }).count().catch(() => 0)) > 0) {
+        frame = f;
+        break;
+      }
+    }
+    await sleep(250);
+  }
+  if (!frame) {
+    throw new Error('the usage view did not open');
+  }
+  await sleep(500);
+  const cards = await frame.locator('.card').allTextContents();
+  const bars = await frame.locator('rect.bar').count();
+  emit('usage-view', { title: await frame.locator('h1').textContent(), cards, bars });
+  await shot(page, 'usage-view');
+}
+
 /** The server is not installed: exactly one actionable message, with the install command. */
 async function missingScenario(page) {
   const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'not installed' });
@@ -410,9 +447,9 @@ try {
   await page.waitForSelector(`.tab[aria-label*="${path.basename(file)}"]`, { timeout: 15000 });
   emit('file-open');
   // Order matters: the upstream answers its scripted replies in order, and after Tab VS Code asks
-  // for the next suggestion, so the inline scenario comes last. The start-up suggestion comes first,
-  // right after the file opened.
-  for (const step of (env.DRIVE_ORDER ?? 'startup,explain-stop,explain-cancel,explain-close,inline,status').split(',')) {
+  // for the next suggestion, so the inline scenario comes after the explain ones. The start-up
+  // suggestion comes first, right after the file opened; the usage view reads what all of them recorded.
+  for (const step of (env.DRIVE_ORDER ?? 'startup,explain-stop,explain-cancel,explain-close,inline,status,usage').split(',')) {
     if (step === 'startup') {
       await startupScenario(page);
     } else if (step.startsWith('explain-')) {
@@ -421,6 +458,8 @@ try {
       await inlineScenario(page);
     } else if (step === 'status') {
       await statusScenario(page);
+    } else if (step === 'usage') {
+      await usageScenario(page);
     } else if (step === 'missing') {
       await missingScenario(page);
     }

@@ -62,6 +62,15 @@ describe('readSettings', () => {
     assert.deepEqual(readSettings(c, true), { enable: { python: true } });
   });
 
+  it('pricing and budget reach the server; bad entries are dropped', () => {
+    const c = config({
+      pricing: { globalValue: { good: { input: 0.15, output: 0.6 }, bad: { input: -1, output: 1 }, half: { input: 1 } } },
+      budget: { globalValue: { dailyCost: 2, dailyTokens: 'many' } },
+    });
+    const settings = readSettings(c, true);
+    assert.deepEqual(toServerSettings(settings), { pricing: { good: { input: 0.15, output: 0.6 } }, budget: { dailyCost: 2 } });
+  });
+
   it('reads every key', () => {
     const c = config({
       baseUrl: { globalValue: ' http://127.0.0.1:1/v1 ' },

@@ -22,10 +22,12 @@ class Generation(Listener):
         uri: str,
         prefix: str,
         suffix: str,
-        run: Callable[[Listener], Coroutine[Any, Any, str]],
+        run: Callable[[Generation], Coroutine[Any, Any, str]],
     ) -> None:
         self.uri, self.prefix, self.suffix = uri, prefix, suffix
         self.snapshot = ""
+        #: why the last request left, if the server cancelled it ("superseded"): for usage
+        self.stop_reason: str | None = None
         self._joined: dict[Listener, str] = {}  # listener -> what its user typed meanwhile
         self._hang_up: HangUp | None = None
         self.task: asyncio.Task[str] = asyncio.get_running_loop().create_task(run(self))

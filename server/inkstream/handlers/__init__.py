@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(server: InkstreamServer) -> None:
-    from inkstream.handlers import explain, inline, lifecycle
+    from inkstream.handlers import explain, inline, lifecycle, usage
 
-    for module in (lifecycle, inline, explain):
+    for module in (lifecycle, inline, explain, usage):
         module.register(server)

@@ -17,7 +17,8 @@ from inkstream.protocol import (
     ExplainParams,
     execute_command_params,
 )
-from inkstream.relay import relay_explanation
+from inkstream.relay import StreamStats, relay_explanation
+from inkstream.usage.guard import check_budget, metered, new_meter
 
 
 def register(server: InkstreamServer) -> None:
@@ -72,10 +73,16 @@ async def run_explain(
         accumulate=True,
         create_token=True,
     ) as listener:
+        if (budget := check_budget(ls)) is not None:
+            raise budget
         await provider.ready()
-        text = await relay_explanation(
-            provider.explain(req, ls.settings.explain_max_tokens),
-            timeouts=ls.timeouts,
-            listener=listener,
-        )
+        stats = StreamStats()
+        meter = new_meter(ls, "explain", req.language_id)
+        with metered(ls, meter, stats):
+            text = await relay_explanation(
+                provider.explain(req, ls.settings.explain_max_tokens, meter),
+                timeouts=ls.timeouts,
+                listener=listener,
+                stats=stats,
+            )
     return {"text": text}

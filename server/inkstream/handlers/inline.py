@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
+import uuid
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -13,8 +15,13 @@ from inkstream.completion.context import CompletionContext
 from inkstream.completion.generation import Generation
 from inkstream.completion.privacy import ExclusionRules
 from inkstream.handlers.streaming import editor_request
-from inkstream.protocol import INKSTREAM_INLINE_COMPLETION, StreamingInlineCompletionParams
+from inkstream.protocol import (
+    DID_ACCEPT_COMMAND,
+    INKSTREAM_INLINE_COMPLETION,
+    StreamingInlineCompletionParams,
+)
 from inkstream.relay import Listener, StreamStats, relay_completion
+from inkstream.usage.guard import check_budget, metered, new_meter
 
 if TYPE_CHECKING:
     from inkstream.app import InkstreamServer
@@ -48,20 +55,50 @@ async def complete(
     rules = ls.exclusion_rules()
     if not ls.settings.enabled_for(ctx.language_id) or rules.is_excluded(ctx.path, root):
         return _completion_list("", "", replace)
+    started = time.monotonic()
+    ident = uuid.uuid4().hex  # the same id in every snapshot: a client may accept mid-stream
     async with editor_request(
         ls,
         title="inkstream: completing",
         document=uri,
         work_done_token=params.work_done_token,
         partial_token=partial_token,
-        to_value=lambda text: _completion_list(ctx.selected_prefix, text, replace),
+        to_value=lambda text: _completion_list(ctx.selected_prefix, text, replace, ident),
     ) as listener:
         text = (
             ls.completions.lookup(uri, ctx.prefix, ctx.suffix) if ls.settings.type_through else None
         )
         if text is None:
             text = await _from_model(ls, ctx, listener, _automatic(params), rules, root)
-    return _completion_list(ctx.selected_prefix, text, replace)
+    result = _completion_list(ctx.selected_prefix, text, replace, ident)
+    for item in result.items:
+        shown_at = listener.first_text_at or time.monotonic()
+        _track(ls, item, ident, ctx, replace.start, (shown_at - started) * 1000)
+    return result
+
+
+def _track(
+    ls: InkstreamServer,
+    item: types.InlineCompletionItem,
+    ident: str,
+    ctx: CompletionContext,
+    start: types.Position,
+    ttft_ms: float,
+) -> None:
+    """Follow the returned item: acceptance reports and the kept rate refer to its id."""
+    s = ls.settings
+    upstream = s.resolved_provider == "openai"
+    ls.usage.new_suggestion(
+        ident,
+        uri=ctx.uri,
+        line=start.line,
+        column=start.character,
+        text=item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value,
+        language=ctx.language_id,
+        model=s.model if upstream else "offline",
+        endpoint=(s.base_url or "https://api.openai.com/v1") if upstream else "offline",
+        ttft_ms=round(ttft_ms, 1),
+    )
 
 
 def _automatic(params: types.InlineCompletionParams) -> bool:
@@ -80,6 +117,9 @@ async def _from_model(
     generation = ls.generations.get(ctx.uri)
     typed = generation.typed_since(ctx.uri, ctx.prefix, ctx.suffix) if generation else None
     if generation is None or typed is None or not ls.settings.type_through:
+        if (budget := check_budget(ls)) is not None:
+            ls.report_problem(budget)  # shown once a day
+            return ""
         if automatic:
             await asyncio.sleep(ls.debounce.delay)  # typing on supersedes us here, for free
         snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
@@ -93,32 +133,43 @@ async def _from_model(
     try:
         return await generation.result_for(listener)
     finally:
+        generation.stop_reason = ls.registry.reason()
         generation.leave(listener)
         if ls.generations.get(ctx.uri) is generation and generation.task.done():
             del ls.generations[ctx.uri]
 
 
-async def _generate(ls: InkstreamServer, ctx: CompletionContext, listener: Listener) -> str:
-    """Ask the model, learn its latency, remember the answer."""
+async def _generate(ls: InkstreamServer, ctx: CompletionContext, generation: Generation) -> str:
+    """Ask the model, learn its latency, remember the answer, record the usage."""
     await ls.provider.ready()
     stats = StreamStats()
-    text = await relay_completion(
-        ls.provider.complete(ctx, ls.settings.max_tokens),
-        ctx,
-        style=await ls.completion_style(),
-        timeouts=ls.timeouts,
-        listener=listener,
-        stats=stats,
-    )
+    meter = new_meter(ls, "completion", ctx.language_id)
+    with metered(ls, meter, stats, lambda: generation.stop_reason):
+        text = await relay_completion(
+            ls.provider.complete(ctx, ls.settings.max_tokens, meter),
+            ctx,
+            style=await ls.completion_style(),
+            timeouts=ls.timeouts,
+            listener=generation,
+            stats=stats,
+        )
     if stats.first_token_at is not None:
         ls.debounce.observe(stats.first_token_at - stats.started)
     ls.completions.put(ctx.uri, ctx.prefix, ctx.suffix, text)
     return text
 
 
-def _completion_list(selected: str, text: str, replace: types.Range) -> types.InlineCompletionList:
-    """One item, or none; a selected suggest item's text leads, as VS Code requires."""
+def _completion_list(
+    selected: str, text: str, replace: types.Range, ident: str = ""
+) -> types.InlineCompletionList:
+    """One item, or none; a selected suggest item's text leads, as VS Code requires.
+
+    The item's command is what editors run when the user accepts it (``inkstream.didAccept``).
+    """
     if not text:
         return types.InlineCompletionList(items=[])
-    item = types.InlineCompletionItem(insert_text=selected + text, range=replace)
+    command = types.Command(
+        title="inkstream: suggestion accepted", command=DID_ACCEPT_COMMAND, arguments=[ident]
+    )
+    item = types.InlineCompletionItem(insert_text=selected + text, range=replace, command=command)
     return types.InlineCompletionList(items=[item])

@@ -69,8 +69,8 @@ def register(server: InkstreamServer) -> None:
         hang_up_all()
 
     @server.feature(INKSTREAM_STATUS)
-    def status(ls: InkstreamServer, *_args: Any) -> dict[str, Any]:
-        return ls.status()
+    async def status(ls: InkstreamServer, *_args: Any) -> dict[str, Any]:
+        return await ls.status()
 
 
 async def refresh_configuration(ls: InkstreamServer) -> None:

@@ -43,6 +43,8 @@ class EditorListener(Listener):
         self._work_done_token = work_done_token
         self._to_value = to_value
         self._last_report = 0.0
+        #: when the editor first got text (a partial result): time to first ghost text
+        self.first_text_at: float | None = None
         self._coalescer = (
             Coalescer(self._send_partial, accumulate=accumulate)
             if partial_token is not None
@@ -56,6 +58,8 @@ class EditorListener(Listener):
 
     def on_text(self, text: str, *, line_completed: bool) -> None:
         if self._coalescer is not None:
+            if self.first_text_at is None:
+                self.first_text_at = time.monotonic()
             self._coalescer.offer(text, line_completed=line_completed)
 
     def on_stats(self, stats: StreamStats) -> None:

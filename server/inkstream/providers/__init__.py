@@ -11,6 +11,7 @@ from collections.abc import AsyncGenerator
 from typing import Protocol
 
 from inkstream.completion.context import CompletionContext, ExplainRequest
+from inkstream.usage.meter import RequestMeter
 
 #: Text deltas; an async generator, so it can be closed.
 TextStream = AsyncGenerator[str, None]
@@ -22,11 +23,15 @@ class Provider(Protocol):
     #: "openai" or "offline"; shown to users so they know which model answered.
     name: str
 
-    def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
-        """Stream the code that goes at the cursor, as text deltas."""
+    def complete(
+        self, ctx: CompletionContext, max_tokens: int, meter: RequestMeter | None = None
+    ) -> TextStream:
+        """Stream the code that goes at the cursor, as text deltas; note usage in ``meter``."""
         ...
 
-    def explain(self, req: ExplainRequest, max_tokens: int) -> TextStream:
+    def explain(
+        self, req: ExplainRequest, max_tokens: int, meter: RequestMeter | None = None
+    ) -> TextStream:
         """Stream a Markdown explanation of ``req.code``, as text deltas."""
         ...
 

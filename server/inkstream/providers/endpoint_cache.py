@@ -47,3 +47,33 @@ class EndpointStyles:
             tmp.replace(self._path)
         except OSError as exc:
             logger.warning("cannot write %s: %s", self._path, exc)
+
+
+class UsageOptionRefusals:
+    """Endpoints that answered 400 to ``stream_options`` (older vLLM, some proxies), on disk.
+
+    They are asked without it from then on, and their token counts come from the stream.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path or cache_dir() / "no-stream-options.json"
+
+    def _load(self) -> list[str]:
+        try:
+            data = json.loads(self._path.read_text())
+        except (OSError, ValueError):
+            return []
+        return [u for u in data if isinstance(u, str)] if isinstance(data, list) else []
+
+    def refuses(self, base_url: str) -> bool:
+        return base_url in self._load()
+
+    def remember(self, base_url: str) -> None:
+        urls = sorted({*self._load(), base_url})
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(urls, indent=1))
+            tmp.replace(self._path)
+        except OSError as exc:
+            logger.warning("cannot write %s: %s", self._path, exc)

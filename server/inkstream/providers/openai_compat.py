@@ -33,8 +33,9 @@ from inkstream.errors import (
     UpstreamTimeout,
 )
 from inkstream.providers import TextStream, http
-from inkstream.providers.endpoint_cache import EndpointStyles
+from inkstream.providers.endpoint_cache import EndpointStyles, UsageOptionRefusals
 from inkstream.relay import on_hang_up
+from inkstream.usage.meter import RequestMeter
 
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
@@ -81,6 +82,8 @@ class OpenAICompatProvider:
         self._styles = styles or EndpointStyles()
         self._client_future: asyncio.Future[AsyncOpenAI] | None = None
         self._route_task: asyncio.Task[Route] | None = None
+        self._refusals = UsageOptionRefusals()
+        self._usage_option: bool | None = None  # ask for the usage chunk? (None: not read yet)
 
     @property
     def endpoint(self) -> str:
@@ -183,11 +186,15 @@ class OpenAICompatProvider:
             if not self._client_future.cancelled() and self._client_future.exception() is None:
                 await self._client_future.result().close()
 
-    async def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
+    async def complete(
+        self, ctx: CompletionContext, max_tokens: int, meter: RequestMeter | None = None
+    ) -> TextStream:
         client = await self._client()
         s = self._settings
         route = await self.resolve_route()
         ctx = redact_context(ctx)
+        meter = meter or RequestMeter("completion", self.endpoint, s.model)
+        meter.route = route
         yielded = False
         try:
             if route != "chat":
@@ -196,24 +203,29 @@ class OpenAICompatProvider:
                 extra: dict[str, Any] = {"suffix": fim.suffix} if fim.suffix is not None else {}
                 if fim.stop:
                     extra["stop"] = list(fim.stop)
-                stream = await self._create(
-                    lambda: client.completions.create(
+                meter.prompt_chars = len(fim.prompt) + len(fim.suffix or "")
+                stream = await self._create_metered(
+                    lambda usage: client.completions.create(
                         model=s.model,
                         prompt=fim.prompt,
                         max_tokens=max_tokens,
                         temperature=s.temperature,
                         stream=True,
                         **extra,
+                        **usage,
                     )
                 )
                 async with stream, on_hang_up(partial(_drop_connection, stream.response)):
                     async for chunk in stream:
+                        if chunk.usage is not None:
+                            meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                         if chunk.choices and chunk.choices[0].text:
                             yielded = True
                             yield chunk.choices[0].text
+                meter.stream_ended = True
             else:
                 chat = prompts.build_chat_prompt(ctx)
-                async for text in self._stream_chat(client, chat, max_tokens):
+                async for text in self._stream_chat(client, chat, max_tokens, meter):
                     yielded = True
                     yield text
         except InkstreamError:
@@ -221,13 +233,17 @@ class OpenAICompatProvider:
         except Exception as exc:
             raise self._translate(exc, midstream=yielded) from exc
 
-    async def explain(self, req: ExplainRequest, max_tokens: int) -> TextStream:
+    async def explain(
+        self, req: ExplainRequest, max_tokens: int, meter: RequestMeter | None = None
+    ) -> TextStream:
         client = await self._client()
         req = dataclasses.replace(req, code=redact(req.code), full_text=redact(req.full_text))
+        meter = meter or RequestMeter("explain", self.endpoint, self._settings.model)
+        meter.route = "chat"
         yielded = False
         try:
             async for text in self._stream_chat(
-                client, prompts.build_explain_prompt(req), max_tokens
+                client, prompts.build_explain_prompt(req), max_tokens, meter
             ):
                 yielded = True
                 yield text
@@ -237,27 +253,53 @@ class OpenAICompatProvider:
             raise self._translate(exc, midstream=yielded) from exc
 
     async def _stream_chat(
-        self, client: AsyncOpenAI, chat: prompts.ChatPrompt, max_tokens: int
+        self, client: AsyncOpenAI, chat: prompts.ChatPrompt, max_tokens: int, meter: RequestMeter
     ) -> TextStream:
         import openai
         from openai.types.chat import ChatCompletionMessageParam
 
         s = self._settings
         messages = cast(list[ChatCompletionMessageParam], list(chat.messages))
-        stream = await self._create(
-            lambda: client.chat.completions.create(
+        meter.prompt_chars = sum(len(str(m.get("content", ""))) for m in chat.messages)
+        stream = await self._create_metered(
+            lambda usage: client.chat.completions.create(
                 model=s.model,
                 messages=messages,
                 max_tokens=max_tokens,
                 temperature=s.temperature,
                 stream=True,
                 stop=list(chat.stop) if chat.stop else openai.omit,
+                **usage,
             )
         )
         async with stream, on_hang_up(partial(_drop_connection, stream.response)):
             async for chunk in stream:
+                if chunk.usage is not None:
+                    meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
+        meter.stream_ended = True
+
+    async def _create_metered(self, call: Callable[[dict[str, Any]], Awaitable[T]]) -> T:
+        """Open the stream asking for a usage chunk, unless this endpoint refuses that option:
+        then (400 naming it) ask again without, and remember, like the route probe."""
+        import openai
+
+        if self._usage_option is None:
+            self._usage_option = not self._refusals.refuses(self.endpoint)
+        if not self._usage_option:
+            return await self._create(lambda: call({}))
+        try:
+            return await self._create(lambda: call({"stream_options": {"include_usage": True}}))
+        except openai.APIStatusError as exc:
+            text = f"{_upstream_message(exc)} {exc.message}".lower()
+            named = any(w in text for w in ("stream_options", "include_usage", "stream option"))
+            if exc.status_code not in (400, 422) or not named:
+                raise
+        logger.info("%s refuses stream_options; counting tokens from the stream", self.endpoint)
+        self._usage_option = False
+        self._refusals.remember(self.endpoint)
+        return await self._create(lambda: call({}))
 
     async def _create(self, call: Callable[[], Awaitable[T]]) -> T:
         """Open the stream; on 429 wait once for a short Retry-After."""

@@ -5,7 +5,8 @@ Python standard library, decoded greedily, FIM-aware (it stops where its output 
 code after the cursor) and stopping at natural ends. Explanations are structural.
 
 Pure parts: ``tokens`` (code -> tokens), ``ngram`` (the model), ``decoder`` (the completion at a
-cursor), ``explainer`` (Markdown from the syntax tree). I/O: ``index`` (files, cache, the detached
+cursor), ``structure`` (what the file defines: the names, attributes and definitions a completion
+may use), ``explainer`` (Markdown from the syntax tree). I/O: ``index`` (files, cache, the detached
 process that builds). Async: ``provider`` (``OfflineProvider``).
 
 Importing this package does no work and imports none of them until ``OfflineProvider`` is used.

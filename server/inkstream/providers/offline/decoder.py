@@ -6,13 +6,18 @@ token at a time; the provider paces it. Where the completion ends depends on the
 - **line**: text follows the cursor on its line: finish the line, and stop before writing what
   already follows the cursor;
 - **statement**: code before the cursor that does not open a block: finish the statement (the
-  line, or more lines while brackets opened on the cursor's line are still open);
+  line, or more lines while brackets opened on the cursor's line are still open); when it is
+  already finished at the cursor, the next lines, as in a block;
 - **block**: an empty line, or a line that opens a block (``:``, ``{``): write lines until a blank
   line, a dedent out of the block, the code after the cursor (the suffix's next line), a line
   the model is unsure of, the same line a third time, or ``MAX_LINES``.
 
 A whole line is decoded before any of it is given out, so a line that would duplicate the code
 after the cursor, or leave the block, is never sent. The output never ends with a line break.
+
+With the file's ``structure`` (Python), names and attributes the scope lacks are never chosen,
+and a line that redefines a name or is not valid code is cut back, decoded again from another
+first token (the cursor's line), or ends the completion (a later line).
 
 The model sees indentation as steps (see ``tokens``); the decoder keeps the absolute depth and
 writes real indentation. On an empty line the user's indentation is the depth, unless there is
@@ -22,12 +27,13 @@ none (column 0: editors often strip the indentation of empty lines), where the m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
 from inkstream.completion.context import CompletionContext
 from inkstream.providers.offline.ngram import (
+    ORDER,
     Models,
     NgramModel,
     choose,
@@ -35,6 +41,7 @@ from inkstream.providers.offline.ngram import (
     rank,
     train,
 )
+from inkstream.providers.offline.structure import Guard, Structure, finished
 from inkstream.providers.offline.tokens import (
     NEWLINE,
     is_break,
@@ -52,11 +59,14 @@ MAX_LINE_CHARS = 160
 #: a further line is only written if the model is this sure of each of its tokens
 MIN_LINE_SCORE = 0.05
 LOOKAHEAD = 4  # candidates weighed with the token after them, when one is an indentation step
+RETRIES = 4  # other starts tried for the cursor's line when the structure rejects it
+MIN_RETRY_SCORE = 0.003  # ... and each of its tokens must be at least this likely
 DOCUMENT_BEFORE = 16_000  # characters of the document learned around the cursor
 DOCUMENT_AFTER = 8_000
 DOCUMENT_WEIGHT = 3.0
 _PARTIAL_WORD = re.compile(r"[A-Za-z_$][\w$]*$")
 _CLOSERS = set(")]};,")
+_LITERAL = re.compile(r"""([ \t]*)(?:([rbufRBUF]{0,2}["'])|\d)""")
 
 Mode = Literal["line", "statement", "block"]
 
@@ -109,6 +119,8 @@ class _Line:
     tokens: list[str] = field(default_factory=list)  # code, without the indentation
     ended: bool = False  # the model ended the line (its next token is a line break)
     confidence: float = 1.0  # the lowest score of its tokens
+    start: tuple[int, str] | None = None  # its first code token and where it is in the context
+    stuck: bool = False  # the model had no next token for it (it may be unfinished)
 
     @property
     def code(self) -> str:
@@ -116,11 +128,19 @@ class _Line:
 
 
 class Decoder:
-    """One completion; make one per request (it keeps the growing context)."""
+    """One completion; make one per request (it keeps the growing context). With a
+    ``structure`` (see ``structure``), names and attributes the file lacks are not written, and
+    a line that redefines or reads what the scope lacks is not shown: the cursor's line is
+    decoded again from another start, a later line ends the completion."""
 
-    def __init__(self, models: Models, ctx: CompletionContext) -> None:
+    def __init__(
+        self, models: Models, ctx: CompletionContext, structure: Structure | None = None
+    ) -> None:
         self.models = models
         self.ctx = ctx
+        self.guard = Guard(structure, ctx.line_prefix) if structure is not None else None
+        self.banned: set[tuple[int, str]] = set()  # (context length, token): starts rejected
+        self.resumed = False  # the cursor ended a statement: the next line is being written
         self.mode = mode_of(ctx)
         start = ctx.prefix.rfind("\n", 0, max(0, len(ctx.prefix) - CONTEXT_CHARS)) + 1
         raw = tokenize_code(ctx.prefix[start:], ctx.language_id)
@@ -144,20 +164,37 @@ class Decoder:
         if self.in_comment:
             return
         budget = max_tokens
-        word = "" if self.blank else self._finish_word()
+        word = "" if self.blank else self._finish_word()  # given out with the cursor's line
         if word:
-            yield word
             budget -= 1
         elif self.blank and not self.untyped:
             self._fit_indentation()
         lines: list[_Line] = []
+        retries = RETRIES
         while budget > 0 and len(lines) < MAX_LINES:
             first = not lines
+            saved = self._state()
             # a later line also costs its line break and indentation
             line = self._line(first, budget - (1 if self.untyped else 0) if first else budget - 2)
             verdict = self._verdict(line, lines)
+            if retries < RETRIES and (first or self.resumed) and line.confidence < MIN_RETRY_SCORE:
+                verdict = "stop"  # another start, and a guess: better no line than a wrong one
+            if verdict != "stop" and (problem := self._problem(line, lines, word)):
+                if problem == "not a statement" and self._trim(line, lines, word):
+                    verdict = "last"  # the line's start is right; its end is not
+                elif (first or self.resumed) and retries and line.start is not None:
+                    retries -= 1
+                    self._restore(saved)
+                    self.banned.add(line.start)
+                    continue
+                else:
+                    verdict = "stop"
             if verdict == "stop":
+                if first and word and self._word_fits(word):
+                    yield word
                 return
+            if first and word:
+                yield word
             if not first:
                 yield NEWLINE
             if (not first or self.untyped) and line.level + self.shift > 0:
@@ -168,8 +205,62 @@ class Decoder:
             self.depth += _depth(line.code)
             if verdict == "last" or not line.ended:
                 return
+            if first and not line.tokens and not word and self.mode == "statement":
+                # the statement was complete at the cursor (the end of a line): the next lines
+                self.mode, self.floor, self.resumed = "block", self.level, True
+                continue
+            self.resumed = False
             if self.mode == "line" or (self.mode == "statement" and self.depth <= 0):
                 return  # the line, or the statement, is complete
+
+    # -- the structure -------------------------------------------------------------------------
+
+    def _problem(self, line: _Line, lines: list[_Line], word: str) -> str | None:
+        """Why the line does not fit the file (see ``structure.Guard.check_line``), or None."""
+        if self.guard is None or not (line.code or (word and not lines)):
+            return None
+        if line.stuck and line.code.endswith((".", "(", "[", "{", ",", "=", "+", "-", "*", "/")):
+            return "unfinished"  # nothing that fits could follow (``self.``, ``self.add(``)
+        if lines:
+            previous = lines[-1].code or self.ctx.line_prefix.strip()
+            text, column = line.code, line.level + self.shift
+        elif self.blank:
+            column = line.level + (self.shift if self.untyped else 0)
+            text, previous = line.code, _last_code_line(self.ctx.prefix)
+        else:
+            text = (self.ctx.line_prefix + word + "".join(line.tokens)).strip()
+            column, previous = _width(self.ctx.line_prefix), _last_code_line(self.ctx.prefix)
+        return self.guard.check_line(text, column, first=not lines, previous=previous)
+
+    def _word_fits(self, word: str) -> bool:
+        """Whether the finished word alone fits (the line it starts did not)."""
+        if self.guard is None:
+            return True
+        text = (self.ctx.line_prefix + word).strip()
+        previous = _last_code_line(self.ctx.prefix)
+        column = _width(self.ctx.line_prefix)
+        problem = self.guard.check_line(text, column, first=True, previous=previous)
+        return problem in (None, "not a statement")
+
+    def _trim(self, line: _Line, lines: list[_Line], word: str) -> bool:
+        """Cut a line that is not valid code back to its longest start that is a finished
+        statement, keeping at least half of it (``return 2 * self.side = self.side`` ->
+        ``return 2 * self.side``)."""
+        tokens = line.tokens
+        for keep in range(len(tokens) - 1, max(0, (len(tokens) + 1) // 2 - 1), -1):
+            line.tokens = tokens[:keep]
+            if line.code and finished(line.code) and self._problem(line, lines, word) is None:
+                line.ended = False
+                return True
+        line.tokens = tokens
+        return False
+
+    def _state(self) -> tuple[list[str], int, int, set[tuple[str, ...]]]:
+        return list(self.context), self.level, self.floor, set(self.seen)
+
+    def _restore(self, state: tuple[list[str], int, int, set[tuple[str, ...]]]) -> None:
+        context, self.level, self.floor, seen = state
+        self.context, self.seen = list(context), set(seen)
 
     # -- the start: the word being typed, or the indentation of the cursor's empty line ----------
 
@@ -178,7 +269,10 @@ class Decoder:
         partial = _PARTIAL_WORD.search(self.ctx.line_prefix)
         if not partial or not self.context or self.context[-1].strip() != partial.group(0):
             return ""
-        word = complete_word(self.models, self.context[:-1], partial.group(0))
+        before = self.context[:-1]
+        guard = self.guard
+        fits = None if guard is None else (lambda token: guard.allows(before, token))
+        word = complete_word(self.models, before, partial.group(0), fits)
         if not word:
             return ""
         last = self.context[-1]
@@ -213,12 +307,14 @@ class Decoder:
         while len(line.tokens) < budget and length < MAX_LINE_CHARS:
             opening = not line.tokens
             found = self._next(
-                # the cursor's empty line gets code, not a blank line
-                allow_break=not (first and self.blank and opening),
+                # the cursor's empty line gets code, not a blank line; so does the line after
+                # a statement the cursor ends
+                allow_break=not (((first and self.blank) or self.resumed) and opening),
                 # only at a line's start; on the cursor's line, only if the user typed nothing
                 allow_step=opening and (not first or self.untyped),
             )
             if found is None:
+                line.stuck = bool(line.tokens)
                 return line
             token, score = found
             line.confidence = min(line.confidence, score)
@@ -230,6 +326,8 @@ class Decoder:
                 if first:
                     self.floor = self.level
                 continue
+            if opening:
+                line.start = (len(self.context) - 1, self.context[-1])
             if first and opening and not self.blank:
                 token = token[min(len(self.typed), _width(token)) :]  # the space typed
             if self.mode == "line" and self._reaches_suffix(token):
@@ -243,15 +341,20 @@ class Decoder:
         twice (greedy decoding loves circles). A step is chosen with the token after it: "4
         columns deeper, then ``def``" competes with "``import``, as deep" as one event."""
         recent = tuple(self.context[-3:])
+        at = len(self.context)
+        guard = self.guard
 
         def fresh(token: str) -> bool:
             if is_break(token):
                 return allow_break
             if is_step(token):
                 return allow_step
-            return (*recent, token) not in self.seen
+            if (*recent, token) in self.seen or (at, token) in self.banned:
+                return False
+            return guard is None or guard.allows(self.context, token)
 
-        ranked = rank(self.models, self.context, fresh)
+        ranked = rank(self.models, _general(self.models, self.context), fresh)
+        ranked = ranked or self._attribute(fresh)
         if not ranked:
             return None
         best_score, best = ranked[0]
@@ -267,6 +370,20 @@ class Decoder:
         self.context.append(best)
         return best, best_score
 
+    def _attribute(self, fits: Callable[[str], bool]) -> list[tuple[float, str]]:
+        """After ``self.``, when the model knows no attribute the class has: the class's
+        attribute that the models saw most often (scored as a guess)."""
+        if self.guard is None or not self.context or self.context[-1].strip() != ".":
+            return []
+        names = self.guard.attribute_names(self.context)
+        counts: dict[str, float] = {}
+        for model, weight in self.models:
+            for name in names:
+                if (i := model.ids.get(name)) is not None and fits(name):
+                    counts[name] = counts.get(name, 0.0) + weight * model.freq[i]
+        found = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [(MIN_LINE_SCORE, found[0][0])] if found else []
+
     def _reaches_suffix(self, token: str) -> bool:
         rest = self.ctx.line_suffix.strip()
         word = token.strip()
@@ -279,7 +396,8 @@ class Decoder:
             return "stop" if self.blank and code and code == self.following else "go"
         if not code:
             return "stop"  # a blank line, or the model has nothing more
-        if line.confidence < MIN_LINE_SCORE:
+        opening = len(lines) == 1 and not lines[0].code  # the first line the completion writes
+        if line.confidence < MIN_LINE_SCORE and not opening:
             return "stop"  # a guess: better no line than a wrong one
         if self.following and code == self.following:
             return "stop"  # ran into the code after the cursor
@@ -293,8 +411,70 @@ class Decoder:
 
 
 def decode(models: Models, ctx: CompletionContext, max_tokens: int) -> Iterator[str]:
-    """The completion at ``ctx``'s cursor, as text deltas (tokens)."""
-    return Decoder(models, ctx).tokens(max_tokens)
+    """The completion at ``ctx``'s cursor, as text deltas (tokens), fitted to the file's
+    structure (the provider caches the structure; this works it out)."""
+    return Decoder(models, ctx, structure_at(ctx)).tokens(max_tokens)
+
+
+def structure_key(ctx: CompletionContext) -> tuple[str, str, str, str]:
+    """What ``structure_at`` depends on: the document without the cursor's line, and the
+    line's indentation (so it can be reused while the user types on the line)."""
+    line = ctx.line_prefix
+    before = ctx.prefix[: len(ctx.prefix) - len(line)]
+    return ctx.language_id, before, line[: _width(line)], ctx.suffix[len(ctx.line_suffix) :]
+
+
+def structure_at(ctx: CompletionContext) -> Structure | None:
+    """The file's structure at the cursor (see ``structure``), from the code around the
+    cursor's line (what is typed on it, the decoder checks as part of the completion)."""
+    language, before, indentation, after = structure_key(ctx)
+    return Structure.of(before + indentation, after, language)
+
+
+def misfit(ctx: CompletionContext, text: str, structure: Structure | None) -> str | None:
+    """Why the completion ``text`` does not fit the file (a redefinition, a name or attribute
+    the scope lacks), or None: the structural checks, on a finished completion (benchmarks)."""
+    if structure is None:
+        return None
+    guard = Guard(structure, ctx.line_prefix)
+    previous = _last_code_line(ctx.prefix)
+    for i, line in enumerate(text.split("\n")):
+        whole = ctx.line_prefix + line if i == 0 else line
+        if not whole.strip():
+            continue
+        problem = guard.check_line(whole.strip(), _width(whole), first=i == 0, previous=previous)
+        if problem is not None and problem != "not a statement":
+            return problem
+        previous = whole.strip()
+    return None
+
+
+def _general(models: Models, context: list[str]) -> list[str]:
+    """The context with each (finished) string or number that no model has seen replaced by
+    one they have (``""``, ``0``, with its leading space): what follows a literal rarely depends
+    on its text, and an unseen token would cut the context (nothing would be predicted after
+    it)."""
+    tail = context[-(ORDER - 1) :]
+    general = tail
+    for i, token in enumerate(tail):
+        literal = _LITERAL.match(token)
+        if literal is None or any(token in model.ids for model, _ in models):
+            continue
+        opening = literal.group(2)
+        if opening and not (len(token) > literal.end() and token.endswith(opening[-1])):
+            continue  # a string still being typed: the cursor is in it
+        if general is tail:
+            general = list(tail)
+        general[i] = literal.group(1) + ('""' if opening else "0")
+    return context if general is tail else [*context[: -len(tail)], *general]
+
+
+def _last_code_line(prefix: str) -> str:
+    """The last line with code before the cursor's line."""
+    for line in reversed(prefix.split("\n")[:-1]):
+        if line.strip():
+            return line.strip()
+    return ""
 
 
 def document_around(ctx: CompletionContext) -> tuple[str, str]:

@@ -218,19 +218,26 @@ def choose(
     return ranked[0][1] if ranked else None
 
 
-def complete_word(models: Models, context: Sequence[str], partial: str) -> str | None:
+def complete_word(
+    models: Models,
+    context: Sequence[str],
+    partial: str,
+    fits: Callable[[str], bool] | None = None,
+) -> str | None:
     """The identifier being typed, finished: ``pri`` -> ``print``; None when ``partial`` is best
-    left as it is (it is a whole word the context expects) or nothing extends it."""
+    left as it is (it is a whole word the context expects) or nothing extends it. Only words
+    that ``fit`` (when given) are chosen."""
 
     def starts(token: str) -> bool:
-        return token.lstrip(" \t").startswith(partial)
+        return token.lstrip(" \t").startswith(partial) and (fits is None or fits(token))
 
     ranked = rank(models, context, starts)
     if not ranked:  # the context does not help: the most frequent word that fits
         counts: dict[str, float] = {}
         for model, weight in models:
             for count, word in model.words_starting(partial):
-                counts[word] = counts.get(word, 0.0) + weight * count
+                if fits is None or fits(word):
+                    counts[word] = counts.get(word, 0.0) + weight * count
         ranked = sorted(((c, w) for w, c in counts.items()), key=_best_first)
     if not ranked:
         return None

@@ -28,9 +28,13 @@ from inkstream.providers.offline.decoder import (
     Decoder,
     document_around,
     document_model,
+    structure_at,
+    structure_key,
 )
 from inkstream.providers.offline.explainer import explain
 from inkstream.providers.offline.ngram import NgramModel
+from inkstream.providers.offline.structure import Structure
+from inkstream.usage.meter import RequestMeter
 
 if TYPE_CHECKING:
     from inkstream.providers.offline.index import Builder
@@ -72,6 +76,7 @@ class OfflineProvider:
         self._sources: dict[str, Path] = {}  # part -> the cache file its model came from
         self._models: list[tuple[NgramModel, float]] = []
         self._documents: OrderedDict[tuple[str, str, str, str], NgramModel] = OrderedDict()
+        self._structures: OrderedDict[tuple[str, ...], Structure | None] = OrderedDict()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._indexing: asyncio.Future[None] | None = None  # done when a run has ended
         self._loaded: asyncio.Event | None = None  # every part worth waiting for has a model
@@ -215,6 +220,7 @@ class OfflineProvider:
         """Stop indexing (see ``hand_off``), off the event loop."""
         await asyncio.to_thread(self.hand_off)
         self._documents.clear()
+        self._structures.clear()
 
     def hand_off(self, timeout: float = HAND_OFF_WAIT) -> None:
         """Stop indexing: the thread stops waiting for builds, hands the parts not built yet to
@@ -230,11 +236,16 @@ class OfflineProvider:
 
     # -- streams -----------------------------------------------------------------------------
 
-    async def complete(self, ctx: CompletionContext, max_tokens: int) -> TextStream:
+    async def complete(
+        self,
+        ctx: CompletionContext,
+        max_tokens: int,
+        meter: RequestMeter | None = None,  # noqa: ARG002  (nothing goes upstream)
+    ) -> TextStream:
         await self.ready()
         self._maybe_refresh()
         models = [*self._models, (await self._document(ctx), DOCUMENT_WEIGHT)]
-        for token in Decoder(models, ctx).tokens(max_tokens):
+        for token in Decoder(models, ctx, await self._structure(ctx)).tokens(max_tokens):
             yield token
             await asyncio.sleep(self._pace)
 
@@ -252,7 +263,25 @@ class OfflineProvider:
         self._documents.move_to_end(key)
         return model
 
-    async def explain(self, req: ExplainRequest, max_tokens: int) -> TextStream:
+    async def _structure(self, ctx: CompletionContext) -> Structure | None:
+        """What the file defines around the cursor (names, attributes), parsed in a worker
+        thread and reused while the user types on the cursor's line."""
+        key = (ctx.uri, *structure_key(ctx))
+        if key in self._structures:
+            self._structures.move_to_end(key)
+            return self._structures[key]
+        structure = await asyncio.to_thread(structure_at, ctx)
+        self._structures[key] = structure
+        while len(self._structures) > DOCUMENTS_KEPT:
+            self._structures.popitem(last=False)
+        return structure
+
+    async def explain(
+        self,
+        req: ExplainRequest,
+        max_tokens: int,
+        meter: RequestMeter | None = None,  # noqa: ARG002  (nothing goes upstream)
+    ) -> TextStream:
         text = explain(req.code, req.language_id)
         for i, piece in enumerate(_WORDS.findall(text)):
             if i >= max_tokens:
