@@ -323,7 +323,7 @@ def _serve_proxy(conn: Any, engine_url: str) -> None:
 # -- cancel -> hang-up ------------------------------------------------------------------------
 
 
-async def cancel_paths(target: Target, runs: int) -> list[str]:
+async def cancel_paths(target: Target, runs: int, lifecycle_runs: int | None = None) -> list[str]:
     lines = []
     client, _ = await start(target.base_url, typeThrough=False, explainMaxTokens=4000)
     paths = ["$/cancelRequest", "window/workDoneProgress/cancel"]
@@ -374,7 +374,7 @@ async def cancel_paths(target: Target, runs: int) -> list[str]:
     for how in ("shutdown", "exit"):
         values: list[float] = []
         missed = 0
-        for i in range(max(3, runs // 3)):
+        for i in range(lifecycle_runs or max(3, runs // 3)):
             client, _ = await start(target.base_url, explainMaxTokens=4000)
             await asyncio.sleep(1.0)  # let the warm-up finish: measure the cancel, not start-up
             mark = target.prepare()
@@ -417,7 +417,8 @@ async def main():
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     async def relay():
         stream = await client.chat.completions.create(
-            model="bench", messages=[{"role": "user", "content": "go"}], stream=True)
+            model=sys.argv[2], messages=[{"role": "user", "content": "go"}], stream=True,
+            max_tokens=4000)
         async with stream:
             async for chunk in stream:
                 sys.stdout.write("chunk\n"); sys.stdout.flush()
@@ -430,12 +431,13 @@ asyncio.run(main())
 """
 
 
-async def bare_relay(target: Target, runs: int) -> list[str]:
-    """The floor: an openai stream cancelled with ``task.cancel()``, no server around it."""
+async def bare_relay(target: Target, runs: int, model: str = "bench") -> list[str]:
+    """The floor: an openai stream cancelled with ``task.cancel()``, no server around it.
+
+    Against an engine it runs under the same load as the server's paths (the engine writing).
+    """
     import openai
 
-    if not isinstance(target, Scripted):
-        return []
     client = openai.AsyncOpenAI(api_key="x", base_url=target.base_url, max_retries=0)
     in_process: list[float] = []
     for _ in range(runs):
@@ -444,7 +446,10 @@ async def bare_relay(target: Target, runs: int) -> list[str]:
 
         async def relay(first: asyncio.Event = first) -> None:
             stream = await client.chat.completions.create(
-                model="bench", messages=[{"role": "user", "content": "go"}], stream=True
+                model=model,
+                messages=[{"role": "user", "content": "go"}],
+                stream=True,
+                max_tokens=4000,
             )
             async with stream:
                 async for _chunk in stream:
@@ -463,6 +468,7 @@ async def bare_relay(target: Target, runs: int) -> list[str]:
         "-c",
         _BARE_CHILD,
         target.base_url,
+        model,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
@@ -609,6 +615,9 @@ async def main() -> None:
     parser.add_argument("--sections", default=",".join(SECTIONS), help=",".join(SECTIONS))
     parser.add_argument("--engine", help="a real engine's base URL (cancel paths only)")
     parser.add_argument("--model", default="bench", help="the model name the engine serves")
+    parser.add_argument(
+        "--lifecycle-runs", type=int, help="runs of the shutdown and exit paths (runs // 3)"
+    )
     args = parser.parse_args()
     chosen = args.sections.split(",")
     if args.engine:
@@ -621,8 +630,13 @@ async def main() -> None:
             return await plain_start(base_url, **kw)
 
         start = engine_start
-        for line in await cancel_paths(HangupProxy(args.engine), args.runs):
-            print(line, flush=True)
+        proxy = HangupProxy(args.engine)
+        if "bare" in chosen:
+            for line in await bare_relay(proxy, args.runs, args.model):
+                print(line, flush=True)
+        if "cancel" in chosen:
+            for line in await cancel_paths(proxy, args.runs, args.lifecycle_runs):
+                print(line, flush=True)
         return
     scripted = Scripted()
     try:
@@ -632,7 +646,7 @@ async def main() -> None:
                 "first": lambda: first_completion(upstream, args.runs),
                 "progress": lambda: chunk_to_progress(upstream, args.runs),
                 "bare": lambda: bare_relay(scripted, args.runs),
-                "cancel": lambda: cancel_paths(scripted, args.runs),
+                "cancel": lambda: cancel_paths(scripted, args.runs, args.lifecycle_runs),
                 "streamed": lambda: streamed_vs_whole(upstream, args.runs),
             }
             for name in SECTIONS:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from inkstream import __version__, config
@@ -73,7 +74,7 @@ class InkstreamServer(LanguageServer):
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """Serve on stdio, reading a piped stdin on the event loop (see ``inkstream.stdio``)."""
-        from pygls.io_ import StdoutWriter, run_async
+        from pygls.io_ import run_async
 
         from inkstream import stdio
 
@@ -94,7 +95,7 @@ class InkstreamServer(LanguageServer):
             hang_up_all()  # stdin closed: the editor is gone
 
         self._stop_event = threading.Event()
-        self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+        self.protocol.set_writer(ClosingWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(serve())
         except BrokenPipeError:
@@ -268,6 +269,26 @@ class InkstreamServer(LanguageServer):
         if self._provider is not None:
             await self._provider.aclose()
         await self.usage.close()
+
+
+class ClosingWriter(StdoutWriter):
+    """pygls's stdout writer, silent once closed.
+
+    On ``exit`` pygls closes stdout while requests still unwind (an explanation answers, ends
+    its progress). Their late messages have nowhere to go: each failed send logged a chained
+    traceback and reported an error that was itself sent, ever longer, until a stderr the
+    editor does not read filled up and the server blocked instead of exiting.
+    """
+
+    closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()  # type: ignore[no-untyped-call]
+
+    def write(self, data: bytes) -> None:
+        if not self.closed:
+            super().write(data)
 
 
 def _alive(pid: int) -> bool:

@@ -134,6 +134,11 @@ class InkstreamProtocol(LanguageServerProtocol):
             )
             self._send_response(message.id, error=error)
             return
+        if getattr(message, "method", None) in (types.SHUTDOWN, types.EXIT):
+            # the models hear it now, before pygls schedules the handlers (shutdown's is a task)
+            from inkstream.relay import hang_up_all
+
+            hang_up_all()
         super().handle_message(message)
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)

@@ -250,3 +250,73 @@ def test_exit_without_shutdown_stops_stream_and_exits(upstream: ScriptedUpstream
         proc.wait(timeout=10)  # raises if the server is still running
     finally:
         proc.kill()
+
+
+def test_exit_during_an_explanation_ends_quietly(upstream: ScriptedUpstream) -> None:
+    """``exit`` while an explanation streams: the server ends, and writes no error about it.
+
+    pygls closes stdout on ``exit`` while the request still unwinds; its late answer must be
+    dropped. Each failed send used to log a longer chained traceback, until a stderr the editor
+    does not read (pygls's own client never reads it) filled and the server hung for ever.
+    """
+    upstream.script(SLOW)
+    uri = "file:///area.py"
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "capabilities": {},
+                "initializationOptions": {"baseUrl": upstream.base_url, "apiStyle": "chat"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": "python",
+                    "version": 1,
+                    "text": "def area(r):\n    return 3.14159 * r * r\n",
+                }
+            },
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "inkstream/explain",
+            "params": {
+                "textDocument": {"uri": uri},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
+                "partialResultToken": "explain-1",
+            },
+        },
+    ]
+    proc = subprocess.Popen(
+        SERVER_COMMAND,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=server_env(INKSTREAM_LOG="WARNING"),
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    try:
+        for message in messages:
+            proc.stdin.write(_frame(json.dumps(message)))
+        proc.stdin.flush()
+        upstream.wait_for_requests(1, timeout=30)
+        proc.stdin.write(_frame(json.dumps({"jsonrpc": "2.0", "method": "exit"})))
+        proc.stdin.flush()
+        req = upstream.wait_for_hangup(0, timeout=10)
+        assert not req.completed
+        proc.wait(timeout=15)  # stderr unread, as by pygls's client: raises if the server hangs
+        errors = proc.stderr.read().decode(errors="replace")
+        assert "closed file" not in errors
+        assert "Error sending data" not in errors
+    finally:
+        proc.kill()
+        proc.stdin.close()
+        proc.stderr.close()
