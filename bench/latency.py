@@ -17,7 +17,8 @@ through a proxy here that records when the server hangs up; those paths use ``in
 which streams for as long as the model writes.
 
     python bench/latency.py [--runs 30] [--sections cancel,bare,first]
-    python bench/latency.py --engine http://127.0.0.1:8080/v1 --model qwen2.5-coder-tiny
+    python bench/latency.py --engine http://127.0.0.1:8080/v1 --model qwen2.5-coder-tiny \
+        [--sections bare,cancel] [--lifecycle-runs 30]
 """
 
 from __future__ import annotations

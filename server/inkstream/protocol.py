@@ -92,6 +92,9 @@ def _wire_names(message: str) -> str:
     return f"{text} at {camel}" if where else text
 
 
+_GOING_AWAY = frozenset((types.SHUTDOWN, types.EXIT))
+
+
 class InkstreamProtocol(LanguageServerProtocol):
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # the stream a request consumes itself (an explanation) drops its socket first; a
@@ -107,6 +110,12 @@ class InkstreamProtocol(LanguageServerProtocol):
         return _CUSTOM_TYPES.get(method) or super().get_message_type(method)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data and data.get("method") in _GOING_AWAY:
+            # The models hear it now: before cattrs first builds this type's hooks (some ms in
+            # a young server) and before pygls schedules the handlers (shutdown's is a task).
+            from inkstream.relay import hang_up_all
+
+            hang_up_all()
         try:
             return super().structure_message(data)
         except JsonRpcInvalidParams as exc:
@@ -134,11 +143,6 @@ class InkstreamProtocol(LanguageServerProtocol):
             )
             self._send_response(message.id, error=error)
             return
-        if getattr(message, "method", None) in (types.SHUTDOWN, types.EXIT):
-            # the models hear it now, before pygls schedules the handlers (shutdown's is a task)
-            from inkstream.relay import hang_up_all
-
-            hang_up_all()
         super().handle_message(message)
 
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
