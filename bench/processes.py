@@ -57,7 +57,11 @@ def main() -> None:
     (project / SAMPLE.name).write_text(demo.text)
     target = f"{project / SAMPLE.name}:{demo.line + 1}:{demo.character + 1}"
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update(INKSTREAM_CACHE_DIR=str(cache), INKSTREAM_PROVIDER="offline")
+    env.update(
+        INKSTREAM_CACHE_DIR=str(cache),
+        INKSTREAM_DATA_DIR=str(cache / "usage"),
+        INKSTREAM_PROVIDER="offline",
+    )
     times, left_after = [], []
     try:
         for run in range(1, args.runs + 1):
