@@ -45,6 +45,9 @@ from pygls.lsp.client import LanguageClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from upstream import Reply, ScriptedUpstream  # noqa: E402
 
+#: usage records of benchmark runs never go to the user's own usage file
+BENCH_DATA_DIR = tempfile.mkdtemp(prefix="inkstream-bench-usage-")
+
 SERVER = [sys.executable, "-m", "inkstream", "serve"]
 DOC_URI = "file:///bench/demo.py"
 DOC = "def slow():\n    \n"
@@ -79,6 +82,7 @@ async def start(
     """Spawn a server and initialize it; returns the client and spawn->initialize seconds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INKSTREAM_"))}
     env["INKSTREAM_LOG"] = "WARNING"
+    env["INKSTREAM_DATA_DIR"] = BENCH_DATA_DIR
     env.update(env_extra or {})
     init: dict[str, Any] = {"apiStyle": "chat", "model": "bench"}
     if base_url is not None:

@@ -27,23 +27,15 @@ from pathlib import Path
 
 import psutil
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from cache_processes import processes_using  # noqa: E402
+
 SAMPLE = Path(__file__).resolve().parents[1] / "server/inkstream/terminal/samples/inventory.py"
-
-
-def ours(cache: Path) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter():
-        try:
-            if proc.environ().get("INKSTREAM_CACHE_DIR") == str(cache):
-                found.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
 
 
 def settle(cache: Path, timeout: float) -> list[psutil.Process]:
     deadline = time.monotonic() + timeout
-    while (left := ours(cache)) and time.monotonic() < deadline:
+    while (left := processes_using(cache)) and time.monotonic() < deadline:
         time.sleep(0.1)
     return left
 
@@ -65,7 +57,11 @@ def main() -> None:
     (project / SAMPLE.name).write_text(demo.text)
     target = f"{project / SAMPLE.name}:{demo.line + 1}:{demo.character + 1}"
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update(INKSTREAM_CACHE_DIR=str(cache), INKSTREAM_PROVIDER="offline")
+    env.update(
+        INKSTREAM_CACHE_DIR=str(cache),
+        INKSTREAM_DATA_DIR=str(cache / "usage"),
+        INKSTREAM_PROVIDER="offline",
+    )
     times, left_after = [], []
     try:
         for run in range(1, args.runs + 1):
@@ -81,7 +77,7 @@ def main() -> None:
             elapsed = time.monotonic() - started
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu_s = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
-            alive = len(ours(cache))
+            alive = len(processes_using(cache))
             times.append(elapsed)
             left_after.append(alive)
             answer = done.stdout.strip().splitlines()[0] if done.stdout.strip() else "(empty)"

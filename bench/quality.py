@@ -47,6 +47,7 @@ async def main() -> None:
     workspace = Path(tempfile.mkdtemp())  # an empty project: nothing of pip is learned
     client = LanguageClient("inkstream-quality", "1")
     env = {k: v for k, v in os.environ.items() if k != "INKSTREAM_BASE_URL" or args.base_url}
+    env["INKSTREAM_DATA_DIR"] = tempfile.mkdtemp(prefix="inkstream-bench-usage-")
     await client.start_io(sys.executable, "-m", "inkstream", "serve", env=env)
     await client.initialize_async(
         types.InitializeParams(

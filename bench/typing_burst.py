@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import statistics
 import sys
 import time
@@ -33,7 +34,7 @@ from pygls.exceptions import JsonRpcException
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from latency import BenchClient, stop  # noqa: E402
+from latency import BENCH_DATA_DIR, BenchClient, stop  # noqa: E402
 from upstream import Reply, ScriptedUpstream  # noqa: E402
 
 URI = "file:///bench/burst.py"
@@ -54,7 +55,13 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
     with ScriptedUpstream() as upstream:
         upstream.default = reply_for()
         client = BenchClient()
-        await client.start_io(sys.executable, "-m", "inkstream", "serve")
+        await client.start_io(
+            sys.executable,
+            "-m",
+            "inkstream",
+            "serve",
+            env={**os.environ, "INKSTREAM_DATA_DIR": BENCH_DATA_DIR},
+        )
         await client.initialize_async(
             types.InitializeParams(
                 capabilities=types.ClientCapabilities(),

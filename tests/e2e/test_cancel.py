@@ -145,62 +145,16 @@ def _frame(payload: str) -> bytes:
     return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
 
 
-def test_stdin_closing_stops_stream_and_exits(upstream: ScriptedUpstream, tmp_path) -> None:
-    """An editor that dies closes our stdin: the upstream must hear about it, and we must exit."""
-    upstream.script(SLOW)
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "capabilities": {},
-            "initializationOptions": {"baseUrl": upstream.base_url, "apiStyle": "chat"},
-        },
-    }
-    opened = {
-        "jsonrpc": "2.0",
-        "method": "textDocument/didOpen",
-        "params": {
-            "textDocument": {
-                "uri": "file:///x.py",
-                "languageId": "python",
-                "version": 1,
-                "text": "def slow():\n    \n",
-            }
-        },
-    }
-    ask = {
-        "jsonrpc": "2.0",
-        "id": 2,
-        "method": "textDocument/inlineCompletion",
-        "params": inline_params("file:///x.py", types.Position(1, 4)),
-    }
-    proc = subprocess.Popen(
-        SERVER_COMMAND,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=server_env(),
-    )
+def _send(proc: subprocess.Popen[bytes], messages: list[dict]) -> None:
     assert proc.stdin is not None
-    for message in (init, {"jsonrpc": "2.0", "method": "initialized", "params": {}}, opened, ask):
+    for message in messages:
         proc.stdin.write(_frame(json.dumps(message)))
     proc.stdin.flush()
-    upstream.wait_for_requests(1, timeout=10)
-    proc.stdin.close()
-    try:
-        code = proc.wait(timeout=10)
-    finally:
-        proc.kill()
-    assert code is not None
-    req = upstream.wait_for_hangup(0, timeout=5)
-    assert not req.completed
 
 
-def test_exit_without_shutdown_stops_stream_and_exits(upstream: ScriptedUpstream) -> None:
-    """An editor that sends ``exit`` straight away: the model hears it, and the server ends."""
-    upstream.script(SLOW)
-    messages = [
+def _streaming_session(upstream: ScriptedUpstream) -> list[dict]:
+    """Initialize, open a file and ask for a completion: the model is streaming once it is read."""
+    return [
         {
             "jsonrpc": "2.0",
             "id": 1,
@@ -230,21 +184,44 @@ def test_exit_without_shutdown_stops_stream_and_exits(upstream: ScriptedUpstream
             "params": inline_params("file:///x.py", types.Position(1, 4)),
         },
     ]
-    proc = subprocess.Popen(
+
+
+def _spawn_server(stdout: int) -> subprocess.Popen[bytes]:
+    """The server on raw pipes, without a client: the test writes its frames itself."""
+    return subprocess.Popen(
         SERVER_COMMAND,
         stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
+        stdout=stdout,
         stderr=subprocess.DEVNULL,
         env=server_env(),
     )
+
+
+def test_stdin_closing_stops_stream_and_exits(upstream: ScriptedUpstream, tmp_path) -> None:
+    """An editor that dies closes our stdin: the upstream must hear about it, and we must exit."""
+    upstream.script(SLOW)
+    proc = _spawn_server(subprocess.PIPE)
+    _send(proc, _streaming_session(upstream))
+    upstream.wait_for_requests(1, timeout=10)
     assert proc.stdin is not None
+    proc.stdin.close()
     try:
-        for message in messages:
-            proc.stdin.write(_frame(json.dumps(message)))
-        proc.stdin.flush()
+        code = proc.wait(timeout=10)
+    finally:
+        proc.kill()
+    assert code is not None
+    req = upstream.wait_for_hangup(0, timeout=5)
+    assert not req.completed
+
+
+def test_exit_without_shutdown_stops_stream_and_exits(upstream: ScriptedUpstream) -> None:
+    """An editor that sends ``exit`` straight away: the model hears it, and the server ends."""
+    upstream.script(SLOW)
+    proc = _spawn_server(subprocess.DEVNULL)
+    try:
+        _send(proc, _streaming_session(upstream))
         upstream.wait_for_requests(1, timeout=30)
-        proc.stdin.write(_frame(json.dumps({"jsonrpc": "2.0", "method": "exit"})))
-        proc.stdin.flush()
+        _send(proc, [{"jsonrpc": "2.0", "method": "exit"}])
         req = upstream.wait_for_hangup(0, timeout=10)
         assert not req.completed
         proc.wait(timeout=10)  # raises if the server is still running

@@ -6,6 +6,7 @@ import pytest
 from pytest_lsp import LanguageClient
 
 from conftest import cursor, inline_params, open_doc, request
+from offline_samples import STATS
 from upstream import ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
@@ -50,19 +51,6 @@ async def test_offline_explain_says_it_is_offline(
     assert "offline model" in result.text and "INKSTREAM_BASE_URL" in result.text
     assert upstream.requests == []
 
-
-STATS = '''\
-class Stats:
-    """Small statistics."""
-
-    def add(self, a, b):
-        """Return the sum of a and b."""
-        return a + b
-
-    def mean(self, values):
-        """Return the mean of values."""
-        <CURSOR>
-'''
 
 SHAPES = """\
 import math

@@ -21,6 +21,7 @@ from typing import Any
 import psutil
 import pytest
 
+from cache_processes import processes_using
 from conftest import SERVER_COMMAND, server_env
 
 pytestmark = pytest.mark.e2e
@@ -60,14 +61,7 @@ class Env:
         self.build_log = self.cache / "offline" / "build.log"
 
     def processes(self) -> list[psutil.Process]:
-        found = []
-        for proc in psutil.process_iter():
-            try:
-                if proc.environ().get("INKSTREAM_CACHE_DIR") == str(self.cache):
-                    found.append(proc)
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
-        return found
+        return processes_using(self.cache)
 
     def building(self, cache_name: str) -> list[psutil.Process]:
         """The builder processes (and their workers) writing a cache file named so."""

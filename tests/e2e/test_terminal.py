@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cache_processes import processes_using
 from conftest import server_env
 from upstream import Reply, ScriptedUpstream
 
@@ -118,20 +119,8 @@ def test_the_servers_log_messages_show_only_with_verbose(
 def test_a_short_command_on_a_cold_cache_loses_no_work(source: Path, tmp_path: Path) -> None:
     """The first ``complete`` ends before the standard library's model is built; the build goes
     on, is saved and ends, and the next command loads it instead of building it again."""
-    import psutil
-
     cache = tmp_path / "cache"
     env = server_env(INKSTREAM_CACHE_DIR=str(cache), INKSTREAM_PROVIDER="offline")
-
-    def ours() -> list[psutil.Process]:
-        found = []
-        for proc in psutil.process_iter():
-            try:
-                if proc.environ().get("INKSTREAM_CACHE_DIR") == str(cache):
-                    found.append(proc)
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
-        return found
 
     def complete() -> subprocess.CompletedProcess[str]:
         args = [*CLI, "complete", f"{source}:6:5", "--verbose"]
@@ -141,7 +130,7 @@ def test_a_short_command_on_a_cold_cache_loses_no_work(source: Path, tmp_path: P
     assert first.returncode == 0, first.stderr
     assert "offline model stdlib: building it in the background" in first.stderr
     deadline = time.monotonic() + 300
-    while ours():  # the builder finishes and ends on its own
+    while processes_using(cache):  # the builder finishes and ends on its own
         assert time.monotonic() < deadline, "a process outlived the command for minutes"
         time.sleep(0.1)
     assert list((cache / "offline").glob("stdlib-*.pickle"))
@@ -149,7 +138,7 @@ def test_a_short_command_on_a_cold_cache_loses_no_work(source: Path, tmp_path: P
     assert second.returncode == 0, second.stderr
     assert "offline model stdlib: loaded" in second.stderr
     assert "building" not in second.stderr
-    assert not ours()
+    assert not processes_using(cache)
 
 
 def test_demo_runs_without_a_terminal() -> None:

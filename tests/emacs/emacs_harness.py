@@ -46,6 +46,7 @@ def emacs_env(workdir: Path, base_url: str, **extra: str) -> dict[str, str]:
         HOME=str(home),
         INKSTREAM_API_KEY="sk-emacs-test-key",
         INKSTREAM_CACHE_DIR=str(_CACHE_DIR),
+        INKSTREAM_DATA_DIR=str(home / "inkstream-data"),
         INKSTREAM_LOG=env.get("INKSTREAM_LOG", "DEBUG"),
         INKSTREAM_TEST_PYTHON=sys.executable,
         INKSTREAM_TEST_BASE_URL=base_url,

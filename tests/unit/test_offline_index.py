@@ -6,6 +6,7 @@ import os
 import sysconfig
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -122,36 +123,49 @@ def _wait(condition: object, what: str, timeout: float = 120.0) -> None:
         time.sleep(0.02)
 
 
-def test_stopping_the_builder_stops_waiting_but_the_build_finishes(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@dataclass
+class GatedBuild:
+    """The project's part, its cache file and build log, with builds held at the test gate."""
+
+    gate: Path
+    part: index.Part
+    cache: Path
+    log: Path
+
+    def wait_at_gate(self) -> None:
+        log = self.log
+        _wait(lambda: log.exists() and "waiting for the test gate" in log.read_text(), "the build")
+
+
+@pytest.fixture
+def gated(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> GatedBuild:
     gate = tmp_path / "gate"
     monkeypatch.setenv("INKSTREAM_INDEX_TEST_GATE", str(gate))
     part = index.project_part(project, 4.0)
     cache = index.cache_file(part, tmp_path / "cache")
-    log = index.build_log(cache.parent)
+    return GatedBuild(gate, part, cache, index.build_log(cache.parent))
+
+
+def test_stopping_the_builder_stops_waiting_but_the_build_finishes(
+    gated: GatedBuild, tmp_path: Path
+) -> None:
+    part, cache = gated.part, gated.cache
     builder = index.Builder()
     result: list[object] = []
     thread = threading.Thread(target=lambda: result.append(builder.build(part, cache)))
     thread.start()
-    _wait(lambda: log.exists() and "waiting for the test gate" in log.read_text(), "the build")
+    gated.wait_at_gate()
     builder.stop()
     thread.join()
     assert result == [None]
     assert builder.build(part, tmp_path / "again.pickle") is None  # stopped for good
-    gate.touch()
+    gated.gate.touch()
     _wait(cache.exists, "the detached build to save its model")  # the work is not lost
     assert index.Builder().build(part, cache) is not None
 
 
-def test_two_builders_build_a_part_once(
-    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    gate = tmp_path / "gate"
-    monkeypatch.setenv("INKSTREAM_INDEX_TEST_GATE", str(gate))
-    part = index.project_part(project, 4.0)
-    cache = index.cache_file(part, tmp_path / "cache")
-    log = index.build_log(cache.parent)
+def test_two_builders_build_a_part_once(gated: GatedBuild) -> None:
+    part, cache = gated.part, gated.cache
     results: list[object] = []
     threads = [
         threading.Thread(target=lambda: results.append(index.Builder().build(part, cache)))
@@ -159,9 +173,9 @@ def test_two_builders_build_a_part_once(
     ]
     for thread in threads:
         thread.start()
-    _wait(lambda: log.exists() and "waiting for the test gate" in log.read_text(), "the build")
-    gate.touch()
+    gated.wait_at_gate()
+    gated.gate.touch()
     for thread in threads:
         thread.join()
     assert len(results) == 2 and all(model is not None for model in results)
-    assert log.read_text().count("built in") == 1
+    assert gated.log.read_text().count("built in") == 1

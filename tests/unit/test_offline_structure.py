@@ -18,18 +18,7 @@ from inkstream.providers.offline.ngram import Models
 from inkstream.providers.offline.structure import Guard, Structure
 from inkstream.providers.offline.tokens import model_tokens, tokenize_code
 
-STATS = '''\
-class Stats:
-    """Small statistics."""
-
-    def add(self, a, b):
-        """Return the sum of a and b."""
-        return a + b
-
-    def mean(self, values):
-        """Return the mean of values."""
-        <CURSOR>
-'''
+from offline_samples import STATS
 
 SHAPES = """\
 import math
