@@ -237,41 +237,17 @@ def test_exit_during_an_explanation_ends_quietly(upstream: ScriptedUpstream) -> 
     does not read (pygls's own client never reads it) filled and the server hung for ever.
     """
     upstream.script(SLOW)
-    uri = "file:///area.py"
-    messages = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "capabilities": {},
-                "initializationOptions": {"baseUrl": upstream.base_url, "apiStyle": "chat"},
-            },
+    session = _streaming_session(upstream)
+    session[-1] = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "inkstream/explain",
+        "params": {
+            "textDocument": {"uri": "file:///x.py"},
+            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
+            "partialResultToken": "explain-1",
         },
-        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-        {
-            "jsonrpc": "2.0",
-            "method": "textDocument/didOpen",
-            "params": {
-                "textDocument": {
-                    "uri": uri,
-                    "languageId": "python",
-                    "version": 1,
-                    "text": "def area(r):\n    return 3.14159 * r * r\n",
-                }
-            },
-        },
-        {
-            "jsonrpc": "2.0",
-            "id": 2,
-            "method": "inkstream/explain",
-            "params": {
-                "textDocument": {"uri": uri},
-                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 2, "character": 0}},
-                "partialResultToken": "explain-1",
-            },
-        },
-    ]
+    }
     proc = subprocess.Popen(
         SERVER_COMMAND,
         stdin=subprocess.PIPE,
@@ -279,14 +255,11 @@ def test_exit_during_an_explanation_ends_quietly(upstream: ScriptedUpstream) -> 
         stderr=subprocess.PIPE,
         env=server_env(INKSTREAM_LOG="WARNING"),
     )
-    assert proc.stdin is not None and proc.stderr is not None
+    assert proc.stderr is not None
     try:
-        for message in messages:
-            proc.stdin.write(_frame(json.dumps(message)))
-        proc.stdin.flush()
+        _send(proc, session)
         upstream.wait_for_requests(1, timeout=30)
-        proc.stdin.write(_frame(json.dumps({"jsonrpc": "2.0", "method": "exit"})))
-        proc.stdin.flush()
+        _send(proc, [{"jsonrpc": "2.0", "method": "exit"}])
         req = upstream.wait_for_hangup(0, timeout=10)
         assert not req.completed
         proc.wait(timeout=15)  # stderr unread, as by pygls's client: raises if the server hangs
@@ -295,5 +268,6 @@ def test_exit_during_an_explanation_ends_quietly(upstream: ScriptedUpstream) -> 
         assert "Error sending data" not in errors
     finally:
         proc.kill()
-        proc.stdin.close()
         proc.stderr.close()
+        if proc.stdin is not None:
+            proc.stdin.close()
