@@ -16,6 +16,8 @@ from typing import Any, Literal
 ApiStyle = Literal["auto", "fim", "chat"]
 ProviderName = Literal["auto", "openai", "offline"]
 
+OPENAI_BASE_URL = "https://api.openai.com/v1"  # the openai client's own default
+
 _STYLES = ("auto", "fim", "chat")
 _PROVIDERS = ("auto", "openai", "offline")
 
@@ -61,6 +63,11 @@ class Settings:
         if self.provider != "auto":
             return self.provider
         return "openai" if (self.base_url or self.api_key) else "offline"
+
+    @property
+    def endpoint(self) -> str:
+        """Where upstream requests go: the base URL, or OpenAI's when only a key is set."""
+        return self.base_url or OPENAI_BASE_URL
 
     def enabled_for(self, language_id: str) -> bool:
         return bool(self.enable.get(language_id, self.enable.get("*", True)))

@@ -71,9 +71,9 @@ async def complete(
         if text is None:
             text = await _from_model(ls, ctx, listener, _automatic(params), rules, root)
     result = _completion_list(ctx.selected_prefix, text, replace, ident)
-    for item in result.items:
+    if result.items:
         shown_at = listener.first_text_at or time.monotonic()
-        _track(ls, item, ident, ctx, replace.start, (shown_at - started) * 1000)
+        _track(ls, result.items[0], ident, ctx, replace.start, (shown_at - started) * 1000)
     return result
 
 
@@ -96,7 +96,7 @@ def _track(
         text=item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value,
         language=ctx.language_id,
         model=s.model if upstream else "offline",
-        endpoint=(s.base_url or "https://api.openai.com/v1") if upstream else "offline",
+        endpoint=s.endpoint if upstream else "offline",
         ttft_ms=round(ttft_ms, 1),
     )
 

@@ -9,7 +9,6 @@ from lsprotocol import types
 
 from inkstream.app import ClientFeatures
 from inkstream.protocol import INKSTREAM_STATUS
-from inkstream.relay import hang_up_all
 
 if TYPE_CHECKING:
     from inkstream.app import InkstreamServer
@@ -62,11 +61,6 @@ def register(server: InkstreamServer) -> None:
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: InkstreamServer, *_args: Any) -> None:
         await ls.close()
-
-    @server.feature(types.EXIT)
-    def exit_(_ls: InkstreamServer, *_args: Any) -> None:
-        # pygls exits right after this; the models hear it now, not after the loop winds down
-        hang_up_all()
 
     @server.feature(INKSTREAM_STATUS)
     async def status(ls: InkstreamServer, *_args: Any) -> dict[str, Any]:

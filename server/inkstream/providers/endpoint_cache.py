@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from inkstream.completion.prompts import ROUTES, Route
 
@@ -21,6 +22,24 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("inkstream"))
 
 
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write(path: Path, data: Any) -> None:
+    """Atomically (write, then rename): two servers never see half a file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
+        tmp.replace(path)
+    except OSError as exc:
+        logger.warning("cannot write %s: %s", path, exc)
+
+
 class EndpointStyles:
     """``(base_url, model) -> prompts.Route``, in one small JSON file."""
 
@@ -28,10 +47,7 @@ class EndpointStyles:
         self._path = path or cache_dir() / "endpoints.json"
 
     def _load(self) -> dict[str, Route]:
-        try:
-            data = json.loads(self._path.read_text())
-        except (OSError, ValueError):
-            return {}
+        data = _read(self._path)
         return {k: v for k, v in data.items() if v in ROUTES} if isinstance(data, dict) else {}
 
     def get(self, base_url: str, model: str) -> Route | None:
@@ -40,13 +56,7 @@ class EndpointStyles:
     def put(self, base_url: str, model: str, route: Route) -> None:
         data = self._load()
         data[f"{base_url}|{model}"] = route
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-            tmp.replace(self._path)
-        except OSError as exc:
-            logger.warning("cannot write %s: %s", self._path, exc)
+        _write(self._path, data)
 
 
 class UsageOptionRefusals:
@@ -59,21 +69,11 @@ class UsageOptionRefusals:
         self._path = path or cache_dir() / "no-stream-options.json"
 
     def _load(self) -> list[str]:
-        try:
-            data = json.loads(self._path.read_text())
-        except (OSError, ValueError):
-            return []
+        data = _read(self._path)
         return [u for u in data if isinstance(u, str)] if isinstance(data, list) else []
 
     def refuses(self, base_url: str) -> bool:
         return base_url in self._load()
 
     def remember(self, base_url: str) -> None:
-        urls = sorted({*self._load(), base_url})
-        try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(urls, indent=1))
-            tmp.replace(self._path)
-        except OSError as exc:
-            logger.warning("cannot write %s: %s", self._path, exc)
+        _write(self._path, sorted({*self._load(), base_url}))

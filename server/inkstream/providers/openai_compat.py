@@ -87,7 +87,7 @@ class OpenAICompatProvider:
 
     @property
     def endpoint(self) -> str:
-        return self._settings.base_url or "https://api.openai.com/v1"
+        return self._settings.endpoint
 
     def warm_up(self) -> None:
         """Get ready for the first request in the background (called after ``initialized``).
@@ -285,8 +285,10 @@ class OpenAICompatProvider:
         then (400 naming it) ask again without, and remember, like the route probe."""
         import openai
 
+        loop = asyncio.get_running_loop()
         if self._usage_option is None:
-            self._usage_option = not self._refusals.refuses(self.endpoint)
+            refused = await loop.run_in_executor(None, self._refusals.refuses, self.endpoint)
+            self._usage_option = not refused
         if not self._usage_option:
             return await self._create(lambda: call({}))
         try:
@@ -298,7 +300,7 @@ class OpenAICompatProvider:
                 raise
         logger.info("%s refuses stream_options; counting tokens from the stream", self.endpoint)
         self._usage_option = False
-        self._refusals.remember(self.endpoint)
+        await loop.run_in_executor(None, self._refusals.remember, self.endpoint)
         return await self._create(lambda: call({}))
 
     async def _create(self, call: Callable[[], Awaitable[T]]) -> T:

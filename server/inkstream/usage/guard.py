@@ -35,8 +35,7 @@ def check_budget(ls: InkstreamServer) -> BudgetReached | None:
 
 
 def new_meter(ls: InkstreamServer, kind: Kind, language: str) -> RequestMeter:
-    s = ls.settings
-    return RequestMeter(kind, s.base_url or "https://api.openai.com/v1", s.model, language)
+    return RequestMeter(kind, ls.settings.endpoint, ls.settings.model, language)
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from inkstream.usage import pricing, stats
 from inkstream.usage.acceptance import kept_ratio
 from inkstream.usage.budget import Budget, DayTotals, today
 from inkstream.usage.meter import Outcome, RequestMeter
-from inkstream.usage.store import Rows, StoreError, UsageStore
+from inkstream.usage.store import Rows, UsageStore
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ class UsageService:
             if self._store is None:
                 self._store = UsageStore(retention_days=self._retention_days)
             return fn(self._store)
-        except (StoreError, OSError, Exception) as exc:  # noqa: BLE001
+        except Exception as exc:  # StoreError, OSError, sqlite3's own
             logger.warning("usage is not recorded: %s", exc)
             self._broken = True
             return None
