@@ -93,7 +93,8 @@ _OPTIONAL_STRINGS = ("base_url", "api_key", "proxy", "ca_file")
 def _check_proxy(url: str) -> None:
     scheme, sep, _rest = url.partition("://")
     if not sep or scheme not in ("http", "https"):
-        raise SettingsError(f"proxy must be an http:// or https:// URL, not {url!r}")
+        shown = f"{scheme}://…" if sep else "a URL without a scheme"  # never its credentials
+        raise SettingsError(f"proxy must be an http:// or https:// URL, not {shown}")
 
 
 def has_credentials(url: str) -> bool:

@@ -138,3 +138,9 @@ def test_proxy_url_takes_credentials_from_the_environment(
     from inkstream.providers.http import proxy_url
 
     assert proxy_url(Settings(proxy=proxy), env) == expected
+
+
+def test_a_bad_proxy_url_is_not_echoed_with_its_credentials() -> None:
+    with pytest.raises(SettingsError) as info:
+        merge({}, {"proxy": "socks5://me:secret@proxy:1080"})
+    assert "socks5://" in str(info.value) and "secret" not in str(info.value)
