@@ -69,12 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
     serve.set_defaults(run=_serve)
-    from inkstream.terminal import (
-        commands as terminal,  # cheap: heavy imports happen inside its commands
-    )
-    from inkstream.terminal import stats
+    from inkstream.terminal import commands, stats  # cheap: heavy imports happen inside them
 
-    terminal.add_commands(sub)
+    commands.add_commands(sub)
     stats.add_command(sub)
     return parser
 
