@@ -198,3 +198,11 @@ def test_growing_clean_output_is_monotone() -> None:
     shown = [clean_completion(raw[:i], c, style="fim").text for i in range(1, len(raw) + 1)]
     assert all(b.startswith(a) for a, b in zip(shown, shown[1:], strict=False))
     assert shown[-1] == raw
+
+
+def test_a_completion_that_ends_on_a_repeated_line() -> None:
+    """The stream ends right after a line written twice: the repeat is dropped (it used to raise
+    IndexError, so the completion failed)."""
+    c = ctx("def f(fp):\n    <C>\n")
+    raw = "fp.readline()\n    fp.readline()"
+    assert clean_completion(raw, c, style="fim", final=True).text == "fp.readline()"

@@ -579,6 +579,8 @@ def drop_repetition(
             return _upto(lines, i), True
         if _run_length(full, i) >= limit:
             return _upto(lines, i - limit + 2), True
+        if i == last:
+            return _upto(lines, i), True  # the end, and no different line followed it
         following = full[i + 1].rstrip()
         if not final and i + 1 == last and cur.startswith(following):
             return _upto(lines, i), False  # a third may follow
