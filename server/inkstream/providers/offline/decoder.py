@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from inkstream.completion.context import CompletionContext
+from inkstream.providers.offline.lines import lines_of, recall
 from inkstream.providers.offline.ngram import (
     ORDER,
     Models,
@@ -41,7 +42,7 @@ from inkstream.providers.offline.ngram import (
     rank,
     train,
 )
-from inkstream.providers.offline.structure import Guard, Structure, finished
+from inkstream.providers.offline.structure import Guard, Structure, binds, finished
 from inkstream.providers.offline.tokens import (
     NEWLINE,
     is_break,
@@ -64,6 +65,10 @@ MIN_RETRY_SCORE = 0.003  # ... and each of its tokens must be at least this like
 DOCUMENT_BEFORE = 16_000  # characters of the document learned around the cursor
 DOCUMENT_AFTER = 8_000
 DOCUMENT_WEIGHT = 3.0
+DOCUMENT_LINE_WEIGHT = 3.0  # a line the document repeats counts this much more than the project's
+FOLLOWING_CHARS = 400  # of the code after the cursor's line, tokenized to find its first line
+_ENDS = set(")]}\"'")
+_PIECES = re.compile(r"\s*(?:\w+|\S)")
 _PARTIAL_WORD = re.compile(r"[A-Za-z_$][\w$]*$")
 _CLOSERS = set(")]};,")
 _LITERAL = re.compile(r"""([ \t]*)(?:([rbufRBUF]{0,2}["'])|\d)""")
@@ -73,6 +78,10 @@ Mode = Literal["line", "statement", "block"]
 
 def _width(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
+
+
+def _sign(number: int) -> int:
+    return (number > 0) - (number < 0)
 
 
 def _depth(text: str) -> int:
@@ -121,6 +130,7 @@ class _Line:
     confidence: float = 1.0  # the lowest score of its tokens
     start: tuple[int, str] | None = None  # its first code token and where it is in the context
     stuck: bool = False  # the model had no next token for it (it may be unfinished)
+    recalled: bool = False  # a whole line seen elsewhere (see ``lines``), checked already
 
     @property
     def code(self) -> str:
@@ -164,22 +174,50 @@ class Decoder:
         if self.in_comment:
             return
         budget = max_tokens
-        word = "" if self.blank else self._finish_word()  # given out with the cursor's line
+        recalled = self._recall() if self.blank or self.mode == "statement" else None
+        lines: list[_Line] = []
+        if recalled is None and self.mode == "statement" and self._statement_ends():
+            # the cursor ends a statement: the next line, if one was seen between the same lines
+            state, level = self._state(), self.level
+            self.mode, self.floor, self.resumed = "block", self.level, True
+            self.context.append(NEWLINE)
+            recalled = self._recall()
+            if recalled is None:
+                self._restore(state)
+                self.mode, self.level, self.floor, self.resumed = (
+                    "statement",
+                    level,
+                    level + 1,
+                    False,
+                )
+            else:
+                lines.append(_Line(True, level, ended=True))
+        # the word under the cursor is finished and given out with the cursor's line
+        word = "" if self.blank or recalled else self._finish_word()
         if word:
             budget -= 1
-        elif self.blank and not self.untyped:
+        elif self.blank and not self.untyped and recalled is None:
             self._fit_indentation()
-        lines: list[_Line] = []
         retries = RETRIES
         while budget > 0 and len(lines) < MAX_LINES:
             first = not lines
             saved = self._state()
             # a later line also costs its line break and indentation
-            line = self._line(first, budget - (1 if self.untyped else 0) if first else budget - 2)
+            room = budget - (1 if self.untyped else 0) if first else budget - 2
+            if recalled is not None:
+                line, recalled = recalled, None
+                if len(line.tokens) > room:
+                    line.tokens, line.ended = line.tokens[: max(0, room)], False
+            else:
+                line = self._line(first, room)
             verdict = self._verdict(line, lines)
             if retries < RETRIES and (first or self.resumed) and line.confidence < MIN_RETRY_SCORE:
                 verdict = "stop"  # another start, and a guess: better no line than a wrong one
-            if verdict != "stop" and (problem := self._problem(line, lines, word)):
+            if (
+                verdict != "stop"
+                and not line.recalled
+                and (problem := self._problem(line, lines, word))
+            ):
                 if problem == "not a statement" and self._trim(line, lines, word):
                     verdict = "last"  # the line's start is right; its end is not
                 elif (first or self.resumed) and retries and line.start is not None:
@@ -208,6 +246,7 @@ class Decoder:
             if first and not line.tokens and not word and self.mode == "statement":
                 # the statement was complete at the cursor (the end of a line): the next lines
                 self.mode, self.floor, self.resumed = "block", self.level, True
+                recalled = self._recall()
                 continue
             self.resumed = False
             if self.mode == "line" or (self.mode == "statement" and self.depth <= 0):
@@ -262,6 +301,104 @@ class Decoder:
         context, self.level, self.floor, seen = state
         self.context, self.seen = list(context), set(seen)
 
+    # -- a whole line seen elsewhere -------------------------------------------------------------
+
+    def _recall(self) -> _Line | None:
+        """The cursor's line (or, when the cursor ends a statement, the next one) as a whole
+        line the project or the document wrote between the same neighbours (see ``lines``)."""
+        indexes = [model.lines for model, _ in self.models if model.lines is not None]
+        if not indexes or self.in_comment:
+            return None
+        code_lines = [code for code, _ in lines_of(self.context)]
+        typed = "" if self.blank or self.resumed else self.ctx.line_prefix.lstrip(" \t")
+        if typed:
+            code_lines.pop()  # the cursor's line, being typed
+        if not code_lines:
+            return None
+        previous = code_lines[-1]
+        before = code_lines[-2] if len(code_lines) > 1 else ""
+        base = (
+            _width(self.ctx.line_prefix)
+            if self.resumed
+            else len(_last_indentation(self.ctx.prefix))
+        )
+        guard = self.guard
+
+        opened = self.depth > 0 or opens_block(previous, self.ctx.language_id)
+
+        def fits(code: str, shift: int | None) -> bool:
+            if shift is None:
+                shift = 0 if self.untyped or self.resumed else self.level - base
+            level = self.level if not (self.untyped or self.resumed) else base + shift
+            if self.resumed and (level < self.floor or (shift > 0 and not opened)):
+                return False
+            if self.blank and not self.untyped and _sign(level - base) != _sign(shift):
+                return False  # the user's indentation says another block
+            if guard is None:
+                return True
+            column = level + (self.shift if self.untyped else 0)
+            previous_raw = (
+                self.ctx.line_prefix.strip() if self.resumed else _last_code_line(self.ctx.prefix)
+            )
+            problem = guard.check_line(code, column, first=not self.resumed, previous=previous_raw)
+            return problem is None or (problem == "not a statement" and _depth(code) > 0)
+
+        structure = self.guard.structure if self.guard is not None else None
+        found = recall(
+            indexes,
+            before,
+            previous,
+            self._following_code(),
+            typed=typed,
+            wanted=structure.wanted if structure is not None else set(),
+            binds=binds,
+            fits=fits,
+        )
+        if found is None:
+            return None
+        shift = found.shift or 0
+        level = self.level if not (self.untyped or self.resumed) else base + shift
+        if self.untyped or self.resumed:
+            if level != self.level:
+                self.context.append(step(level - self.level))
+            self.level = level
+        if not self.resumed:
+            self.floor = self.level
+        if typed:  # the context's cursor line becomes the whole line
+            while self.context and not is_break(self.context[-1]) and not is_step(self.context[-1]):
+                self.context.pop()
+        self.context += [
+            t
+            for t in model_tokens(
+                tokenize_code(found.code, self.ctx.language_id), self.ctx.language_id
+            )
+            if not is_break(t) and not is_step(t)
+        ]
+        self.context.append(NEWLINE)
+        rest = found.code[len(typed) :]
+        return _Line(not self.resumed, level, _PIECES.findall(rest), ended=True, recalled=True)
+
+    def _statement_ends(self) -> bool:
+        """The cursor's line is a finished statement that ends in a closed bracket or string
+        (``dist = get(name)``): the user goes on to the next line."""
+        code = self.ctx.line_prefix.strip()
+        if self.typed or not finished(code):
+            return False
+        if code[-1:] in _ENDS:
+            return True
+        partial = _PARTIAL_WORD.search(code)
+        if partial is None or not self.context:
+            return False
+        return complete_word(self.models, self.context[:-1], partial.group(0)) is None
+
+    def _following_code(self) -> str:
+        """The first line of code after the cursor's line, as the models see lines."""
+        after = self.ctx.suffix[len(self.ctx.line_suffix) :][:FOLLOWING_CHARS]
+        tokens = model_tokens(
+            tokenize_code(after.lstrip("\n"), self.ctx.language_id), self.ctx.language_id
+        )
+        return next((code for code, _ in lines_of(tokens)), "")
+
     # -- the start: the word being typed, or the indentation of the cursor's empty line ----------
 
     def _finish_word(self) -> str:
@@ -312,6 +449,8 @@ class Decoder:
                 allow_break=not (((first and self.blank) or self.resumed) and opening),
                 # only at a line's start; on the cursor's line, only if the user typed nothing
                 allow_step=opening and (not first or self.untyped),
+                # deeper only after a line that opens a block or leaves a bracket open
+                deeper=self.depth > 0 or opens_block(self._last_line(), self.ctx.language_id),
             )
             if found is None:
                 line.stuck = bool(line.tokens)
@@ -336,7 +475,19 @@ class Decoder:
             length += len(token)
         return line
 
-    def _next(self, *, allow_break: bool, allow_step: bool) -> tuple[str, float] | None:
+    def _last_line(self) -> str:
+        """The code of the last finished line in the context."""
+        end = len(self.context)
+        while end and (is_break(self.context[end - 1]) or is_step(self.context[end - 1])):
+            end -= 1
+        start = end
+        while start and not is_break(self.context[start - 1]):
+            start -= 1
+        return "".join(t for t in self.context[start:end] if not is_step(t)).strip()
+
+    def _next(
+        self, *, allow_break: bool, allow_step: bool, deeper: bool = True
+    ) -> tuple[str, float] | None:
         """The model's next token and its score; it joins the context. Never the same 4 tokens
         twice (greedy decoding loves circles). A step is chosen with the token after it: "4
         columns deeper, then ``def``" competes with "``import``, as deep" as one event."""
@@ -348,7 +499,7 @@ class Decoder:
             if is_break(token):
                 return allow_break
             if is_step(token):
-                return allow_step
+                return allow_step and (deeper or (step_of(token) or 0) < 0)
             if (*recent, token) in self.seen or (at, token) in self.banned:
                 return False
             return guard is None or guard.allows(self.context, token)
@@ -492,4 +643,4 @@ def document_model(before: str, after: str, language: str) -> NgramModel:
     """A model of the document being edited: its own names and idioms ("cache model", Tu et
     al., 2014), which neither the project's index (maybe older) nor the library knows."""
     parts = (model_tokens(tokenize_code(text, language), language) for text in (before, after))
-    return train(parts, min_count=1)
+    return train(parts, min_count=1, line_weight=DOCUMENT_LINE_WEIGHT)

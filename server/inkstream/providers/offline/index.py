@@ -68,7 +68,7 @@ MAX_PROJECT_LINES = 150_000
 STDLIB_LINES = 120_000
 PROJECT_MIN_COUNT = 1  # a project's rare n-grams are its idioms: keep them all
 STDLIB_MIN_COUNT = 2
-CACHE_VERSION = 3
+CACHE_VERSION = 5
 _POOL_BYTES = 300_000  # tokenize and count in parallel above this much source
 BUILD_DEADLINE = 600  # seconds a detached build may run; then it ends and frees its lock
 LOCK_POLL = 0.05  # seconds between looks at a lock another build holds
@@ -223,11 +223,16 @@ def _tokens_of(path: Path) -> list[str]:
     return model_tokens(tokenize_code(text, language), language)
 
 
-def train(files: Sequence[Path], min_count: int = 1, *, workers: int = 1) -> NgramModel:
-    """Learn ``files``; with ``workers`` > 1, tokenizing and counting run in parallel processes.
+def train(
+    files: Sequence[Path], min_count: int = 1, *, workers: int = 1, lines: bool = False
+) -> NgramModel:
+    """Learn ``files`` (with ``lines``, their lines too: a project's code repeats itself, the
+    standard library's sample is not worth the memory); with ``workers`` > 1, tokenizing and
+    counting run in parallel processes.
     Python's cyclic garbage collector is off meanwhile: the counts are millions of tuples that
     cannot form cycles, and it would scan them again and again."""
     size = sum(p.stat().st_size for p in files if p.exists())
+    weight = 1.0 if lines else None
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -241,9 +246,11 @@ def train(files: Sequence[Path], min_count: int = 1, *, workers: int = 1) -> Ngr
                 pool.submit(int).result()  # all workers start now, from this thread
                 _test_gate()
                 documents = list(pool.map(_tokens_of, files, chunksize=4))
-                return ngram.train(documents, min_count=min_count, mapper=pool.map)
+                return ngram.train(
+                    documents, min_count=min_count, mapper=pool.map, line_weight=weight
+                )
         _test_gate()
-        return ngram.train(map(_tokens_of, files), min_count=min_count)
+        return ngram.train(map(_tokens_of, files), min_count=min_count, line_weight=weight)
     finally:
         if collecting:
             gc.enable()
@@ -312,7 +319,7 @@ def save(model: NgramModel, cache: Path) -> None:
 def build_and_save(part: Part, cache: Path, *, workers: int = 1) -> NgramModel:
     started = time.monotonic()
     files = part.files()
-    model = train(files, part.min_count, workers=workers)
+    model = train(files, part.min_count, workers=workers, lines=part.is_project)
     logger.info(
         "offline model %s: %d files, %d tokens, %d contexts, built in %.2f s",
         part.name, len(files), model.tokens_seen, model.contexts,

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from itertools import accumulate, chain
 from typing import Any
 
+from inkstream.providers.offline.lines import LineIndex
+
 ORDER = 6  # contexts of up to 5 tokens (a line's start: the line break, its step and 3 more)
 #: next tokens kept per context, by context length: short contexts are followed by many tokens,
 #: and decoding filters candidates (indentation, repeats, the word being typed)
@@ -66,6 +68,7 @@ class NgramModel:
     freq: array[int] = field(default_factory=lambda: array("q"))  # occurrences per token id
     tables: list[Table] = field(default_factory=list)  # [n - 1]: contexts of n tokens
     tokens_seen: int = 0
+    lines: LineIndex | None = None  # whole lines and their neighbours (see ``lines``)
     ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -124,11 +127,12 @@ def train(
     min_count: int = 1,
     top: Sequence[int] = TOP,
     mapper: Mapper = map,
+    line_weight: float | None = None,
 ) -> NgramModel:
     """Count ``documents`` (token lists). Pairs with a context of 2+ tokens seen fewer than
     ``min_count`` times are dropped: noise in a big corpus, but a small project's only evidence
     (use 1 there). ``mapper`` may count the context lengths in parallel (a process pool's
-    ``map``)."""
+    ``map``). With ``line_weight``, the documents' lines are indexed too (see ``lines``)."""
     ids: dict[str, int] = {}
     words: list[str] = []
     sequences: list[list[int]] = []
@@ -150,7 +154,12 @@ def train(
     # the longest contexts first: they take longest, so a pool finishes sooner
     jobs = [(sequences, n, 1 if n == 1 else min_count, top[n]) for n in range(ORDER - 1, 0, -1)]
     tables = list(mapper(_count_job, jobs))[::-1]
-    return NgramModel(words, freq, tables, sum(freq), ids)
+    lines = None
+    if line_weight is not None:
+        lines = LineIndex.build(
+            ([words[i] for i in sequence] for sequence in sequences), line_weight
+        )
+    return NgramModel(words, freq, tables, sum(freq), lines, ids)
 
 
 def _count_job(job: tuple[list[list[int]], int, int, int]) -> Table:

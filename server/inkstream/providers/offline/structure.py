@@ -46,6 +46,7 @@ _PLAIN_BASES = {"object", "ABC", "Protocol", "Generic", "NamedTuple", "TypedDict
 _DYNAMIC = {"__getattr__", "__getattribute__", "setattr", "__dict__", "__slots__"}
 #: a bigger file gets the tolerant scan (``ast.parse`` holds the GIL: ~35 ms for 230 kB)
 PARSE_CHARS = 150_000
+WANTED_LINES = 8  # a local name read this close below the cursor, unbound, may be the line's
 #: statements after which a name is written, not read
 _BINDERS = {"def", "class", "for", "as", "import", "global", "nonlocal", "lambda", "del"}
 
@@ -69,6 +70,9 @@ class Structure:
     names_known: bool = True  # False with ``import *``: any name may exist
     #: names bound somewhere in the file, maybe in a scope the cursor cannot see
     elsewhere: set[str] = field(default_factory=set)
+    #: names the code after the cursor reads that nothing it can see binds (``dist`` two lines
+    #: below, an imported name no import binds): what the line at the cursor may bind
+    wanted: set[str] = field(default_factory=set)
 
     @classmethod
     def of(cls, prefix: str, suffix: str, language: str) -> Structure | None:
@@ -376,6 +380,11 @@ def _roles(
     return stored, read, attrs_set, attrs_read, definition
 
 
+def binds(line: str) -> set[str]:
+    """The names a line of code binds (assigns, imports, defines, loops over)."""
+    return _roles(_words(line), None)[0] if line.strip() else set()
+
+
 def _assignment_end(texts: list[str]) -> int:
     """The index of a plain or augmented assignment's ``=`` at bracket depth 0 (its left side
     binds), or 0 when the line assigns nothing."""
@@ -417,10 +426,13 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
     star = False
     classes: dict[str, ast.ClassDef] = {}
     scoped: list[_Scoped] = []
+    later: dict[str, int] = {}  # names read after the cursor's line: the first line reading it
     for node in ast.walk(tree):  # one pass over the whole file
         if isinstance(node, ast.Name):
             if not isinstance(node.ctx, ast.Load):
                 everywhere.add(node.id)
+            elif node.lineno > row and later.get(node.id, node.lineno + 1) > node.lineno:
+                later[node.id] = node.lineno
         elif isinstance(node, ast.arg):
             everywhere.add(node.arg)
         elif isinstance(node, _Scoped):
@@ -462,7 +474,16 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
                 positional = [*node.args.posonlyargs, *node.args.args]
                 scope.self_name = positional[0].arg if positional else None
         scopes.append(scope)
-    return Structure(scopes, names_known=not star, elsewhere=everywhere | module.names)
+    elsewhere = everywhere | module.names
+    visible = set().union(*(scope.names for scope in scopes))
+    wanted = {
+        name
+        for name, line in later.items()
+        if name not in visible
+        and name not in BUILTINS
+        and (name not in elsewhere or line <= row + WANTED_LINES)
+    }
+    return Structure(scopes, not star, elsewhere, wanted if not star else set())
 
 
 def _last_code_row(lines: list[str], row: int) -> int:

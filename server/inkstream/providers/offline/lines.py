@@ -1,0 +1,314 @@
+"""Whole lines seen elsewhere: which lines stood after (and before) a given line in the project
+and in the document, used to write the line at the cursor whole.
+
+Code repeats itself in lines more than an n-gram model of 5 tokens can see: the same field list
+in two files, ``dist = ...`` followed by ``if dist is None:``, the line that always precedes
+``raise NotImplementedError``. On held-out code, a line that was written before somewhere in the
+project or the file is a third of all lines; greedy decoding of a 6-gram writes a tenth of them.
+So the decoder first recalls: lines that followed the line before the cursor (alone, with the
+one before it, and with the line after the cursor as a sandwich), lines that preceded the line
+after the cursor, and lines that followed a line of the same shape with the names swapped
+(``$0 = ...`` then ``if $0 is None:``). Each way a candidate is found counts, the document's
+own lines more than the project's; the best one wins if the evidence is enough.
+
+Pure and synchronous; built with the n-gram model from the same tokens (``ngram.train``), and
+pickled with it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from inkstream.providers.offline.structure import BUILTINS, KEYWORDS
+from inkstream.providers.offline.tokens import MAX_TOKEN_CHARS, is_break, step_of
+
+#: how much each way of finding a candidate counts (tuned on held-out code, see bench)
+KEY_WEIGHTS = {
+    "after": 2.0, "after2": 2.0, "before": 2.0, "sandwich": 8.0, "shape": 1.0,
+    "imports": 2.0,  # an import line of a name the code below reads and nothing binds
+    "starts": 1.0,  # a line that starts with what is typed on the cursor's line
+}  # fmt: skip
+BINDS_WANTED = 3.0  # added when the candidate binds a name the code below reads, unbound
+MAX_PREFIXED = 40  # lines looked at that start with what is typed
+MIN_TYPED = 3  # ... when that is at least this long
+MAX_WANTED = 8  # names (and import lines per name) looked up
+MIN_EVIDENCE = 0.5  # a candidate's score below this: the n-gram model writes the line
+MAX_OCCURRENCES = 400  # rows of a common line (``)``, ``else:``) looked at per query
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_IMPORT = re.compile(r"(?:from\s+[\w.]+\s+)?import\s+([\w\s,.]+)$")
+_NAME = re.compile(r"\$(\d+)")
+_UNUSABLE = ""  # a line that cannot be written back from its tokens (a cut or multi-line token)
+_KEEP = KEYWORDS | BUILTINS  # not names of the code: kept as they are in a shape
+
+
+def shape(line: str) -> tuple[str, list[str]]:
+    """The line with its names numbered in order (``$0 = $1.get($0)``), and the names."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in _KEEP:
+            return word
+        if word not in names:
+            names.append(word)
+        return f"${names.index(word)}"
+
+    return _WORD.sub(number, line), names
+
+
+def lines_of(tokens: Iterable[str]) -> Iterator[tuple[str, int]]:
+    """``(code, indentation change)`` for each line with code in a model's token list."""
+    words: list[str] = []
+    shift = 0
+    usable = True
+    for token in tokens:
+        if is_break(token):
+            code = "".join(words).strip()
+            if code:
+                yield (code if usable else _UNUSABLE), shift
+                shift = 0
+            words, usable = [], True
+        elif (delta := step_of(token)) is not None:
+            shift += delta
+        else:
+            words.append(token)
+            usable = usable and len(token) < MAX_TOKEN_CHARS and "\n" not in token
+    code = "".join(words).strip()
+    if code:
+        yield (code if usable else _UNUSABLE), shift
+
+
+@dataclass
+class _Groups:
+    """Row numbers grouped by an id: the rows of id ``k`` are ``rows[starts[k]:starts[k+1]]``."""
+
+    rows: array[int]
+    starts: array[int]
+
+    @classmethod
+    def of(cls, ids: Sequence[int], count: int) -> _Groups:
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        starts = array("q", bytes(8 * (count + 1)))
+        for i in ids:
+            if i >= 0:
+                starts[i + 1] += 1
+        for k in range(count):
+            starts[k + 1] += starts[k]
+        return cls(array("q", (r for r in order if ids[r] >= 0)), starts)
+
+    def get(self, key: int) -> array[int]:
+        return self.rows[self.starts[key] : self.starts[key + 1]][:MAX_OCCURRENCES]
+
+
+@dataclass
+class LineIndex:
+    """The lines of a corpus in order (documents apart), with where each line and each line
+    shape stands. ``weight``: how much a line found here counts (the document's own lines more
+    than the project's)."""
+
+    texts: list[str] = field(default_factory=list)  # line id -> code
+    rows: array[int] = field(
+        default_factory=lambda: array("q")
+    )  # per line: its id; -1 between documents
+    shifts: array[int] = field(default_factory=lambda: array("q"))  # per line: indentation change
+    shapes: list[str] = field(default_factory=list)  # shape id -> shape
+    row_shapes: array[int] = field(default_factory=lambda: array("q"))  # per line: its shape id
+    by_line: _Groups | None = None
+    by_shape: _Groups | None = None
+    ordered: array[int] = field(default_factory=lambda: array("q"))  # line ids by their text
+    importers: dict[str, list[int]] = field(default_factory=dict)  # name -> import lines
+    weight: float = 1.0
+    ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+    shape_ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def build(cls, documents: Iterable[Sequence[str]], weight: float = 1.0) -> LineIndex:
+        index = cls(weight=weight)
+        rows, shifts, row_shapes = index.rows, index.shifts, index.row_shapes
+        for tokens in documents:
+            for code, shift in lines_of(tokens):
+                rows.append(index._id(code, index.texts, index.ids))
+                shifts.append(shift)
+                row_shapes.append(index._id(shape(code)[0], index.shapes, index.shape_ids))
+            rows.append(-1)
+            shifts.append(0)
+            row_shapes.append(-1)
+        index.by_line = _Groups.of(rows, len(index.texts))
+        index.by_shape = _Groups.of(row_shapes, len(index.shapes))
+        texts = index.texts
+        index.ordered = array("q", sorted(range(len(texts)), key=texts.__getitem__))
+        for i, text in enumerate(texts):
+            for name in imported(text):
+                index.importers.setdefault(name, []).append(i)
+        return index
+
+    @staticmethod
+    def _id(text: str, texts: list[str], ids: dict[str, int]) -> int:
+        found = ids.get(text)
+        if found is None:
+            found = ids[text] = len(texts)
+            texts.append(text)
+        return found
+
+    # ``ids`` and ``shape_ids`` are derived: left out of the pickle
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("ids", None)
+        state.pop("shape_ids", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.ids = {text: i for i, text in enumerate(self.texts)}
+        self.shape_ids = {text: i for i, text in enumerate(self.shapes)}
+
+    def _line(self, row: int) -> int:
+        return self.rows[row] if 0 <= row < len(self.rows) else -1
+
+    def evidence(
+        self,
+        before: str,
+        previous: str,
+        following: str,
+        *,
+        typed: str = "",
+        wanted: Iterable[str] = (),
+    ) -> dict[tuple[str, int | None], dict[str, int]]:
+        """Candidates for the line between ``previous`` and ``following`` (``before`` is the
+        line above ``previous``; ``typed``, what the cursor's line starts with; ``wanted``,
+        names it may bind), each with how often each way found it: ``{(code, indentation
+        change, None when not known): {way: count}}``."""
+        found: dict[tuple[str, int | None], dict[str, int]] = {}
+        assert self.by_line is not None and self.by_shape is not None
+
+        def add(row: int, way: str, code: str | None = None) -> None:
+            line = self._line(row)
+            if line >= 0 and (text := code or self.texts[line]):
+                add_text(text, self.shifts[row], way, 1)
+
+        def add_text(text: str, shift: int | None, way: str, count: int) -> None:
+            counts = found.setdefault((text, shift), {})
+            counts[way] = counts.get(way, 0) + count
+
+        previous_id = self.ids.get(previous, -1)
+        if previous_id >= 0 and previous:
+            before_id = self.ids.get(before, -2)
+            following_id = self.ids.get(following, -2)
+            for row in self.by_line.get(previous_id):
+                add(row + 1, "after")
+                if self._line(row - 1) == before_id:
+                    add(row + 1, "after2")
+                if self._line(row + 2) == following_id:
+                    add(row + 1, "sandwich")
+        following_id = self.ids.get(following, -1)
+        if following_id >= 0 and following:
+            for row in self.by_line.get(following_id):
+                add(row - 1, "before")
+        for name in sorted(wanted)[:MAX_WANTED]:
+            for line in self.importers.get(name, ())[:MAX_WANTED]:
+                count = self.by_line.starts[line + 1] - self.by_line.starts[line]
+                add_text(self.texts[line], None, "imports", count)
+        if len(typed.strip()) >= MIN_TYPED:
+            start = bisect.bisect_left(self.ordered, typed, key=self.texts.__getitem__)
+            for line in self.ordered[start : start + MAX_PREFIXED]:
+                text = self.texts[line]
+                if not text.startswith(typed):
+                    break
+                count = self.by_line.starts[line + 1] - self.by_line.starts[line]
+                add_text(text, None, "starts", count)
+        form, names = shape(previous)
+        shape_id = self.shape_ids.get(form, -1)
+        if shape_id >= 0 and names:
+            for row in self.by_shape.get(shape_id):
+                line = self._line(row + 1)
+                if line < 0 or not self.texts[line]:
+                    continue
+                _, theirs = shape(self.texts[self.rows[row]])
+                text = _rename(self.texts[line], theirs, names)
+                if text is not None:
+                    add(row + 1, "shape", text)
+        return found
+
+
+def imported(line: str) -> list[str]:
+    """The names an import line binds (``from a import b as c, d`` -> ``c``, ``d``)."""
+    found = _IMPORT.fullmatch(line)
+    if found is None:
+        return []
+    names = []
+    for item in found.group(1).split(","):
+        words = item.split()
+        if words and not (len(words) == 2 or (len(words) > 2 and words[-2] != "as")):
+            names.append(words[-1].split(".")[0])
+    return names
+
+
+def _rename(line: str, theirs: list[str], ours: list[str]) -> str | None:
+    """``line``, written after a line with the names ``theirs``, with ``ours`` in their place;
+    None if it uses none of them (then it is no evidence of the shape)."""
+    mapping = dict(zip(theirs, ours, strict=False))
+    used = False
+
+    def swap(match: re.Match[str]) -> str:
+        nonlocal used
+        word = match.group(0)
+        if word in mapping and word not in _KEEP:
+            used = True
+            return mapping[word]
+        return word
+
+    text = _WORD.sub(swap, line)
+    return text if used else None
+
+
+@dataclass(frozen=True)
+class Recalled:
+    code: str  # the whole line, without indentation
+    shift: int | None  # its indentation change from the line before it, if known
+    score: float
+
+
+def recall(
+    indexes: Sequence[LineIndex],
+    before: str,
+    previous: str,
+    following: str,
+    *,
+    typed: str = "",
+    wanted: set[str] = frozenset(),  # type: ignore[assignment]
+    binds: Callable[[str], set[str]] = lambda _code: set(),
+    fits: Callable[[str, int | None], bool] = lambda _code, _shift: True,
+) -> Recalled | None:
+    """The best candidate for the line between ``previous`` and ``following`` that starts with
+    ``typed`` (and goes on), is not ``following`` itself and ``fits`` the file; None when the
+    evidence is too thin. A candidate that ``binds`` a ``wanted`` name scores more."""
+    scores: dict[tuple[str, int | None], float] = {}
+    for index in indexes:
+        found = index.evidence(before, previous, following, typed=typed, wanted=wanted)
+        for key, ways in found.items():
+            code = key[0]
+            if code == following or not code.startswith(typed) or len(code) <= len(typed):
+                continue
+            score = sum(KEY_WEIGHTS[way] * math.log1p(n) for way, n in ways.items())
+            scores[key] = scores.get(key, 0.0) + index.weight * score
+    merged: dict[str, tuple[float, int | None]] = {}  # a line's shifts: the best one's
+    for (code, shift), score in sorted(scores.items(), key=lambda item: item[1]):
+        total, known = merged.get(code, (0.0, None))
+        merged[code] = (total + score, known if shift is None else shift)
+    if wanted:
+        for code, (score, shift) in merged.items():
+            if binds(code) & wanted:
+                merged[code] = (score + BINDS_WANTED, shift)
+    ranked = sorted(merged.items(), key=lambda item: (-item[1][0], item[0]))
+    for code, (score, shift) in ranked:
+        if score < MIN_EVIDENCE:
+            return None
+        if fits(code, shift):
+            return Recalled(code, shift, score)
+    return None
