@@ -230,9 +230,9 @@ class LineIndex:
                 if line < 0 or not self.texts[line]:
                     continue
                 _, theirs = shape(self.texts[self.rows[row]])
-                text = _rename(self.texts[line], theirs, names)
-                if text is not None:
-                    add(row + 1, "shape", text)
+                renamed = _rename(self.texts[line], theirs, names)
+                if renamed is not None:
+                    add(row + 1, "shape", renamed)
         return found
 
 
