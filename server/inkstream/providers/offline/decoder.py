@@ -42,7 +42,7 @@ from inkstream.providers.offline.ngram import (
     rank,
     train,
 )
-from inkstream.providers.offline.structure import Guard, Structure, binds, finished
+from inkstream.providers.offline.structure import Guard, Structure, binds, finished, reads
 from inkstream.providers.offline.tokens import (
     NEWLINE,
     is_break,
@@ -336,6 +336,8 @@ class Decoder:
                 return False  # the user's indentation says another block
             if guard is None:
                 return True
+            if not all(guard.structure.sees(name) or name in guard.bound for name in reads(code)):
+                return False  # a name of the place it was copied from
             column = level + (self.shift if self.untyped else 0)
             previous_raw = (
                 self.ctx.line_prefix.strip() if self.resumed else _last_code_line(self.ctx.prefix)

@@ -30,8 +30,8 @@ from inkstream.providers.offline.tokens import MAX_TOKEN_CHARS, is_break, step_o
 
 #: how much each way of finding a candidate counts (tuned on held-out code, see bench)
 KEY_WEIGHTS = {
-    "after": 2.0, "after2": 2.0, "before": 2.0, "sandwich": 8.0, "shape": 1.0,
-    "imports": 2.0,  # an import line of a name the code below reads and nothing binds
+    "after": 1.0, "after2": 2.0, "before": 2.0, "sandwich": 8.0, "shape": 2.0,
+    "imports": 4.0,  # an import line of a name the code below reads and nothing binds
     "starts": 1.0,  # a line that starts with what is typed on the cursor's line
 }  # fmt: skip
 BINDS_WANTED = 3.0  # added when the candidate binds a name the code below reads, unbound

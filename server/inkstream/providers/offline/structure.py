@@ -118,6 +118,13 @@ class Structure:
             return True
         return any(name in scope.names for scope in self.scopes) or name not in self.elsewhere
 
+    def sees(self, name: str) -> bool:
+        """Whether ``name`` is bound in a scope the cursor sees (or is a builtin): stricter than
+        ``known``, for lines copied from elsewhere, whose names belong there."""
+        if not self.names_known or name in BUILTINS or name in KEYWORDS:
+            return True
+        return any(name in scope.names for scope in self.scopes)
+
     def methods(self) -> set[str]:
         """The methods of the class of the method the cursor is in."""
         method = self.method
@@ -208,6 +215,10 @@ class Guard:
                 landing = self.structure.landing(column)
                 if any(name in s.defined for s in landing[-2:]) or name in self.bound:
                     return f"redefines {name}"
+        if stored and text.startswith(("import ", "from ")) and " import " in f" {text}":
+            landing = self.structure.landing(column)
+            if all(any(n in s.defined for s in landing[-1:]) or n in self.bound for n in stored):
+                return f"imports {min(stored)} again"
         for name, _ in new:
             if name not in stored and name not in self.bound and not self.structure.known(name):
                 return f"unknown name {name}"
@@ -383,6 +394,14 @@ def _roles(
 def binds(line: str) -> set[str]:
     """The names a line of code binds (assigns, imports, defines, loops over)."""
     return _roles(_words(line), None)[0] if line.strip() else set()
+
+
+def reads(line: str) -> set[str]:
+    """The names a line of code reads (not attributes, keywords or what it binds itself)."""
+    if not line.strip():
+        return set()
+    stored, read, *_ = _roles(_words(line), None)
+    return {name for name, _ in read} - stored
 
 
 def _assignment_end(texts: list[str]) -> int:
