@@ -134,3 +134,22 @@ def test_a_field_between_its_neighbours() -> None:
     prefix = 'def spec():\n    fields = [\n        ("Name", True),\n        '
     suffix = '\n        ("Summary", False),\n    ]\n'
     assert complete(prefix, suffix) == '("Version", True),'
+
+
+def test_init_stores_the_next_parameter_on_self() -> None:
+    prefix = (
+        "class Job:\n    def __init__(self, name, retries=3):\n        self.name = name\n        "
+    )
+    structure = Structure.of(prefix, "\n", "python")
+    assert structure is not None and structure.unstored == ["self.retries = retries"]
+    assert complete(prefix, "\n") == "self.retries = retries"
+    private = (
+        "class Job:\n    def __init__(self, name, retries):\n        self._name = name\n        "
+    )
+    assert complete(private, "\n") == "self._retries = retries"
+
+
+def test_a_line_before_one_of_the_same_shape() -> None:
+    index = LineIndex.build([tokens(PROJECT)])
+    found = index.evidence("", "zzz", "if where is None:")  # as after ``dist = ...``
+    assert found[("where = env.get_distribution(name)", 0)] == {"shape_before": 1}

@@ -354,6 +354,7 @@ class Decoder:
             typed=typed,
             wanted=structure.wanted if structure is not None else set(),
             binds=binds,
+            suggested=structure.unstored[:1] if structure is not None else (),
             fits=fits,
         )
         if found is None:

@@ -30,11 +30,12 @@ from inkstream.providers.offline.tokens import MAX_TOKEN_CHARS, is_break, step_o
 
 #: how much each way of finding a candidate counts (tuned on held-out code, see bench)
 KEY_WEIGHTS = {
-    "after": 1.0, "after2": 2.0, "before": 2.0, "sandwich": 8.0, "shape": 2.0,
+    "after": 1.0, "after2": 2.0, "before": 2.0, "sandwich": 8.0, "shape": 2.0, "shape_before": 1.0,
     "imports": 4.0,  # an import line of a name the code below reads and nothing binds
     "starts": 1.0,  # a line that starts with what is typed on the cursor's line
 }  # fmt: skip
-BINDS_WANTED = 3.0  # added when the candidate binds a name the code below reads, unbound
+BINDS_WANTED = 3.0
+SUGGESTED = 3.0  # a line the file's structure expects  # added when the candidate binds a name the code below reads, unbound
 MAX_PREFIXED = 40  # lines looked at that start with what is typed
 MIN_TYPED = 3  # ... when that is at least this long
 MAX_WANTED = 8  # names (and import lines per name) looked up
@@ -222,17 +223,19 @@ class LineIndex:
                     break
                 count = self.by_line.starts[line + 1] - self.by_line.starts[line]
                 add_text(text, None, "starts", count)
-        form, names = shape(previous)
-        shape_id = self.shape_ids.get(form, -1)
-        if shape_id >= 0 and names:
+        for neighbour, step, way in ((previous, 1, "shape"), (following, -1, "shape_before")):
+            form, names = shape(neighbour)
+            shape_id = self.shape_ids.get(form, -1)
+            if shape_id < 0 or not names:
+                continue
             for row in self.by_shape.get(shape_id):
-                line = self._line(row + 1)
+                line = self._line(row + step)
                 if line < 0 or not self.texts[line]:
                     continue
                 _, theirs = shape(self.texts[self.rows[row]])
                 renamed = _rename(self.texts[line], theirs, names)
                 if renamed is not None:
-                    add(row + 1, "shape", renamed)
+                    add(row + step, way, renamed)
         return found
 
 
@@ -283,11 +286,13 @@ def recall(
     typed: str = "",
     wanted: set[str] = frozenset(),  # type: ignore[assignment]
     binds: Callable[[str], set[str]] = lambda _code: set(),
+    suggested: Sequence[str] = (),
     fits: Callable[[str, int | None], bool] = lambda _code, _shift: True,
 ) -> Recalled | None:
     """The best candidate for the line between ``previous`` and ``following`` that starts with
     ``typed`` (and goes on), is not ``following`` itself and ``fits`` the file; None when the
-    evidence is too thin. A candidate that ``binds`` a ``wanted`` name scores more."""
+    evidence is too thin. A candidate that ``binds`` a ``wanted`` name scores more; so do the
+    ``suggested`` lines (the file's structure expects them: ``self.x = x`` in ``__init__``)."""
     scores: dict[tuple[str, int | None], float] = {}
     for index in indexes:
         found = index.evidence(before, previous, following, typed=typed, wanted=wanted)
@@ -301,6 +306,10 @@ def recall(
     for (code, shift), score in sorted(scores.items(), key=lambda item: item[1]):
         total, known = merged.get(code, (0.0, None))
         merged[code] = (total + score, known if shift is None else shift)
+    for code in suggested:
+        if code.startswith(typed) and len(code) > len(typed):
+            score, shift = merged.get(code, (0.0, None))
+            merged[code] = (score + SUGGESTED, shift)
     if wanted:
         for code, (score, shift) in merged.items():
             if binds(code) & wanted:

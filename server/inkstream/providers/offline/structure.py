@@ -73,6 +73,8 @@ class Structure:
     #: names the code after the cursor reads that nothing it can see binds (``dist`` two lines
     #: below, an imported name no import binds): what the line at the cursor may bind
     wanted: set[str] = field(default_factory=set)
+    #: in ``__init__``: ``self.x = x`` for each parameter not stored yet, in their order
+    unstored: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, prefix: str, suffix: str, language: str) -> Structure | None:
@@ -468,6 +470,7 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
             everywhere.add(node.name)
     last = _last_code_row(lines, row)
     scopes = [module]
+    unstored: list[str] = []
     for node in sorted(scoped, key=lambda n: n.lineno):
         # in its body: below its header, deeper, and within it, or after it with only blank
         # lines and comments between (the end of a body being written)
@@ -492,6 +495,8 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
             if scopes[-1].kind == "class" and not _is_static(node):
                 positional = [*node.args.posonlyargs, *node.args.args]
                 scope.self_name = positional[0].arg if positional else None
+                if node.name == "__init__" and scope.self_name:
+                    unstored = _unstored(node, scope.self_name)
         scopes.append(scope)
     elsewhere = everywhere | module.names
     visible = set().union(*(scope.names for scope in scopes))
@@ -502,7 +507,9 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
         and name not in BUILTINS
         and (name not in elsewhere or line <= row + WANTED_LINES)
     }
-    return Structure(scopes, not star, elsewhere, wanted if not star else set())
+    if scopes[-1].self_name is None or not unstored:
+        unstored = []
+    return Structure(scopes, not star, elsewhere, wanted if not star else set(), unstored)
 
 
 def _last_code_row(lines: list[str], row: int) -> int:
@@ -516,6 +523,23 @@ def _last_code_row(lines: list[str], row: int) -> int:
 
 def _is_static(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+
+
+def _unstored(node: ast.FunctionDef | ast.AsyncFunctionDef, me: str) -> list[str]:
+    """``self.x = x`` lines an ``__init__`` has yet to write (``self._x`` if it writes those)."""
+    stored: set[str] = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and isinstance(sub.ctx, ast.Store):
+            if isinstance(sub.value, ast.Name) and sub.value.id == me:
+                stored.add(sub.attr)
+    arguments = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs][1:]
+    names = [a.arg for a in arguments]
+    private = any(f"_{name}" in stored for name in names)
+    return [
+        f"{me}.{'_' if private else ''}{name} = {name}"
+        for name in names
+        if name not in stored and f"_{name}" not in stored
+    ]
 
 
 def _parameters(args: ast.arguments) -> set[str]:
