@@ -152,4 +152,4 @@ def test_init_stores_the_next_parameter_on_self() -> None:
 def test_a_line_before_one_of_the_same_shape() -> None:
     index = LineIndex.build([tokens(PROJECT)])
     found = index.evidence("", "zzz", "if where is None:")  # as after ``dist = ...``
-    assert found[("where = env.get_distribution(name)", 0)] == {"shape_before": 1}
+    assert found[("where = env.get_distribution(name)", 4)] == {"shape_before": 1}

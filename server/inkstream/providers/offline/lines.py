@@ -34,8 +34,8 @@ KEY_WEIGHTS = {
     "imports": 4.0,  # an import line of a name the code below reads and nothing binds
     "starts": 1.0,  # a line that starts with what is typed on the cursor's line
 }  # fmt: skip
-BINDS_WANTED = 3.0
-SUGGESTED = 3.0  # a line the file's structure expects  # added when the candidate binds a name the code below reads, unbound
+BINDS_WANTED = 3.0  # added when the candidate binds a name the code below reads, unbound
+SUGGESTED = 3.0  # added to a line the file's structure expects
 MAX_PREFIXED = 40  # lines looked at that start with what is typed
 MIN_TYPED = 3  # ... when that is at least this long
 MAX_WANTED = 8  # names (and import lines per name) looked up
