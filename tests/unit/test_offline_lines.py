@@ -39,7 +39,7 @@ def tokens(source: str) -> list[str]:
 
 
 def project_models(source: str = PROJECT) -> Models:
-    return [(train([tokens(source)], line_weight=1.0), 4.0)]
+    return [(train([tokens(source)], lines="project"), 4.0)]
 
 
 def ctx(prefix: str, suffix: str = "") -> CompletionContext:
@@ -105,7 +105,7 @@ def test_recall_prefers_the_strongest_evidence_that_fits() -> None:
 
 
 def test_the_index_survives_pickling() -> None:
-    model = train([tokens(PROJECT)], line_weight=1.0)
+    model = train([tokens(PROJECT)], lines="project")
     again = pickle.loads(pickle.dumps(model))
     assert again.lines is not None
     assert again.lines.evidence("", "if dist is None:", "") == model.lines.evidence(  # type: ignore[union-attr]

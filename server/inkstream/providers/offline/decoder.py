@@ -65,7 +65,6 @@ MIN_RETRY_SCORE = 0.003  # ... and each of its tokens must be at least this like
 DOCUMENT_BEFORE = 16_000  # characters of the document learned around the cursor
 DOCUMENT_AFTER = 8_000
 DOCUMENT_WEIGHT = 3.0
-DOCUMENT_LINE_WEIGHT = 3.0  # a line the document repeats counts this much more than the project's
 FOLLOWING_CHARS = 400  # of the code after the cursor's line, tokenized to find its first line
 _ENDS = set(")]}\"'")
 _PIECES = re.compile(r"\s*(?:\w+|\S)")
@@ -646,4 +645,4 @@ def document_model(before: str, after: str, language: str) -> NgramModel:
     """A model of the document being edited: its own names and idioms ("cache model", Tu et
     al., 2014), which neither the project's index (maybe older) nor the library knows."""
     parts = (model_tokens(tokenize_code(text, language), language) for text in (before, after))
-    return train(parts, min_count=1, line_weight=DOCUMENT_LINE_WEIGHT)
+    return train(parts, min_count=1, lines="document")

@@ -68,7 +68,7 @@ MAX_PROJECT_LINES = 150_000
 STDLIB_LINES = 120_000
 PROJECT_MIN_COUNT = 1  # a project's rare n-grams are its idioms: keep them all
 STDLIB_MIN_COUNT = 2
-CACHE_VERSION = 5
+CACHE_VERSION = 6
 _POOL_BYTES = 300_000  # tokenize and count in parallel above this much source
 BUILD_DEADLINE = 600  # seconds a detached build may run; then it ends and frees its lock
 LOCK_POLL = 0.05  # seconds between looks at a lock another build holds
@@ -232,7 +232,7 @@ def train(
     Python's cyclic garbage collector is off meanwhile: the counts are millions of tuples that
     cannot form cycles, and it would scan them again and again."""
     size = sum(p.stat().st_size for p in files if p.exists())
-    weight = 1.0 if lines else None
+    source = "project" if lines else None
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -246,11 +246,9 @@ def train(
                 pool.submit(int).result()  # all workers start now, from this thread
                 _test_gate()
                 documents = list(pool.map(_tokens_of, files, chunksize=4))
-                return ngram.train(
-                    documents, min_count=min_count, mapper=pool.map, line_weight=weight
-                )
+                return ngram.train(documents, min_count=min_count, mapper=pool.map, lines=source)
         _test_gate()
-        return ngram.train(map(_tokens_of, files), min_count=min_count, line_weight=weight)
+        return ngram.train(map(_tokens_of, files), min_count=min_count, lines=source)
     finally:
         if collecting:
             gc.enable()

@@ -28,14 +28,20 @@ from typing import Any
 from inkstream.providers.offline.structure import BUILTINS, KEYWORDS
 from inkstream.providers.offline.tokens import MAX_TOKEN_CHARS, is_break, step_of
 
-#: how much each way of finding a candidate counts (tuned on held-out code, see bench)
-KEY_WEIGHTS = {
-    "after": 1.0, "after2": 2.0, "before": 2.0, "sandwich": 8.0, "shape": 2.0, "shape_before": 1.0,
-    "imports": 4.0,  # an import line of a name the code below reads and nothing binds
-    "starts": 1.0,  # a line that starts with what is typed on the cursor's line
+#: what speaks for a candidate, and how much (``source:way``: how often that way found it, as
+#: log(1 + count); see ``LineIndex.evidence``). Tuned on held-out code (see bench).
+WEIGHTS = {
+    "project:after": 1.0, "project:after2": 2.0, "project:before": 2.0,
+    "project:sandwich": 8.0, "project:shape": 2.0, "project:shape_before": 1.0,
+    "project:imports": 4.0,  # an import line of a name the code below reads and nothing binds
+    "project:starts": 1.0,  # a line that starts with what is typed on the cursor's line
+    "document:after": 3.0, "document:after2": 6.0, "document:before": 6.0,
+    "document:sandwich": 24.0, "document:shape": 6.0, "document:shape_before": 3.0,
+    "document:imports": 12.0, "document:starts": 3.0,
+    "binds wanted": 3.0,  # it binds a name the code below reads, unbound
+    "suggested": 3.0,  # the file's structure expects it (``self.x = x`` in ``__init__``)
+    "repeats": 0.0,  # it is the line before the cursor's again
 }  # fmt: skip
-BINDS_WANTED = 3.0  # added when the candidate binds a name the code below reads, unbound
-SUGGESTED = 3.0  # added to a line the file's structure expects
 MAX_PREFIXED = 40  # lines looked at that start with what is typed
 MIN_TYPED = 3  # ... when that is at least this long
 MAX_WANTED = 8  # names (and import lines per name) looked up
@@ -110,8 +116,8 @@ class _Groups:
 @dataclass
 class LineIndex:
     """The lines of a corpus in order (documents apart), with where each line and each line
-    shape stands. ``weight``: how much a line found here counts (the document's own lines more
-    than the project's)."""
+    shape stands. ``source`` names where the lines come from (the document's own lines count
+    more than the project's: see ``WEIGHTS``)."""
 
     texts: list[str] = field(default_factory=list)  # line id -> code
     rows: array[int] = field(
@@ -124,13 +130,13 @@ class LineIndex:
     by_shape: _Groups | None = None
     ordered: array[int] = field(default_factory=lambda: array("q"))  # line ids by their text
     importers: dict[str, list[int]] = field(default_factory=dict)  # name -> import lines
-    weight: float = 1.0
+    source: str = "project"  # or "document": the features it gives are named after it
     ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
     shape_ids: dict[str, int] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def build(cls, documents: Iterable[Sequence[str]], weight: float = 1.0) -> LineIndex:
-        index = cls(weight=weight)
+    def build(cls, documents: Iterable[Sequence[str]], source: str = "project") -> LineIndex:
+        index = cls(source=source)
         rows, shifts, row_shapes = index.rows, index.shifts, index.row_shapes
         for tokens in documents:
             for code, shift in lines_of(tokens):
@@ -277,6 +283,62 @@ class Recalled:
     score: float
 
 
+@dataclass
+class Candidate:
+    features: dict[str, float] = field(default_factory=dict)  # see ``WEIGHTS``
+    shift: int | None = None  # its indentation change, where it was found with its neighbours
+    shift_score: float = -1.0
+
+
+def candidates(
+    indexes: Sequence[LineIndex],
+    before: str,
+    previous: str,
+    following: str,
+    *,
+    typed: str = "",
+    wanted: set[str] = frozenset(),  # type: ignore[assignment]
+    binds: Callable[[str], set[str]] = lambda _code: set(),
+    suggested: Sequence[str] = (),
+) -> dict[str, Candidate]:
+    """The lines that may stand between ``previous`` and ``following`` and start with ``typed``
+    (and go on), with what speaks for each (``WEIGHTS`` says how much)."""
+    found: dict[str, Candidate] = {}
+
+    def candidate(code: str) -> Candidate | None:
+        if code == following or not code.startswith(typed) or len(code) <= len(typed):
+            return None
+        return found.setdefault(code, Candidate())
+
+    for index in indexes:
+        for (code, shift), ways in index.evidence(
+            before, previous, following, typed=typed, wanted=wanted
+        ).items():
+            if (item := candidate(code)) is None:
+                continue
+            strength = 0.0
+            for way, count in ways.items():
+                feature = f"{index.source}:{way}"
+                value = math.log1p(count)
+                item.features[feature] = item.features.get(feature, 0.0) + value
+                strength += WEIGHTS.get(feature, 0.0) * value
+            if shift is not None and strength > item.shift_score:
+                item.shift, item.shift_score = shift, strength
+    for code in suggested:
+        if (item := candidate(code)) is not None:
+            item.features["suggested"] = 1.0
+    for code, item in found.items():
+        if wanted and binds(code) & wanted:
+            item.features["binds wanted"] = 1.0
+        if code == previous:
+            item.features["repeats"] = 1.0
+    return found
+
+
+def score(features: dict[str, float]) -> float:
+    return sum(WEIGHTS.get(name, 0.0) * value for name, value in features.items())
+
+
 def recall(
     indexes: Sequence[LineIndex],
     before: str,
@@ -289,35 +351,27 @@ def recall(
     suggested: Sequence[str] = (),
     fits: Callable[[str, int | None], bool] = lambda _code, _shift: True,
 ) -> Recalled | None:
-    """The best candidate for the line between ``previous`` and ``following`` that starts with
-    ``typed`` (and goes on), is not ``following`` itself and ``fits`` the file; None when the
-    evidence is too thin. A candidate that ``binds`` a ``wanted`` name scores more; so do the
-    ``suggested`` lines (the file's structure expects them: ``self.x = x`` in ``__init__``)."""
-    scores: dict[tuple[str, int | None], float] = {}
-    for index in indexes:
-        found = index.evidence(before, previous, following, typed=typed, wanted=wanted)
-        for key, ways in found.items():
-            code = key[0]
-            if code == following or not code.startswith(typed) or len(code) <= len(typed):
-                continue
-            score = sum(KEY_WEIGHTS[way] * math.log1p(n) for way, n in ways.items())
-            scores[key] = scores.get(key, 0.0) + index.weight * score
-    merged: dict[str, tuple[float, int | None]] = {}  # a line's shifts: the best one's
-    for (code, shift), score in sorted(scores.items(), key=lambda item: item[1]):
-        total, known = merged.get(code, (0.0, None))
-        merged[code] = (total + score, known if shift is None else shift)
-    for code in suggested:
-        if code.startswith(typed) and len(code) > len(typed):
-            score, shift = merged.get(code, (0.0, None))
-            merged[code] = (score + SUGGESTED, shift)
-    if wanted:
-        for code, (score, shift) in merged.items():
-            if binds(code) & wanted:
-                merged[code] = (score + BINDS_WANTED, shift)
-    ranked = sorted(merged.items(), key=lambda item: (-item[1][0], item[0]))
-    for code, (score, shift) in ranked:
-        if score < MIN_EVIDENCE:
+    """The best of the ``candidates`` that ``fits`` the file; None when the evidence is too
+    thin. A candidate that ``binds`` a ``wanted`` name scores more; so do the ``suggested``
+    lines (the file's structure expects them: ``self.x = x`` in ``__init__``)."""
+    found = candidates(
+        indexes,
+        before,
+        previous,
+        following,
+        typed=typed,
+        wanted=wanted,
+        binds=binds,
+        suggested=suggested,
+    )
+    ranked = sorted(((score(c.features), code, c.shift) for code, c in found.items()), key=_best)
+    for total, code, shift in ranked:
+        if total < MIN_EVIDENCE:
             return None
         if fits(code, shift):
-            return Recalled(code, shift, score)
+            return Recalled(code, shift, total)
     return None
+
+
+def _best(item: tuple[float, str, int | None]) -> tuple[float, str]:
+    return -item[0], item[1]

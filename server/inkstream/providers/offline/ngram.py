@@ -127,12 +127,13 @@ def train(
     min_count: int = 1,
     top: Sequence[int] = TOP,
     mapper: Mapper = map,
-    line_weight: float | None = None,
+    lines: str | None = None,
 ) -> NgramModel:
     """Count ``documents`` (token lists). Pairs with a context of 2+ tokens seen fewer than
     ``min_count`` times are dropped: noise in a big corpus, but a small project's only evidence
     (use 1 there). ``mapper`` may count the context lengths in parallel (a process pool's
-    ``map``). With ``line_weight``, the documents' lines are indexed too (see ``lines``)."""
+    ``map``). With ``lines`` (a source's name), the documents' lines are indexed too (see
+    ``lines``)."""
     ids: dict[str, int] = {}
     words: list[str] = []
     sequences: list[list[int]] = []
@@ -154,12 +155,10 @@ def train(
     # the longest contexts first: they take longest, so a pool finishes sooner
     jobs = [(sequences, n, 1 if n == 1 else min_count, top[n]) for n in range(ORDER - 1, 0, -1)]
     tables = list(mapper(_count_job, jobs))[::-1]
-    lines = None
-    if line_weight is not None:
-        lines = LineIndex.build(
-            ([words[i] for i in sequence] for sequence in sequences), line_weight
-        )
-    return NgramModel(words, freq, tables, sum(freq), lines, ids)
+    index = None
+    if lines is not None:
+        index = LineIndex.build(([words[i] for i in sequence] for sequence in sequences), lines)
+    return NgramModel(words, freq, tables, sum(freq), index, ids)
 
 
 def _count_job(job: tuple[list[list[int]], int, int, int]) -> Table:
