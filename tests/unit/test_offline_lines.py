@@ -7,7 +7,7 @@ import pickle
 
 from inkstream.completion.context import CompletionContext
 from inkstream.providers.offline.decoder import Decoder, document_around, document_model
-from inkstream.providers.offline.lines import LineIndex, imported, lines_of, recall, shape
+from inkstream.providers.offline.lines import LineIndex, Spot, imported, lines_of, recall, shape
 from inkstream.providers.offline.ngram import Models, train
 from inkstream.providers.offline.structure import Structure, binds
 from inkstream.providers.offline.tokens import model_tokens, tokenize_code
@@ -78,39 +78,33 @@ def test_imported_names() -> None:
 
 def test_evidence_finds_a_line_by_its_neighbours() -> None:
     index = LineIndex.build([tokens(PROJECT)])
-    found = index.evidence("known = [", '("Name", True),', '("Summary", False),')
+    found = index.evidence(Spot('("Name", True),', '("Summary", False),', "known = ["))
     assert found[('("Version", True),', 0)] == {"after": 1, "after2": 1, "sandwich": 1, "before": 1}
-    shaped = index.evidence("", "d = env.get_distribution(req)", "")
+    shaped = index.evidence(Spot("d = env.get_distribution(req)"))
     assert ("if d is None:", 0) in shaped  # ``dist`` renamed after the line's shape
-    assert index.evidence("", "", "", wanted={"TempDirectory"}) == {
+    assert index.evidence(Spot("", wanted=frozenset({"TempDirectory"}))) == {
         ("from app.storage import TempDirectory", None): {"imports": 1}
     }
-    typed = index.evidence("", "zzz", "", typed="from app.storage import o")
+    typed = index.evidence(Spot("zzz", typed="from app.storage import o"))
     assert list(typed) == [("from app.storage import open_bucket", None)]
 
 
 def test_recall_prefers_the_strongest_evidence_that_fits() -> None:
     index = LineIndex.build([tokens(PROJECT)])
-    best = recall([index], "known = [", '("Name", True),', '("Summary", False),')
+    spot = Spot('("Name", True),', '("Summary", False),', "known = [")
+    best = recall([index], spot)
     assert best is not None and best.code == '("Version", True),'
-    other = recall(
-        [index],
-        "known = [",
-        '("Name", True),',
-        '("Summary", False),',
-        fits=lambda code, _shift: code != '("Version", True),',
-    )
+    other = recall([index], spot, lambda code, _shift: code != '("Version", True),')
     assert other is None or other.code != '("Version", True),'
-    assert recall([index], "", "nothing like this", "") is None
+    assert recall([index], Spot("nothing like this")) is None
 
 
 def test_the_index_survives_pickling() -> None:
     model = train([tokens(PROJECT)], lines="project")
     again = pickle.loads(pickle.dumps(model))
     assert again.lines is not None
-    assert again.lines.evidence("", "if dist is None:", "") == model.lines.evidence(  # type: ignore[union-attr]
-        "", "if dist is None:", ""
-    )
+    spot = Spot("if dist is None:")
+    assert again.lines.evidence(spot) == model.lines.evidence(spot)  # type: ignore[union-attr]
 
 
 def test_the_line_after_an_assignment_comes_from_the_same_shape_elsewhere() -> None:
@@ -151,5 +145,5 @@ def test_init_stores_the_next_parameter_on_self() -> None:
 
 def test_a_line_before_one_of_the_same_shape() -> None:
     index = LineIndex.build([tokens(PROJECT)])
-    found = index.evidence("", "zzz", "if where is None:")  # as after ``dist = ...``
+    found = index.evidence(Spot("zzz", "if where is None:"))  # as after ``dist = ...``
     assert found[("where = env.get_distribution(name)", 4)] == {"shape_before": 1}

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from inkstream.completion.context import CompletionContext
-from inkstream.providers.offline.lines import lines_of, recall
+from inkstream.providers.offline.lines import Spot, lines_of, recall
 from inkstream.providers.offline.ngram import (
     ORDER,
     Models,
@@ -345,17 +345,16 @@ class Decoder:
             return problem is None or (problem == "not a statement" and _depth(code) > 0)
 
         structure = self.guard.structure if self.guard is not None else None
-        found = recall(
-            indexes,
-            before,
+        spot = Spot(
             previous,
             self._following_code(),
-            typed=typed,
-            wanted=structure.wanted if structure is not None else set(),
-            binds=binds,
-            suggested=structure.unstored[:1] if structure is not None else (),
-            fits=fits,
+            before,
+            typed,
+            frozenset(structure.wanted) if structure is not None else frozenset(),
+            tuple(structure.unstored[:1]) if structure is not None else (),
+            binds,
         )
+        found = recall(indexes, spot, fits)
         if found is None:
             return None
         shift = found.shift or 0

@@ -113,6 +113,26 @@ class _Groups:
         return self.rows[self.starts[key] : self.starts[key + 1]][:MAX_OCCURRENCES]
 
 
+def _binds_nothing(_code: str) -> set[str]:
+    return set()
+
+
+@dataclass(frozen=True)
+class Spot:
+    """Where a line is to be written: its neighbours (``before`` is the line above
+    ``previous``), what is typed of it, and what the file expects there: names the code below
+    reads that nothing binds (``wanted``; ``binds`` says what a line binds) and lines its
+    structure calls for (``suggested``: ``self.x = x`` in ``__init__``)."""
+
+    previous: str
+    following: str = ""
+    before: str = ""
+    typed: str = ""
+    wanted: frozenset[str] = frozenset()
+    suggested: tuple[str, ...] = ()
+    binds: Callable[[str], set[str]] = _binds_nothing
+
+
 @dataclass
 class LineIndex:
     """The lines of a corpus in order (documents apart), with where each line and each line
@@ -178,19 +198,10 @@ class LineIndex:
     def _line(self, row: int) -> int:
         return self.rows[row] if 0 <= row < len(self.rows) else -1
 
-    def evidence(
-        self,
-        before: str,
-        previous: str,
-        following: str,
-        *,
-        typed: str = "",
-        wanted: Iterable[str] = (),
-    ) -> dict[tuple[str, int | None], dict[str, int]]:
-        """Candidates for the line between ``previous`` and ``following`` (``before`` is the
-        line above ``previous``; ``typed``, what the cursor's line starts with; ``wanted``,
-        names it may bind), each with how often each way found it: ``{(code, indentation
-        change, None when not known): {way: count}}``."""
+    def evidence(self, spot: Spot) -> dict[tuple[str, int | None], dict[str, int]]:
+        """Candidates for the line at ``spot``, each with how often each way found it:
+        ``{(code, indentation change, None when not known): {way: count}}``."""
+        before, previous, following = spot.before, spot.previous, spot.following
         found: dict[tuple[str, int | None], dict[str, int]] = {}
         assert self.by_line is not None and self.by_shape is not None
 
@@ -217,10 +228,11 @@ class LineIndex:
         if following_id >= 0 and following:
             for row in self.by_line.get(following_id):
                 add(row - 1, "before")
-        for name in sorted(wanted)[:MAX_WANTED]:
+        for name in sorted(spot.wanted)[:MAX_WANTED]:
             for line in self.importers.get(name, ())[:MAX_WANTED]:
                 count = self.by_line.starts[line + 1] - self.by_line.starts[line]
                 add_text(self.texts[line], None, "imports", count)
+        typed = spot.typed
         if len(typed.strip()) >= MIN_TYPED:
             start = bisect.bisect_left(self.ordered, typed, key=self.texts.__getitem__)
             for line in self.ordered[start : start + MAX_PREFIXED]:
@@ -290,30 +302,19 @@ class Candidate:
     shift_score: float = -1.0
 
 
-def candidates(
-    indexes: Sequence[LineIndex],
-    before: str,
-    previous: str,
-    following: str,
-    *,
-    typed: str = "",
-    wanted: set[str] = frozenset(),  # type: ignore[assignment]
-    binds: Callable[[str], set[str]] = lambda _code: set(),
-    suggested: Sequence[str] = (),
-) -> dict[str, Candidate]:
-    """The lines that may stand between ``previous`` and ``following`` and start with ``typed``
-    (and go on), with what speaks for each (``WEIGHTS`` says how much)."""
+def candidates(indexes: Sequence[LineIndex], spot: Spot) -> dict[str, Candidate]:
+    """The lines that may stand at ``spot`` (starting with what is typed, and going on), with
+    what speaks for each (``WEIGHTS`` says how much)."""
     found: dict[str, Candidate] = {}
 
     def candidate(code: str) -> Candidate | None:
-        if code == following or not code.startswith(typed) or len(code) <= len(typed):
+        typed = spot.typed
+        if code == spot.following or not code.startswith(typed) or len(code) <= len(typed):
             return None
         return found.setdefault(code, Candidate())
 
     for index in indexes:
-        for (code, shift), ways in index.evidence(
-            before, previous, following, typed=typed, wanted=wanted
-        ).items():
+        for (code, shift), ways in index.evidence(spot).items():
             if (item := candidate(code)) is None:
                 continue
             strength = 0.0
@@ -324,13 +325,13 @@ def candidates(
                 strength += WEIGHTS.get(feature, 0.0) * value
             if shift is not None and strength > item.shift_score:
                 item.shift, item.shift_score = shift, strength
-    for code in suggested:
+    for code in spot.suggested:
         if (item := candidate(code)) is not None:
             item.features["suggested"] = 1.0
     for code, item in found.items():
-        if wanted and binds(code) & wanted:
+        if spot.wanted and spot.binds(code) & spot.wanted:
             item.features["binds wanted"] = 1.0
-        if code == previous:
+        if code == spot.previous:
             item.features["repeats"] = 1.0
     return found
 
@@ -341,29 +342,12 @@ def score(features: dict[str, float]) -> float:
 
 def recall(
     indexes: Sequence[LineIndex],
-    before: str,
-    previous: str,
-    following: str,
-    *,
-    typed: str = "",
-    wanted: set[str] = frozenset(),  # type: ignore[assignment]
-    binds: Callable[[str], set[str]] = lambda _code: set(),
-    suggested: Sequence[str] = (),
+    spot: Spot,
     fits: Callable[[str, int | None], bool] = lambda _code, _shift: True,
 ) -> Recalled | None:
     """The best of the ``candidates`` that ``fits`` the file; None when the evidence is too
-    thin. A candidate that ``binds`` a ``wanted`` name scores more; so do the ``suggested``
-    lines (the file's structure expects them: ``self.x = x`` in ``__init__``)."""
-    found = candidates(
-        indexes,
-        before,
-        previous,
-        following,
-        typed=typed,
-        wanted=wanted,
-        binds=binds,
-        suggested=suggested,
-    )
+    thin."""
+    found = candidates(indexes, spot)
     ranked = sorted(((score(c.features), code, c.shift) for code, c in found.items()), key=_best)
     for total, code, shift in ranked:
         if total < MIN_EVIDENCE:
