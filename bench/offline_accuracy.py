@@ -8,7 +8,9 @@ at any keystroke). The server's clean-up is applied as ``relay.py`` does. It rep
 holes get an answer, how many answers are exactly the removed line (both as shares of all
 holes), how many answers fail the structural checks of ``structure.py`` ("misfits": a
 redefinition, a name or attribute the scope lacks), and the CPU time per request
-(``--no-structure``: the same without those checks).
+(``--no-structure``: the same without those checks). Then it replays typing ``--typed-lines`` of
+those lines a character at a time, as an editor asks at every keystroke: how many of those
+requests get an answer, and how many get exactly the rest of the line.
 
 Then it trains on the standard-library sample the server uses minus ``--held-out`` files (default
 20), and on the held-out files reports:
@@ -21,7 +23,7 @@ and the index build time cold (child process, as the server does it) and warm (f
 peak RSS, and how soon a server is ready on a ~50k-line project (cold, warm, after an edit).
 No server involved; not part of the test suite.
 
-    python bench/offline_accuracy.py [--holes 300] [--held-out 20] [--lines 300]
+    python bench/offline_accuracy.py [--holes 300] [--typed-lines 100] [--held-out 20] [--lines 300]
         [--project-lines 50000] [--only-holes] [--no-structure] [--cache DIR]
 """
 
@@ -83,14 +85,7 @@ def project_holes(
     count: int, cache_dir: Path, *, kind: held_out_project.Kind = "line", checks: bool = True
 ) -> tuple[HoleScores, int, int]:
     """Answered rate, exact matches and time per request on the held-out project's holes."""
-    held, training = held_out_project.project_split()
-    stdlib_files = index.stdlib_files()
-    assert not set(held) & set(training) and not set(held) & set(stdlib_files)
-    stdlib = _cached(index.stdlib_part(1.0), cache_dir)
-    project = _cached(
-        index.Part("project", index.fixed(training), index.PROJECT_MIN_COUNT, 1.0), cache_dir
-    )
-    models: Models = [(project, PROJECT_WEIGHT), (stdlib, 1.0)]
+    models, held, training = project_models(cache_dir)
     scores = HoleScores()
     for n, hole in enumerate(held_out_project.holes(count, files=held, kind=kind)):
         ctx = CompletionContext(
@@ -115,6 +110,49 @@ def project_holes(
         else:
             scores.exact += (lines[0] if kind == "typed" else lines[0].strip()) == hole.expected
     return scores, len(held), len(training)
+
+
+def project_models(cache_dir: Path) -> tuple[Models, list[Path], list[Path]]:
+    """The models a server has for the held-out project, and its held-out and learned files."""
+    held, training = held_out_project.project_split()
+    stdlib_files = index.stdlib_files()
+    assert not set(held) & set(training) and not set(held) & set(stdlib_files)
+    stdlib = _cached(index.stdlib_part(1.0), cache_dir)
+    project = _cached(
+        index.Part("project", index.fixed(training), index.PROJECT_MIN_COUNT, 1.0), cache_dir
+    )
+    return [(project, PROJECT_WEIGHT), (stdlib, 1.0)], held, training
+
+
+def keystrokes(count: int, cache_dir: Path) -> HoleScores:
+    """What an editor asks while the user types ``count`` held-out lines: a request at every
+    character of each line (at its indentation, then after each character typed), each to
+    be answered with the rest of the line. The document's model and structure are made once
+    per line, as the server caches them while the user types on it."""
+    models, held, _ = project_models(cache_dir)
+    scores = HoleScores()
+    for n, hole in enumerate(held_out_project.holes(count, files=held, kind="line")):
+        line, document, structure = hole.expected, None, None
+        for cut in range(len(line)):
+            ctx = CompletionContext(
+                f"file:///held/{n}/{hole.path.name}",
+                str(hole.path),
+                "python",
+                hole.prefix + line[:cut],
+                hole.suffix,
+            )
+            document = document or document_model(*document_around(ctx), "python")
+            structure = structure or structure_at(ctx)
+            started = time.process_time()
+            decoder = Decoder([*models, (document, DOCUMENT_WEIGHT)], ctx, structure)
+            text = shown(decoder.tokens(MAX_TOKENS), ctx)
+            scores.decode_ms.append((time.process_time() - started) * 1000)
+            first = text.split(NEWLINE)[0]
+            scores.holes += 1
+            scores.answered += bool(text.strip())
+            scores.exact += (first.strip() if cut == 0 else first) == line[cut:]
+            scores.misfits += misfit(ctx, text, structure) is not None
+    return scores
 
 
 def shown(deltas: Iterator[str], ctx: CompletionContext) -> str:
@@ -148,13 +186,28 @@ _KINDS: dict[held_out_project.Kind, str] = {
 }
 
 
-def print_project_holes(count: int, cache_dir: Path, checks: bool) -> None:
+def print_project_holes(count: int, cache_dir: Path, checks: bool, typed_lines: int) -> None:
+    every = HoleScores()
     for kind, where in _KINDS.items():
         scores, held, training = project_holes(count, cache_dir, kind=kind, checks=checks)
         if kind == "line":
             print(f"held-out project: pip, {training} files learned, {held} others hold the holes")
         print(f"{scores.holes} holes {where}")
         print_scores(scores, checks)
+        every.holes += scores.holes
+        every.answered += scores.answered
+        every.exact += scores.exact
+    print(f"all {every.holes} holes: answered {every.answered / every.holes:.1%}, "
+          f"exact {every.exact / every.holes:.1%}")  # fmt: skip
+    if typed_lines and checks:
+        scores = keystrokes(typed_lines, cache_dir)
+        print(
+            f"every keystroke while {typed_lines} of these lines are typed: {scores.holes} requests"
+        )
+        print(f"  answered (non-empty)           {scores.answered / scores.holes:6.1%} of requests")
+        print(f"  exact rest of the line         {scores.exact / scores.holes:6.1%} of requests")
+        print(f"  misfits (see structure.py)     {scores.misfits / scores.holes:6.1%} of requests")
+        print(f"  per request: decode            {_ms(scores.decode_ms)}")
 
 
 def print_scores(scores: HoleScores, checks: bool) -> None:
@@ -335,6 +388,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--holes", type=int, default=300, help="holes in the held-out project")
     parser.add_argument("--only-holes", action="store_true", help="only the held-out project")
+    parser.add_argument(
+        "--typed-lines", type=int, default=100, help="lines typed a keystroke at a time (0: none)"
+    )
     parser.add_argument("--cache", type=Path, help="keep the models here between runs")
     parser.add_argument(
         "--no-structure", action="store_true", help="without the structural checks (as before)"
@@ -352,7 +408,9 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="inkstream-bench-"))
     try:
-        print_project_holes(args.holes, args.cache or work / "cache", not args.no_structure)
+        print_project_holes(
+            args.holes, args.cache or work / "cache", not args.no_structure, args.typed_lines
+        )
         if args.only_holes:
             return
         files = index.stdlib_files(args.stdlib_lines)
