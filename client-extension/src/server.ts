@@ -20,6 +20,7 @@ import {
   type DynamicFeature,
 } from 'vscode-languageclient/node';
 import { inkstreamCapabilities, Methods, type InkstreamCapabilities, type StatusResult } from './protocol';
+import { proxyVars, readHttpSettings, serverProxyEnv, type ServerProxy } from './proxy';
 import { onDidChangeInterpreter, selectedInterpreter } from './python';
 import type { ApiKeyStore } from './secrets';
 import {
@@ -82,6 +83,14 @@ export function currentSettings(): ExtensionSettings {
   return readSettings(vscode.workspace.getConfiguration('inkstream'), vscode.workspace.isTrusted);
 }
 
+/** The server's environment: VS Code's `http.proxy` applies when `inkstream.proxy` is unset (src/proxy.ts). */
+export function serverProxy(settings: ExtensionSettings): ServerProxy {
+  return serverProxyEnv(process.env, settings.proxy, readHttpSettings(vscode.workspace.getConfiguration('http')));
+}
+
+/** VS Code settings that change the server's proxy environment. */
+const HTTP_PROXY_SETTINGS = ['http.proxy', 'http.noProxy', 'http.proxySupport'];
+
 export class ServerManager implements vscode.Disposable {
   private current: LanguageClient | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -89,6 +98,7 @@ export class ServerManager implements vscode.Disposable {
   private readonly changeEmitter = new vscode.EventEmitter<LanguageClient | undefined>();
   private sentSettings: ServerSettings = {};
   private sentCommand: string | undefined;
+  private sentProxy: string | undefined;
   private missingShownFor: string | undefined;
   private crashShownFor: string | undefined;
   private disposed = false;
@@ -104,7 +114,7 @@ export class ServerManager implements vscode.Disposable {
     this.disposables.push(
       this.changeEmitter,
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration('inkstream')) {
+        if (event.affectsConfiguration('inkstream') || HTTP_PROXY_SETTINGS.some((key) => event.affectsConfiguration(key))) {
           void this.settingsChanged();
         }
       }),
@@ -194,11 +204,14 @@ export class ServerManager implements vscode.Disposable {
     const initOptions = initializationOptions(settings, apiKey);
     this.sentSettings = toServerSettings(settings);
     this.sentCommand = JSON.stringify(command);
+    const proxy = serverProxy(settings);
+    this.sentProxy = proxyVars(proxy.env);
+    this.output.appendLine(`[client] ${proxy.note}`);
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     const serverOptions: ServerOptions = {
       command: command[0],
       args: command.slice(1),
-      options: { cwd: folder, env: { ...process.env } },
+      options: { cwd: folder, env: proxy.env },
     };
     const tail = new StderrTail();
     const crashes: number[] = [];
@@ -296,7 +309,9 @@ export class ServerManager implements vscode.Disposable {
     const settings = currentSettings();
     const command = JSON.stringify(await this.resolveCommand(settings));
     const next = toServerSettings(settings);
-    if (!this.client || command !== this.sentCommand || needsRestart(this.sentSettings, next)) {
+    // The proxy from VS Code's settings lives in the server's environment: only a restart changes it.
+    const proxyChanged = proxyVars(serverProxy(settings).env) !== this.sentProxy;
+    if (!this.client || command !== this.sentCommand || proxyChanged || needsRestart(this.sentSettings, next)) {
       this.output.appendLine('[client] settings changed: restarting the server');
       await this.restart();
       return;
