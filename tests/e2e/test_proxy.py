@@ -5,11 +5,9 @@ without them the user is told which one to set. Streaming and cancel go through 
 from __future__ import annotations
 
 import asyncio
-import socket
 import ssl
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,48 +30,13 @@ from conftest import (
     server_env,
     upstream_options,
 )
+from forward_proxy import ForwardProxy, free_port
 from upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
 
 DOC = "def area(r):\n    <CURSOR>\n"
 USER, PASSWORD = "inkstream", "s3cret/with:odd@chars"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ForwardProxy:
-    """proxy.py in a subprocess on 127.0.0.1, requiring basic auth when ``auth`` is set."""
-
-    def __init__(self, auth: str | None) -> None:
-        self.port = _free_port()
-        args = [sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", str(self.port)]
-        args += ["--num-workers", "1", "--num-acceptors", "1"]
-        if auth:
-            args += ["--basic-auth", auth]
-        self.process = subprocess.Popen(args, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    self.close()
-                    raise RuntimeError("proxy.py did not start") from None
-                time.sleep(0.05)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +163,7 @@ async def test_proxy_asking_for_credentials_says_so(
 async def test_proxy_that_is_down_is_named(
     client: LanguageClient, upstream: ScriptedUpstream, ca: Any
 ) -> None:
-    port = _free_port()
+    port = free_port()
     _configure(client, proxy=f"http://127.0.0.1:{port}", caFile=str(ca[1]))
     with pytest.raises(JsonRpcException) as info:
         await _complete(client)

@@ -43,6 +43,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -59,6 +60,7 @@ if not os.environ.get("INKSTREAM_VSCODE_E2E"):
         allow_module_level=True,
     )
 
+from forward_proxy import ForwardProxy  # noqa: E402
 from upstream import Reply, ScriptedUpstream  # noqa: E402 (only once the e2e is enabled)
 
 E2E_DIR = Path(os.environ.get("INKSTREAM_E2E_DIR", EXTENSION / ".e2e"))
@@ -625,3 +627,43 @@ def test_missing_server_gives_one_actionable_message(code_server, tmp_path):
     assert len(ours) == 1, missing["messages"]
     assert f"{python} -m pip install inkstream" in ours[0], ours[0]
     assert "Install in Terminal" in missing["buttons"], missing["buttons"]
+
+
+def test_proxy_from_vscode_settings_carries_completions(code_server):
+    """Behind a corporate proxy set once for all of VS Code: the user's ``http.proxy`` (with its
+    credentials) and no ``inkstream.proxy``. The endpoint's name resolves only at the proxy, so the
+    suggestion can only have come through it. The output channel names the proxy, never the
+    password."""
+    user, password = "inkstream", "s3cret/with:odd@chars"
+    with ScriptedUpstream() as upstream:
+        upstream.script(*[Reply.text(STARTUP, chunk_size=4, delay=0.05) for _ in range(4)])
+        port = urlsplit(upstream.base_url).port
+        proxy = ForwardProxy(auth=f"{user}:{password}", hosts={"llm.corp.invalid": "127.0.0.1"})
+        try:
+            code_server["start"](
+                {
+                    **VSCODE_SETTINGS,
+                    "http.proxy": proxy.url.replace("//", f"//{user}:{quote(password, safe='')}@"),
+                    "inkstream.baseUrl": f"http://llm.corp.invalid:{port}/v1",
+                    "inkstream.model": "e2e-model",
+                    "inkstream.apiStyle": "chat",
+                    "inkstream.serverCommand": [PYTHON, "-m", "inkstream", "serve"],
+                },
+                {"INKSTREAM_API_KEY": API_KEY, "INKSTREAM_DATA_DIR": str(code_server["usage_dir"])},
+            )
+            events = run_drive(code_server, DRIVE_ORDER="startup")
+        finally:
+            proxy.close()
+        requests = list(upstream.requests)
+
+    [startup] = [e for e in events if e["event"] == "startup"]
+    assert STARTUP.strip() in startup["text"], startup
+    assert requests, "no request reached the endpoint"
+    for req in requests:
+        assert "proxy.py" in req.headers.get("via", ""), req.headers
+        assert req.headers["host"] == f"llm.corp.invalid:{port}"
+    logs = "\n".join(
+        f.read_text(errors="replace") for f in (code_server["user_data"] / "logs").rglob("*.log")
+    )
+    assert f"proxy: VS Code's http.proxy http://127.0.0.1:{proxy.port} with credentials" in logs
+    assert password not in logs and quote(password, safe="") not in logs
