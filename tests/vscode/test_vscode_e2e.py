@@ -629,6 +629,31 @@ def test_missing_server_gives_one_actionable_message(code_server, tmp_path):
     assert "Install in Terminal" in missing["buttons"], missing["buttons"]
 
 
+def startup_suggestion(
+    code_server: dict[str, Any], base_url: str, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Starts VS Code with these user settings and returns the first suggestion's observation."""
+    code_server["start"](
+        {
+            **VSCODE_SETTINGS,
+            "inkstream.baseUrl": base_url,
+            "inkstream.model": "e2e-model",
+            "inkstream.apiStyle": "chat",
+            "inkstream.serverCommand": [PYTHON, "-m", "inkstream", "serve"],
+            **settings,
+        },
+        {"INKSTREAM_API_KEY": API_KEY, "INKSTREAM_DATA_DIR": str(code_server["usage_dir"])},
+    )
+    events = run_drive(code_server, DRIVE_ORDER="startup")
+    [startup] = [e for e in events if e["event"] == "startup"]
+    return startup
+
+
+def output_logs(code_server: dict[str, Any]) -> str:
+    logs = (code_server["user_data"] / "logs").rglob("*.log")
+    return "\n".join(f.read_text(errors="replace") for f in logs)
+
+
 def test_proxy_from_vscode_settings_carries_completions(code_server):
     """Behind a corporate proxy set once for all of VS Code: the user's ``http.proxy`` (with its
     credentials) and no ``inkstream.proxy``. The endpoint's name resolves only at the proxy, so the
@@ -640,30 +665,38 @@ def test_proxy_from_vscode_settings_carries_completions(code_server):
         port = urlsplit(upstream.base_url).port
         proxy = ForwardProxy(auth=f"{user}:{password}", hosts={"llm.corp.invalid": "127.0.0.1"})
         try:
-            code_server["start"](
-                {
-                    **VSCODE_SETTINGS,
-                    "http.proxy": proxy.url.replace("//", f"//{user}:{quote(password, safe='')}@"),
-                    "inkstream.baseUrl": f"http://llm.corp.invalid:{port}/v1",
-                    "inkstream.model": "e2e-model",
-                    "inkstream.apiStyle": "chat",
-                    "inkstream.serverCommand": [PYTHON, "-m", "inkstream", "serve"],
-                },
-                {"INKSTREAM_API_KEY": API_KEY, "INKSTREAM_DATA_DIR": str(code_server["usage_dir"])},
+            credentials = f"//{user}:{quote(password, safe='')}@"
+            startup = startup_suggestion(
+                code_server,
+                f"http://llm.corp.invalid:{port}/v1",
+                {"http.proxy": proxy.url.replace("//", credentials)},
             )
-            events = run_drive(code_server, DRIVE_ORDER="startup")
         finally:
             proxy.close()
         requests = list(upstream.requests)
 
-    [startup] = [e for e in events if e["event"] == "startup"]
     assert STARTUP.strip() in startup["text"], startup
     assert requests, "no request reached the endpoint"
     for req in requests:
         assert "proxy.py" in req.headers.get("via", ""), req.headers
         assert req.headers["host"] == f"llm.corp.invalid:{port}"
-    logs = "\n".join(
-        f.read_text(errors="replace") for f in (code_server["user_data"] / "logs").rglob("*.log")
-    )
+    logs = output_logs(code_server)
     assert f"proxy: VS Code's http.proxy http://127.0.0.1:{proxy.port} with credentials" in logs
     assert password not in logs and quote(password, safe="") not in logs
+
+
+def test_local_endpoint_stays_direct_with_a_vscode_proxy(code_server):
+    """A local model and a corporate ``http.proxy``: as in VS Code, 127.0.0.1 is reached directly
+    (this proxy would refuse the request: it wants other credentials)."""
+    with ScriptedUpstream() as upstream:
+        upstream.script(*[Reply.text(STARTUP, chunk_size=4, delay=0.05) for _ in range(4)])
+        proxy = ForwardProxy(auth="someone:else")
+        try:
+            startup = startup_suggestion(code_server, upstream.base_url, {"http.proxy": proxy.url})
+        finally:
+            proxy.close()
+        requests = list(upstream.requests)
+
+    assert STARTUP.strip() in startup["text"], startup
+    assert requests and not any("via" in req.headers for req in requests)
+    assert f"proxy: VS Code's http.proxy {proxy.url}" in output_logs(code_server)
