@@ -343,7 +343,13 @@ def test_plugin_loads_help_and_health(
     docs = tmp_path / "rt"
     shutil.copytree(PLUGIN / "doc", docs / "doc")
     nvim.command(f"set rtp+={docs} | helptags {docs / 'doc'}")
-    for tag in ("inkstream", "inkstream-setup", ":InkstreamExplain", "InkstreamGhost"):
+    for tag in (
+        "inkstream",
+        "inkstream-setup",
+        "inkstream-popup",
+        ":InkstreamExplain",
+        "InkstreamGhost",
+    ):
         nvim.command(f"help {tag}")
         assert nvim.current.buffer.name.endswith("inkstream.txt")
         nvim.command("close")
