@@ -396,6 +396,7 @@ def test_popup_menu_hides_ghost_text_and_hangs_up(
     after = "(rows[0])"
     upstream.script(SLOW, Reply.text(after, chunk_size=3))
     editor.nvim.command("set completeopt=menuone,noselect")  # as nvim-cmp's native menu
+    editor.sample(3)
     type_in_body(editor, tmp_path, doc=WORDS)
     editor.wait(lambda: len(editor.ghost() or "") > 4, 20)  # growing
     editor.nvim.input("<C-n>")
@@ -416,6 +417,9 @@ def test_popup_menu_hides_ghost_text_and_hangs_up(
     editor.wait(lambda: stream_done(editor) and editor.ghost() == after, 20)
     assert [(m["row"], m["col"]) for m in editor.marks()] == [(1, len("    " + line))]
     assert len(upstream.requests) == 2 and upstream.wait_for_end(1).completed
+    samples = editor.samples()
+    assert any(s.pum for s in samples) and any(s.text for s in samples)
+    assert not any(s.pum and s.marks for s in samples), "ghost text under the menu"
     editor.nvim.input("<Tab>")
     editor.wait(lambda: editor.lines()[1] == "    " + line + after)
 
