@@ -389,3 +389,85 @@ async def test_yesterdays_spending_does_not_count_against_today(
         usage = await request(client, "inkstream/usage", {"days": 2})
     assert result.items[0].insertText == "return a + b"
     assert [d.requests for d in usage.days] == [1, 1]
+
+
+def suggestion_rows(home: Path) -> dict[str, dict[str, Any]]:
+    """The suggestion rows by id, read from the file as a user could with sqlite3."""
+    db = sqlite3.connect(home / "data" / "usage.sqlite3")
+    db.row_factory = sqlite3.Row
+    try:
+        return {r["id"]: dict(r) for r in db.execute("SELECT * FROM suggestions")}
+    except sqlite3.OperationalError:  # not created yet
+        return {}
+    finally:
+        db.close()
+
+
+def utf16(text: str) -> int:
+    """The length an LSP client counts by default (and VS Code, and JavaScript)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def change(client: LanguageClient, uri: str, version: int, rng: types.Range, text: str) -> None:
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangePartial(range=rng, text=text)],
+        )
+    )
+
+
+async def test_kept_rate_after_emoji_counts_what_the_user_kept(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    """Emoji before the cursor and in the suggestion, positions and acceptedLength in UTF-16
+    units: the figures are the share of accepted characters the user left in place."""
+    accepted = '"🚀 launch the rockets " + name'
+    removed = "the rockets "
+    upstream.script(Reply.text(accepted), Reply.text(accepted + ' + " now"'))
+    text, pos = cursor('def greet(name):\n    banner = "🎉🎉🎉"; msg = <CURSOR>\n')
+    start = pos.character + utf16(accepted[: accepted.index(removed)])
+    cut = types.Range(
+        types.Position(pos.line, start), types.Position(pos.line, start + utf16(removed))
+    )
+    async with server(tmp_path, upstream) as client:
+        # accepted whole: the editor inserts the item, then runs its command
+        uri = open_doc(client, text)
+        whole = (await complete(client, uri, pos)).items[0]
+        assert whole.insertText == accepted
+        change(client, uri, 2, types.Range(pos, pos), accepted)
+        # the user's edit is sent before the report, so the measurement cannot come first
+        change(client, uri, 3, cut, "")
+        await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="inkstream.didAccept", arguments=whole.command.arguments
+            )
+        )
+
+        # accepted up to `name` (a word accept), the rest of the item left out, then the same edit
+        uri2 = open_doc(client, text, uri="file:///work/second.py")
+        part = (await complete(client, uri2, pos)).items[0]
+        assert part.insertText.startswith(accepted) and part.insertText != accepted
+        change(client, uri2, 2, types.Range(pos, pos), accepted)
+        change(client, uri2, 3, cut, "")
+        wire = {"insertText": part.insertText, "command": part.command._asdict()}
+        client.protocol.notify(
+            "textDocument/didPartiallyAcceptCompletion",
+            {"item": wire, "acceptedLength": utf16(accepted)},  # UTF-16 units, as Copilot's
+        )
+        ids = [whole.command.arguments[0], part.command.arguments[0]]
+        await wait_until(
+            lambda: all(
+                suggestion_rows(tmp_path).get(i, {}).get("kept_2m") is not None for i in ids
+            )
+        )
+        totals = (await request(client, "inkstream/usage", {"days": 1})).totals
+    kept = (len(accepted) - len(removed)) / len(accepted)  # characters, an emoji counts one
+    rows = suggestion_rows(tmp_path)
+    for ident in ids:
+        assert rows[ident]["kept_30s"] == pytest.approx(kept, abs=1e-4)
+        assert rows[ident]["kept_2m"] == pytest.approx(kept, abs=1e-4)
+    assert rows[ids[1]]["accepted_chars"] == len(accepted)
+    assert totals.charsAccepted == 2 * len(accepted)
+    assert totals.keptRate30s == pytest.approx(kept, abs=1e-4)
+    assert totals.keptRate2m == pytest.approx(kept, abs=1e-4)

@@ -58,7 +58,8 @@ function E.sample(every_ms, buf)
   E.timer = vim.loop.new_timer()
   local b = buf or vim.api.nvim_get_current_buf()
   E.timer:start(0, every_ms, vim.schedule_wrap(function()
-    table.insert(E.samples, { t = vim.loop.hrtime() / 1e9, marks = E.ghost(b) })
+    local pum = vim.fn.pumvisible() == 1
+    table.insert(E.samples, { t = vim.loop.hrtime() / 1e9, marks = E.ghost(b), pum = pum })
   end))
 end
 function E.sample_lines(every_ms, buf)
@@ -103,6 +104,7 @@ end
 class Sample:
     t: float
     marks: list[dict[str, Any]]
+    pum: bool = False  # the insert-mode popup menu was open
 
     @property
     def text(self) -> str | None:
@@ -231,7 +233,7 @@ class Editor:
 
     def samples(self) -> list[Sample]:
         raw = self.lua("return _G.inkstream_test.stop_sampling()")
-        return [Sample(s["t"], list(s["marks"])) for s in raw]
+        return [Sample(s["t"], list(s["marks"]), bool(s.get("pum"))) for s in raw]
 
     def sample_lines(self, buf: int, every_ms: int = 3) -> None:
         self.lua("_G.inkstream_test.sample_lines(...)", every_ms, buf)

@@ -343,7 +343,13 @@ def test_plugin_loads_help_and_health(
     docs = tmp_path / "rt"
     shutil.copytree(PLUGIN / "doc", docs / "doc")
     nvim.command(f"set rtp+={docs} | helptags {docs / 'doc'}")
-    for tag in ("inkstream", "inkstream-setup", ":InkstreamExplain", "InkstreamGhost"):
+    for tag in (
+        "inkstream",
+        "inkstream-setup",
+        "inkstream-popup",
+        ":InkstreamExplain",
+        "InkstreamGhost",
+    ):
         nvim.command(f"help {tag}")
         assert nvim.current.buffer.name.endswith("inkstream.txt")
         nvim.command("close")
@@ -372,3 +378,71 @@ def test_setup_without_settings_uses_the_environment(tmp_path: Path) -> None:
         assert "provider: offline" in status and "endpoint: (none)" in status
     finally:
         editor.close()
+
+
+# -- the insert-mode popup menu ------------------------------------------------------------------
+
+WORDS = "def report(rows, format_row, formula):\n    \n"
+
+
+def popup(editor: Editor) -> bool:
+    return bool(editor.nvim.funcs.pumvisible())
+
+
+@pytest.mark.parametrize(("close", "line"), [("<C-n><C-y>", "format_row"), ("<C-e>", "form")])
+def test_popup_menu_hides_ghost_text_and_hangs_up(
+    editor: Editor, upstream: ScriptedUpstream, tmp_path: Path, close: str, line: str
+) -> None:
+    after = "(rows[0])"
+    upstream.script(SLOW, Reply.text(after, chunk_size=3))
+    editor.nvim.command("set completeopt=menuone,noselect")  # as nvim-cmp's native menu
+    editor.sample(3)
+    type_in_body(editor, tmp_path, doc=WORDS)
+    editor.wait(lambda: len(editor.ghost() or "") > 4, 20)  # growing
+    editor.nvim.input("<C-n>")
+    editor.wait(lambda: popup(editor))
+    req = upstream.wait_for_hangup(0)
+    assert not req.completed
+    editor.wait(lambda: editor.ghost() is None)
+
+    editor.nvim.input("m")  # typing under the menu narrows it; still no ghost text, no request
+    editor.wait(lambda: editor.lines()[1] == "    form")
+    time.sleep(0.3)
+    assert popup(editor) and editor.ghost() is None
+    assert len(upstream.requests) == 1
+
+    editor.nvim.input(close)  # the menu closes: a fresh suggestion at the cursor
+    editor.wait(lambda: not popup(editor))
+    assert editor.lines()[1] == "    " + line
+    editor.wait(lambda: stream_done(editor) and editor.ghost() == after, 20)
+    assert [(m["row"], m["col"]) for m in editor.marks()] == [(1, len("    " + line))]
+    assert len(upstream.requests) == 2 and upstream.wait_for_end(1).completed
+    samples = editor.samples()
+    assert any(s.pum for s in samples) and any(s.text for s in samples)
+    assert not any(s.pum and s.marks for s in samples), "ghost text under the menu"
+    editor.nvim.input("<Tab>")
+    editor.wait(lambda: editor.lines()[1] == "    " + line + after)
+
+
+def test_tab_belongs_to_the_popup_menu(
+    editor: Editor, upstream: ScriptedUpstream, tmp_path: Path
+) -> None:
+    editor.nvim.command('inoremap <expr> <Tab> pumvisible() ? "\\<C-n>" : "\\<Tab>"')
+    editor.setup(settings(upstream.base_url))
+    upstream.script(SLOW, Reply.text("(rows)", chunk_size=3))
+    editor.nvim.command("set completeopt=menuone,noselect")
+    type_in_body(editor, tmp_path, doc=WORDS)
+    editor.wait(lambda: editor.ghost(), 20)
+    editor.nvim.input("<C-n>")
+    editor.wait(lambda: popup(editor))
+    upstream.wait_for_hangup(0)
+    editor.nvim.input("<Tab>")  # the user's map: next item, never the ghost text
+    editor.wait(lambda: editor.lines()[1] == "    format_row")
+    editor.nvim.input("<Tab>")
+    editor.wait(lambda: editor.lines()[1] == "    formula")
+    assert popup(editor) and editor.ghost() is None
+    editor.nvim.input("<C-y>")
+    editor.wait(lambda: stream_done(editor) and editor.ghost() == "(rows)", 20)
+    editor.nvim.input("<Tab>")  # no menu: Tab accepts
+    editor.wait(lambda: editor.lines()[1] == "    formula(rows)")
+    assert len(upstream.requests) == 2

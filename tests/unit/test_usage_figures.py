@@ -10,7 +10,7 @@ import pytest
 
 from inkstream import config
 from inkstream.usage import pricing, stats
-from inkstream.usage.acceptance import kept_ratio
+from inkstream.usage.acceptance import kept_ratio, utf16_prefix
 from inkstream.usage.budget import Budget, DayTotals
 from inkstream.usage.store import StoreError, UsageStore
 
@@ -79,6 +79,33 @@ def test_kept_ratio_follows_the_text_not_the_offset() -> None:
     renamed = doc.replace("total", "acc")
     assert 0.3 < kept_ratio(accepted, renamed, 1, 4) < 0.9
     assert kept_ratio(accepted, "def f(values):\n    pass\n", 1, 4) == 0.0
+
+
+def test_kept_ratio_column_is_in_characters_after_emoji() -> None:
+    before = '    say = "🎉🎉🎉" + '  # 19 characters, 22 UTF-16 units
+    accepted = '"done " + name'
+    doc = f"def f(name):\n{before}{accepted}\n"
+    assert kept_ratio(accepted, doc, 1, len(before)) == 1.0
+    # the client's UTF-16 column would start the search inside the suggestion
+    assert kept_ratio(accepted, doc, 1, len(before.encode("utf-16-le")) // 2) < 0.9
+
+
+def test_kept_ratio_lines_are_those_of_the_server_positions() -> None:
+    """pygls splits lines on \\r and \\r\\n as well: line 1 is the same line for both."""
+    accepted = "return total"
+    for newline in ("\n", "\r\n", "\r"):
+        doc = newline.join(["def f(total):", "    " + accepted, "x = 1", ""])
+        assert kept_ratio(accepted, doc, 1, 4) == 1.0
+        assert kept_ratio(accepted, doc, 2, 0) == 0.0  # it is above line 2
+
+
+def test_utf16_prefix_counts_surrogate_pairs_as_one_character() -> None:
+    text = "a🚀b\n😀"
+    units = [utf16_prefix(text, n) for n in range(len(text.encode("utf-16-le")) // 2 + 2)]
+    # a | 🚀 (two units: half of it is not a character) | b | \n | 😀 (two units) | past the end
+    assert units == [0, 1, 1, 2, 3, 4, 4, 5, 5]
+    assert utf16_prefix(text, -3) == 0
+    assert utf16_prefix("plain ascii", 5) == 5
 
 
 def _request(day: str, **kw: object) -> dict[str, object]:

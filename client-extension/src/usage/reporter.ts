@@ -10,17 +10,13 @@
 import * as vscode from 'vscode';
 import { DID_ACCEPT_COMMAND, Methods, acceptId, type WireInlineCompletionItem, type WireInlineCompletionList } from '../protocol';
 import type { ServerManager } from '../server';
+import { acceptedByEdit, type GhostText } from './ghostEdit';
 
-/** What is on screen now. */
-interface Ghost {
+/** What is on screen now; `offset` is VS Code's (UTF-16 code units). */
+interface Ghost extends GhostText {
   uri: string;
   offset: number;
-  text: string;
   id: string;
-  /** characters of the server's item before `text` (typed through) */
-  before: number;
-  /** `text` is the rest of the finished item, so a whole accept is the item's command */
-  complete: boolean;
 }
 
 export function acceptCommand(id: string): vscode.Command {
@@ -87,19 +83,18 @@ export class UsageReporter implements vscode.Disposable {
     }
     this.ghost = undefined;
     const [change] = event.contentChanges;
-    const inserted = change.text;
     const atGhost = event.contentChanges.length === 1 && change.rangeLength === 0 && change.rangeOffset === ghost.offset;
-    // One typed character is typing through, not accepting; a word or a line comes in one edit.
-    if (!atGhost || inserted.length < 2 || !ghost.text.startsWith(inserted)) {
+    const accepted = atGhost ? acceptedByEdit(ghost, change.text) : undefined;
+    if (accepted === undefined) {
       return;
     }
-    if (inserted === ghost.text && ghost.complete) {
+    if (accepted === 'whole') {
       this.scheduleStatusRefresh(); // a whole accept: VS Code runs the item's command
       return;
     }
     this.notify(Methods.didPartiallyAcceptCompletion, {
       item: this.wireItem(ghost.id, ghost.text),
-      acceptedLength: ghost.before + inserted.length,
+      acceptedLength: accepted,
     });
   }
 

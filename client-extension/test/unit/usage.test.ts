@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { acceptId, usageLine, type UsageFigures, type UsageReport } from '../../src/protocol';
+import { acceptedByEdit } from '../../src/usage/ghostEdit';
 import { barChart, renderUsage } from '../../src/usage/render';
 
 function figures(over: Partial<UsageFigures> = {}): UsageFigures {
@@ -13,6 +14,21 @@ function figures(over: Partial<UsageFigures> = {}): UsageFigures {
 }
 
 describe('usage in the client', () => {
+  it('reads a word accept from the edit, counting UTF-16 units from the start of the item', () => {
+    const ghost = { text: '"🚀 launch" + name', before: 3, complete: true };
+    // 3 units typed through, then `"🚀 ` (4 UTF-16 units) accepted: 7 units into the item
+    assert.equal(acceptedByEdit(ghost, '"🚀 '), 7);
+    assert.equal(acceptedByEdit(ghost, '"🚀 launch" + name'), 'whole');
+    assert.equal(acceptedByEdit({ ...ghost, complete: false }, '"🚀 launch" + name'), 3 + 18); // 17 characters, the rocket is 2 units
+  });
+
+  it('takes one typed character, an emoji too, for typing, and other text for no accept', () => {
+    assert.equal(acceptedByEdit({ text: '🚀 go', before: 0, complete: true }, '🚀'), undefined);
+    assert.equal(acceptedByEdit({ text: 'x = 1', before: 0, complete: true }, 'x'), undefined);
+    assert.equal(acceptedByEdit({ text: 'x = 1', before: 0, complete: true }, 'y ='), undefined);
+    assert.equal(acceptedByEdit({ text: '🚀 go', before: 0, complete: true }, '🚀 '), 3);
+  });
+
   it('reads the item id only from an inkstream.didAccept command', () => {
     assert.equal(acceptId({ insertText: 'x', command: { title: 't', command: 'inkstream.didAccept', arguments: ['abc'] } }), 'abc');
     assert.equal(acceptId({ insertText: 'x', command: { title: 't', command: 'other', arguments: ['abc'] } }), undefined);

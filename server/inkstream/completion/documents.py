@@ -54,6 +54,12 @@ def offset_of(doc: TextDocument, position: types.Position) -> int:
     return doc.offset_at_position(types.Position(position.line, position.character))
 
 
+def column_of(doc: TextDocument, position: types.Position) -> int:
+    """A client position's column as an index into its line's ``str`` (lines split as pygls
+    splits them), for code that keeps a place beyond this request; errors as ``offset_of``."""
+    return offset_of(doc, position) - sum(len(line) for line in doc.lines[: position.line])
+
+
 def path_of(uri: str) -> str:
     parsed = urlparse(uri)
     return unquote(parsed.path) if parsed.scheme == "file" else uri

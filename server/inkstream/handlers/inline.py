@@ -55,6 +55,8 @@ async def complete(
     rules = ls.exclusion_rules()
     if not ls.settings.enabled_for(ctx.language_id) or rules.is_excluded(ctx.path, root):
         return _completion_list("", "", replace)
+    # where the item goes, as a str index into the line: the kept rate looks there later
+    column = documents.column_of(documents.open_document(ls.workspace, uri), replace.start)
     started = time.monotonic()
     ident = uuid.uuid4().hex  # the same id in every snapshot: a client may accept mid-stream
     async with editor_request(
@@ -73,7 +75,8 @@ async def complete(
     result = _completion_list(ctx.selected_prefix, text, replace, ident)
     if result.items:
         shown_at = listener.first_text_at or time.monotonic()
-        _track(ls, result.items[0], ident, ctx, replace.start, (shown_at - started) * 1000)
+        at = (replace.start.line, column)
+        _track(ls, result.items[0], ident, ctx, at, (shown_at - started) * 1000)
     return result
 
 
@@ -82,17 +85,18 @@ def _track(
     item: types.InlineCompletionItem,
     ident: str,
     ctx: CompletionContext,
-    start: types.Position,
+    at: tuple[int, int],
     ttft_ms: float,
 ) -> None:
-    """Follow the returned item: acceptance reports and the kept rate refer to its id."""
+    """Follow the returned item: acceptance reports and the kept rate refer to its id.
+    ``at`` is where it goes in: line, and column in characters (not the client's units)."""
     s = ls.settings
     upstream = s.resolved_provider == "openai"
     ls.usage.new_suggestion(
         ident,
         uri=ctx.uri,
-        line=start.line,
-        column=start.character,
+        line=at[0],
+        column=at[1],
         text=item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value,
         language=ctx.language_id,
         model=s.model if upstream else "offline",

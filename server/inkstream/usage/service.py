@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from inkstream.config import Settings
 from inkstream.usage import pricing, stats
-from inkstream.usage.acceptance import kept_ratio
+from inkstream.usage.acceptance import kept_ratio, utf16_prefix
 from inkstream.usage.budget import Budget, DayTotals, today
 from inkstream.usage.meter import Outcome, RequestMeter
 from inkstream.usage.store import Rows, UsageStore
@@ -53,6 +53,7 @@ class Suggestion:
     id: str
     uri: str
     line: int
+    #: in characters (an index into the line's str), not the client's position units
     column: int
     text: str
     accepted_chars: int = 0
@@ -265,7 +266,8 @@ class UsageService:
         self._submit(lambda store: store.update_suggestion(ident, shown=1))
 
     def accepted(self, ident: str, length: int | None = None) -> None:
-        """The whole item (``length`` None) or its first ``length`` characters were accepted."""
+        """The whole item (``length`` None) or its first ``length`` UTF-16 code units (Copilot's
+        ``acceptedLength``) were accepted; what is stored and measured is characters."""
         known = self._suggestions.get(ident)
         if known is None:
             self._unknown(ident, lambda: self.accepted(ident, length))
@@ -276,8 +278,10 @@ class UsageService:
                 fields["accepted_chars"] = len(known.text)
         else:
             if known is not None:
-                known.accepted_chars = max(known.accepted_chars, min(length, len(known.text)))
+                chars = utf16_prefix(known.text, length)
+                known.accepted_chars = max(known.accepted_chars, chars)
                 length = known.accepted_chars
+            # else: the text is gone (a restart), so the units are stored as they came
             fields = {"shown": 1, "accepted_chars": max(0, length)}
         self._submit(lambda store: store.update_suggestion(ident, **fields))
         if known is not None and not known.checking:

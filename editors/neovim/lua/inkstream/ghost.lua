@@ -3,6 +3,8 @@
 -- and the one extmark is moved and redrawn in place (same id: no blink). Typing what the
 -- suggestion starts with keeps the request running (the rest is drawn after the cursor);
 -- anything else cancels it ($/cancelRequest), so the model stops.
+-- While the popup menu is open (<C-n>, an auto-completion plugin) there is no ghost text: opening
+-- it cancels the request, nothing is asked for under it, and a fresh request follows when it closes.
 local M = {}
 
 local api = vim.api
@@ -14,6 +16,11 @@ local timer = vim.loop.new_timer()
 local config
 local s -- the suggestion: {buf, row, col, before, after, text, done, handle, mark}
 local accepted = false -- the next text change is our own insert: no new trigger
+
+-- The insert-mode popup menu is open: ghost text would sit under it and Tab belongs to it.
+local function pum()
+  return vim.fn.pumvisible() == 1
+end
 
 local function cursor()
   local pos = api.nvim_win_get_cursor(0)
@@ -105,7 +112,7 @@ local function update()
     return
   end
   local r = rest()
-  if r == nil then
+  if r == nil or pum() then
     M.dismiss()
   elseif r == '' then
     hide()
@@ -121,6 +128,9 @@ end
 function M.trigger(kind)
   M.dismiss()
   timer:stop()
+  if pum() then
+    return
+  end
   local buf = api.nvim_get_current_buf()
   local lsp = client.get(buf)
   if not lsp then
@@ -197,11 +207,9 @@ function M.accept_line()
   return insert(shown():match('^\n?[^\n]*\n?'))
 end
 
-local function on_text_changed()
-  local was_ours = accepted
-  accepted = false
-  update()
-  if s or was_ours or not config.auto_trigger then
+-- Ask for a suggestion once typing pauses (and the popup menu is closed).
+local function schedule()
+  if not config.auto_trigger then
     return
   end
   local buf = api.nvim_get_current_buf()
@@ -215,11 +223,27 @@ local function on_text_changed()
     0,
     vim.schedule_wrap(function()
       local mode = api.nvim_get_mode().mode
-      if mode:sub(1, 1) == 'i' and api.nvim_get_current_buf() == buf and api.nvim_buf_get_changedtick(buf) == tick then
+      local same = api.nvim_get_current_buf() == buf and api.nvim_buf_get_changedtick(buf) == tick
+      if mode:sub(1, 1) == 'i' and same and not pum() then
         M.trigger(2)
       end
     end)
   )
+end
+
+local function on_text_changed()
+  local was_ours = accepted
+  accepted = false
+  update()
+  if not s and not was_ours then
+    schedule()
+  end
+end
+
+-- The popup menu opened, changed, or the text changed under it: no ghost text, no request.
+local function on_popup()
+  timer:stop()
+  M.dismiss()
 end
 
 -- Insert-mode maps that act only while ghost text shows; otherwise the key does what it did.
@@ -253,7 +277,7 @@ local function map(lhs, action)
     prev = {} -- our own map from an earlier setup()
   end
   vim.keymap.set('i', lhs, function()
-    if M.visible() then
+    if M.visible() and not pum() then
       return string.format('<Cmd>lua require("inkstream.ghost").%s()<CR>', action)
     end
     return fallback(prev, lhs)
@@ -265,6 +289,16 @@ function M.setup(cfg)
   local group = api.nvim_create_augroup('inkstream_ghost', { clear = true })
   api.nvim_create_autocmd('TextChangedI', { group = group, callback = on_text_changed })
   api.nvim_create_autocmd('CursorMovedI', { group = group, callback = update })
+  api.nvim_create_autocmd({ 'CompleteChanged', 'TextChangedP' }, { group = group, callback = on_popup })
+  -- The menu closed: TextChangedI follows if the text changed, else this asks (same debounce).
+  api.nvim_create_autocmd('CompleteDone', {
+    group = group,
+    callback = function()
+      if not s then
+        schedule()
+      end
+    end,
+  })
   api.nvim_create_autocmd({ 'InsertLeave', 'BufLeave' }, {
     group = group,
     callback = function()

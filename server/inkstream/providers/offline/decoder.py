@@ -176,21 +176,9 @@ class Decoder:
         recalled = self._recall() if self.blank or self.mode == "statement" else None
         lines: list[_Line] = []
         if recalled is None and self.mode == "statement" and self._statement_ends():
-            # the cursor ends a statement: the next line, if one was seen between the same lines
-            state, level = self._state(), self.level
-            self.mode, self.floor, self.resumed = "block", self.level, True
-            self.context.append(NEWLINE)
-            recalled = self._recall()
-            if recalled is None:
-                self._restore(state)
-                self.mode, self.level, self.floor, self.resumed = (
-                    "statement",
-                    level,
-                    level + 1,
-                    False,
-                )
-            else:
-                lines.append(_Line(True, level, ended=True))
+            recalled = self._recall_next_line()
+            if recalled is not None:
+                lines.append(_Line(True, self.floor, ended=True))  # the cursor's line, as it is
         # the word under the cursor is finished and given out with the cursor's line
         word = "" if self.blank or recalled else self._finish_word()
         if word:
@@ -368,20 +356,29 @@ class Decoder:
         if typed:  # the context's cursor line becomes the whole line
             while self.context and not is_break(self.context[-1]) and not is_step(self.context[-1]):
                 self.context.pop()
-        self.context += [
-            t
-            for t in model_tokens(
-                tokenize_code(found.code, self.ctx.language_id), self.ctx.language_id
-            )
-            if not is_break(t) and not is_step(t)
-        ]
+        language = self.ctx.language_id
+        tokens = model_tokens(tokenize_code(found.code, language), language)
+        self.context += [t for t in tokens if not is_break(t) and not is_step(t)]
         self.context.append(NEWLINE)
         rest = found.code[len(typed) :]
         return _Line(not self.resumed, level, _PIECES.findall(rest), ended=True, recalled=True)
 
+    def _recall_next_line(self) -> _Line | None:
+        """The line after the cursor's (a finished statement), if one was seen between the
+        same lines; else the decoder is left as it was."""
+        state, level = self._state(), self.level
+        self.mode, self.floor, self.resumed = "block", self.level, True
+        self.context.append(NEWLINE)
+        recalled = self._recall()
+        if recalled is None:
+            self._restore(state)
+            self.mode, self.level, self.floor, self.resumed = "statement", level, level + 1, False
+        return recalled
+
     def _statement_ends(self) -> bool:
-        """The cursor's line is a finished statement that ends in a closed bracket or string
-        (``dist = get(name)``): the user goes on to the next line."""
+        """The cursor's line is a finished statement that ends in a closed bracket, a string or
+        a whole word (``dist = get(name)``, ``return value``): the user goes on to the next
+        line."""
         code = self.ctx.line_prefix.strip()
         if self.typed or not finished(code):
             return False
