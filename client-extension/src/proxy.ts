@@ -80,8 +80,10 @@ export function serverProxyEnv(base: Env, inkstreamProxy: string | undefined, ht
     return { env, note: `proxy: http.proxy is not a URL and is not used${ignoredWorkspace}` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    // The server speaks to http(s) proxies only; say which scheme, never the rest.
-    return { env, note: `proxy: http.proxy uses ${url.protocol}// which inkstream does not support; it is not used` };
+    // The server speaks to http(s) proxies only. Name a known scheme, never the rest: in
+    // `user:pw@host` the "scheme" is the user name.
+    const what = /^socks[45]?[ah]?:$/.test(url.protocol) ? `a ${url.protocol}// proxy, which inkstream does not support` : 'not an http:// or https:// URL';
+    return { env, note: `proxy: http.proxy is ${what}; it is not used` };
   }
   const user = base.INKSTREAM_PROXY_USER;
   if (!url.username && user) {

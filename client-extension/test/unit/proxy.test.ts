@@ -80,8 +80,12 @@ describe("VS Code's http.proxy as the fallback for inkstream.proxy", () => {
   it('a proxy the server cannot use is left out and named by scheme only', () => {
     const socks = serverProxyEnv(USER_ENV, undefined, { proxy: 'socks5://me:pw@127.0.0.1:1080' });
     assert.deepEqual(socks.env, USER_ENV);
-    assert.match(socks.note, /socks5:\/\/ which inkstream does not support/);
+    assert.match(socks.note, /a socks5:\/\/ proxy, which inkstream does not support/);
     assert.doesNotMatch(socks.note, /pw/);
+    const noScheme = serverProxyEnv(USER_ENV, undefined, { proxy: 'me:pw@proxy.corp:3128' });
+    assert.deepEqual(noScheme.env, USER_ENV);
+    assert.match(noScheme.note, /not an http:\/\/ or https:\/\/ URL/);
+    assert.doesNotMatch(noScheme.note, /me|pw/);
     const junk = serverProxyEnv(USER_ENV, undefined, { proxy: 'proxy.corp:3128 me:pw' });
     assert.deepEqual(junk.env, USER_ENV);
     assert.doesNotMatch(junk.note, /pw/);
