@@ -471,3 +471,26 @@ async def test_kept_rate_after_emoji_counts_what_the_user_kept(
     assert totals.charsAccepted == 2 * len(accepted)
     assert totals.keptRate30s == pytest.approx(kept, abs=1e-4)
     assert totals.keptRate2m == pytest.approx(kept, abs=1e-4)
+
+
+async def test_accepting_every_word_is_accepting_the_suggestion(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    """A partial accept that covers the whole text (word by word to the end, or an editor
+    that reports Tab's insertion as one edit before the item's command arrives) is an accept."""
+    upstream.script(Reply.text("return a + b"))
+    text, pos = cursor(DOC)
+    async with server(tmp_path, upstream) as client:
+        uri = open_doc(client, text)
+        item = (await complete(client, uri, pos)).items[0]
+        [ident] = item.command.arguments
+        wire_item = {"insertText": item.insertText, "command": item.command._asdict()}
+        client.protocol.notify("textDocument/didShowCompletion", {"item": wire_item})
+        for length in (7, 9, len("return a + b")):
+            client.protocol.notify(
+                "textDocument/didPartiallyAcceptCompletion",
+                {"item": wire_item, "acceptedLength": length},
+            )
+        await wait_until(lambda: suggestion_rows(tmp_path).get(ident, {}).get("accepted") == 1)
+        row = suggestion_rows(tmp_path)[ident]
+    assert (row["shown"], row["accepted"], row["accepted_chars"]) == (1, 1, len("return a + b"))

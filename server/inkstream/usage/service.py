@@ -279,6 +279,9 @@ class UsageService:
         else:
             if known is not None:
                 chars = utf16_prefix(known.text, length)
+                if chars >= len(known.text):  # all of it, word by word or as one edit
+                    self.accepted(ident)
+                    return
                 known.accepted_chars = max(known.accepted_chars, chars)
                 length = known.accepted_chars
             # else: the text is gone (a restart), so the units are stored as they came
