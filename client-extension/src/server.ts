@@ -99,6 +99,8 @@ export class ServerManager implements vscode.Disposable {
   private sentSettings: ServerSettings = {};
   private sentCommand: string | undefined;
   private sentProxy: string | undefined;
+  /** The proxy in initializationOptions: with the user's credentials it only goes there. */
+  private sentInitProxy: string | undefined;
   private missingShownFor: string | undefined;
   private crashShownFor: string | undefined;
   private disposed = false;
@@ -203,6 +205,7 @@ export class ServerManager implements vscode.Disposable {
     const apiKey = await this.keys.get();
     const initOptions = initializationOptions(settings, apiKey);
     this.sentSettings = toServerSettings(settings);
+    this.sentInitProxy = toServerSettings(settings, 'init').proxy;
     this.sentCommand = JSON.stringify(command);
     const proxy = serverProxy(settings);
     this.sentProxy = proxyVars(proxy.env);
@@ -310,7 +313,8 @@ export class ServerManager implements vscode.Disposable {
     const command = JSON.stringify(await this.resolveCommand(settings));
     const next = toServerSettings(settings);
     // The proxy from VS Code's settings lives in the server's environment: only a restart changes it.
-    const proxyChanged = proxyVars(serverProxy(settings).env) !== this.sentProxy;
+    const proxyChanged =
+      proxyVars(serverProxy(settings).env) !== this.sentProxy || toServerSettings(settings, 'init').proxy !== this.sentInitProxy;
     if (!this.client || command !== this.sentCommand || proxyChanged || needsRestart(this.sentSettings, next)) {
       this.output.appendLine('[client] settings changed: restarting the server');
       await this.restart();

@@ -12,6 +12,8 @@ export interface ExtensionSettings {
   maxTokens?: number;
   enable?: Record<string, boolean>;
   proxy?: string;
+  /** The proxy comes from workspace settings (a cloned repository's), not the user's. */
+  proxyFromWorkspace?: true;
   caFile?: string;
   serverCommand?: string[];
   pricing?: Record<string, Price>;
@@ -88,6 +90,10 @@ export function readSettings(config: ConfigurationLike, trusted: boolean): Exten
       out[key] = value.trim();
     }
   }
+  const proxyInfo = config.inspect<unknown>('proxy');
+  if (out.proxy !== undefined && trusted && (proxyInfo?.workspaceFolderValue ?? proxyInfo?.workspaceValue) !== undefined) {
+    out.proxyFromWorkspace = true;
+  }
   const apiStyle = configuredValue<unknown>(config, 'apiStyle', trusted);
   if (typeof apiStyle === 'string' && API_STYLES.includes(apiStyle)) {
     out.apiStyle = apiStyle as ApiStyle;
@@ -136,8 +142,19 @@ function isAmount(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
-/** Extension settings → the server's keys. Unset values are left out so env and defaults still apply. */
-export function toServerSettings(settings: ExtensionSettings): ServerSettings {
+/**
+ * Which way settings reach the server: `init` (initializationOptions, which the server trusts like
+ * the user's own environment) or `workspace` (answers to workspace/configuration and
+ * didChangeConfiguration, where the server refuses proxy credentials).
+ */
+export type Channel = 'init' | 'workspace';
+
+/**
+ * Extension settings → the server's keys. Unset values are left out so env and defaults still apply.
+ * A proxy URL with credentials goes one way only: the user's in `init`; a workspace's in `workspace`,
+ * so that the server refuses it with its own message rather than trusting a cloned repository.
+ */
+export function toServerSettings(settings: ExtensionSettings, channel: Channel = 'workspace'): ServerSettings {
   const out: ServerSettings = {};
   for (const key of SERVER_KEYS) {
     const value = settings[key];
@@ -145,12 +162,25 @@ export function toServerSettings(settings: ExtensionSettings): ServerSettings {
       (out as Record<string, unknown>)[key] = value;
     }
   }
+  if (out.proxy !== undefined && hasCredentials(out.proxy) && (channel === 'init') === (settings.proxyFromWorkspace === true)) {
+    delete out.proxy;
+  }
   return out;
+}
+
+/** Whether a proxy URL carries a user name or password. */
+export function hasCredentials(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.username !== '' || parsed.password !== '';
+  } catch {
+    return /^[^/]*\/\/[^/@]*@/.test(url); // not a URL: be safe if it looks like one with user info
+  }
 }
 
 /** initializationOptions: the server settings plus the key from SecretStorage (never from settings.json). */
 export function initializationOptions(settings: ExtensionSettings, apiKey: string | undefined): Record<string, unknown> {
-  const options: Record<string, unknown> = { ...toServerSettings(settings) };
+  const options: Record<string, unknown> = { ...toServerSettings(settings, 'init') };
   if (apiKey) {
     options.apiKey = apiKey;
   }

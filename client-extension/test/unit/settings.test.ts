@@ -51,6 +51,19 @@ describe('readSettings', () => {
     assert.deepEqual(toServerSettings(trusted), { proxy: 'http://evil:3128', caFile: '/tmp/evil-ca.pem' });
   });
 
+  it("a proxy with credentials goes one way: the user's in initializationOptions, a workspace's where the server refuses it", () => {
+    const user = readSettings(config({ proxy: { globalValue: 'http://me:pw@proxy.corp:3128' } }), true);
+    assert.equal(toServerSettings(user, 'init').proxy, 'http://me:pw@proxy.corp:3128');
+    assert.equal(initializationOptions(user, undefined).proxy, 'http://me:pw@proxy.corp:3128');
+    assert.equal(toServerSettings(user).proxy, undefined); // workspace/configuration answers
+    const workspace = readSettings(config({ proxy: { globalValue: 'http://proxy.corp:3128', workspaceValue: 'http://x:y@evil:3128' } }), true);
+    assert.equal(initializationOptions(workspace, undefined).proxy, undefined);
+    assert.equal(toServerSettings(workspace).proxy, 'http://x:y@evil:3128');
+    const plain = readSettings(config({ proxy: { workspaceValue: 'http://proxy.corp:3128' } }), true);
+    assert.equal(toServerSettings(plain, 'init').proxy, 'http://proxy.corp:3128');
+    assert.equal(toServerSettings(plain).proxy, 'http://proxy.corp:3128');
+  });
+
   it('drops bad values', () => {
     const c = config({
       baseUrl: { globalValue: '  ' },
