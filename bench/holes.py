@@ -2,19 +2,23 @@
 something inkstream depends on or trains on), with deterministic "holes" (whole lines to fill).
 
 ``holes()`` draws from the first files (the server benchmark, ``quality.py``, on an empty
-workspace). ``project_split()`` treats pip as the user's project: most files are the project the
-offline model learns, a few held-out files are the ones being edited (``offline_accuracy.py``).
+workspace). ``project_split()`` treats pip (or any other project) as the user's project: most
+files are the project the offline model learns, a few held-out files are the ones being edited
+(``offline_accuracy.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import pip
+
+from inkstream.providers.offline.index import LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -34,19 +38,25 @@ def held_out_files(limit: int = 40) -> list[Path]:
     return files[:limit]
 
 
-def project_split(held_out: int = 20) -> tuple[list[Path], list[Path]]:
-    """``(held out, training)``: ``held_out`` mid-sized files of pip chosen by a hash of their
-    path (the same on every run), and every other file of the project. No file is in both, and
-    no held-out file's text is in the training files (checked: pip has a few identical files)."""
-    root = project_root()
-    files = sorted(root.rglob("*.py"))
+def project_split(
+    root: Path | None = None, held_out: int = 20
+) -> tuple[list[Path], list[Path], str]:
+    """``(held out, training, language)`` for a project (pip's sources unless ``root`` is given;
+    its language is that of most of its code files): ``held_out`` mid-sized files chosen by a
+    hash of their path (the same on every run), and every other file of the project in that
+    language. No file is in both, and no held-out file's text is in the training files
+    (checked: pip has a few identical files)."""
+    root = root or project_root()
+    suffixes = Counter(p.suffix for p in root.rglob("*") if p.suffix in LANGUAGES and p.is_file())
+    suffix = suffixes.most_common(1)[0][0] if suffixes else ".py"
+    files = sorted(p for p in root.rglob(f"*{suffix}") if p.is_file())
     sized = [p for p in files if 2_000 < p.stat().st_size < 40_000]
     sized.sort(key=lambda p: hashlib.sha256(p.relative_to(root).as_posix().encode()).digest())
     held = sized[:held_out]
     training = [p for p in files if p not in held]
     texts = {p.read_bytes() for p in training}
     held = [p for p in held if p.read_bytes() not in texts]
-    return sorted(held), training
+    return sorted(held), training, LANGUAGES[suffix]
 
 
 Kind = Literal["line", "typed", "next"]

@@ -23,7 +23,8 @@ and the index build time cold (child process, as the server does it) and warm (f
 peak RSS, and how soon a server is ready on a ~50k-line project (cold, warm, after an edit).
 No server involved; not part of the test suite.
 
-    python bench/offline_accuracy.py [--holes 300] [--typed-lines 100] [--held-out 20] [--lines 300]
+    python bench/offline_accuracy.py [--holes 300] [--typed-lines 100] [--project DIR]
+        [--held-out 20] [--lines 300]
         [--project-lines 50000] [--only-holes] [--no-structure] [--cache DIR]
 """
 
@@ -81,18 +82,28 @@ class HoleScores:
     misfits: int = 0  # answers that redefine a name, or read a name or attribute the scope lacks
 
 
+@dataclass
+class Project:
+    """The held-out project: the models a server has for it, its held-out and learned files."""
+
+    models: Models
+    held: list[Path]
+    training: list[Path]
+    language: str
+
+
 def project_holes(
-    count: int, cache_dir: Path, *, kind: held_out_project.Kind = "line", checks: bool = True
-) -> tuple[HoleScores, int, int]:
+    count: int, project: Project, *, kind: held_out_project.Kind = "line", checks: bool = True
+) -> HoleScores:
     """Answered rate, exact matches and time per request on the held-out project's holes."""
-    models, held, training = project_models(cache_dir)
+    models, language = project.models, project.language
     scores = HoleScores()
-    for n, hole in enumerate(held_out_project.holes(count, files=held, kind=kind)):
+    for n, hole in enumerate(held_out_project.holes(count, files=project.held, kind=kind)):
         ctx = CompletionContext(
-            f"file:///held/{n}/{hole.path.name}", str(hole.path), "python", hole.prefix, hole.suffix
+            f"file:///held/{n}/{hole.path.name}", str(hole.path), language, hole.prefix, hole.suffix
         )
         started = time.process_time()
-        document = document_model(*document_around(ctx), "python")
+        document = document_model(*document_around(ctx), language)
         parsed = time.process_time()
         structure = structure_at(ctx) if checks else None
         built = time.process_time()
@@ -109,39 +120,39 @@ def project_holes(
             scores.exact += len(lines) > 1 and not lines[0] and lines[1].rstrip() == hole.expected
         else:
             scores.exact += (lines[0] if kind == "typed" else lines[0].strip()) == hole.expected
-    return scores, len(held), len(training)
+    return scores
 
 
-def project_models(cache_dir: Path) -> tuple[Models, list[Path], list[Path]]:
-    """The models a server has for the held-out project, and its held-out and learned files."""
-    held, training = held_out_project.project_split()
+def held_out(root: Path | None, cache_dir: Path) -> Project:
+    """pip (or the project at ``root``) with 20 files held out, and the models a server has."""
+    held, training, language = held_out_project.project_split(root)
     stdlib_files = index.stdlib_files()
     assert not set(held) & set(training) and not set(held) & set(stdlib_files)
     stdlib = _cached(index.stdlib_part(1.0), cache_dir)
     project = _cached(
         index.Part("project", index.fixed(training), index.PROJECT_MIN_COUNT, 1.0), cache_dir
     )
-    return [(project, PROJECT_WEIGHT), (stdlib, 1.0)], held, training
+    return Project([(project, PROJECT_WEIGHT), (stdlib, 1.0)], held, training, language)
 
 
-def keystrokes(count: int, cache_dir: Path) -> HoleScores:
+def keystrokes(count: int, project: Project) -> HoleScores:
     """What an editor asks while the user types ``count`` held-out lines: a request at every
     character of each line (at its indentation, then after each character typed), each to
     be answered with the rest of the line. The document's model and structure are made once
     per line, as the server caches them while the user types on it."""
-    models, held, _ = project_models(cache_dir)
+    models, language = project.models, project.language
     scores = HoleScores()
-    for n, hole in enumerate(held_out_project.holes(count, files=held, kind="line")):
+    for n, hole in enumerate(held_out_project.holes(count, files=project.held, kind="line")):
         line, document, structure = hole.expected, None, None
         for cut in range(len(line)):
             ctx = CompletionContext(
                 f"file:///held/{n}/{hole.path.name}",
                 str(hole.path),
-                "python",
+                language,
                 hole.prefix + line[:cut],
                 hole.suffix,
             )
-            document = document or document_model(*document_around(ctx), "python")
+            document = document or document_model(*document_around(ctx), language)
             structure = structure or structure_at(ctx)
             started = time.process_time()
             decoder = Decoder([*models, (document, DOCUMENT_WEIGHT)], ctx, structure)
@@ -186,12 +197,16 @@ _KINDS: dict[held_out_project.Kind, str] = {
 }
 
 
-def print_project_holes(count: int, cache_dir: Path, checks: bool, typed_lines: int) -> None:
+def print_project_holes(
+    count: int, project: Project, name: str, checks: bool, typed_lines: int
+) -> None:
     every = HoleScores()
+    print(
+        f"held-out project: {name} ({project.language}), {len(project.training)} files learned, "
+        f"{len(project.held)} others hold the holes"
+    )
     for kind, where in _KINDS.items():
-        scores, held, training = project_holes(count, cache_dir, kind=kind, checks=checks)
-        if kind == "line":
-            print(f"held-out project: pip, {training} files learned, {held} others hold the holes")
+        scores = project_holes(count, project, kind=kind, checks=checks)
         print(f"{scores.holes} holes {where}")
         print_scores(scores, checks)
         every.holes += scores.holes
@@ -200,7 +215,7 @@ def print_project_holes(count: int, cache_dir: Path, checks: bool, typed_lines: 
     print(f"all {every.holes} holes: answered {every.answered / every.holes:.1%}, "
           f"exact {every.exact / every.holes:.1%}")  # fmt: skip
     if typed_lines and checks:
-        scores = keystrokes(typed_lines, cache_dir)
+        scores = keystrokes(typed_lines, project)
         print(
             f"every keystroke while {typed_lines} of these lines are typed: {scores.holes} requests"
         )
@@ -388,6 +403,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--holes", type=int, default=300, help="holes in the held-out project")
     parser.add_argument("--only-holes", action="store_true", help="only the held-out project")
+    parser.add_argument("--project", type=Path, help="the held-out project (default: pip)")
     parser.add_argument(
         "--typed-lines", type=int, default=100, help="lines typed a keystroke at a time (0: none)"
     )
@@ -408,8 +424,10 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="inkstream-bench-"))
     try:
+        cache = args.cache or work / "cache"
+        name = str(args.project) if args.project else "pip"
         print_project_holes(
-            args.holes, args.cache or work / "cache", not args.no_structure, args.typed_lines
+            args.holes, held_out(args.project, cache), name, not args.no_structure, args.typed_lines
         )
         if args.only_holes:
             return
