@@ -312,6 +312,10 @@ class Decoder:
         guard = self.guard
 
         opened = self.depth > 0 or opens_block(previous, self.ctx.language_id)
+        # the line before, as written (comments and all): what the structural checks read
+        previous_raw = (
+            self.ctx.line_prefix.strip() if self.resumed else _last_code_line(self.ctx.prefix)
+        )
 
         def fits(code: str, shift: int | None) -> bool:
             if shift is None:
@@ -326,9 +330,6 @@ class Decoder:
             if not all(guard.structure.sees(name) or name in guard.bound for name in reads(code)):
                 return False  # a name of the place it was copied from
             column = level + (self.shift if self.untyped else 0)
-            previous_raw = (
-                self.ctx.line_prefix.strip() if self.resumed else _last_code_line(self.ctx.prefix)
-            )
             problem = guard.check_line(code, column, first=not self.resumed, previous=previous_raw)
             return problem is None or (problem == "not a statement" and _depth(code) > 0)
 

@@ -110,7 +110,8 @@ class _Groups:
         return cls(array("q", (r for r in order if ids[r] >= 0)), starts)
 
     def get(self, key: int) -> array[int]:
-        return self.rows[self.starts[key] : self.starts[key + 1]][:MAX_OCCURRENCES]
+        start = self.starts[key]
+        return self.rows[start : min(self.starts[key + 1], start + MAX_OCCURRENCES)]
 
 
 def _binds_nothing(_code: str) -> set[str]:
@@ -292,7 +293,6 @@ def _rename(line: str, theirs: list[str], ours: list[str]) -> str | None:
 class Recalled:
     code: str  # the whole line, without indentation
     shift: int | None  # its indentation change from the line before it, if known
-    score: float
 
 
 @dataclass
@@ -353,7 +353,7 @@ def recall(
         if total < MIN_EVIDENCE:
             return None
         if fits(code, shift):
-            return Recalled(code, shift, total)
+            return Recalled(code, shift)
     return None
 
 
