@@ -27,12 +27,14 @@ def register(server: InkstreamServer) -> None:
         options = params.initialization_options
         ls.init_options = options if isinstance(options, dict) else {}
         ls.apply_settings()
+        # the settings of initializationOptions are known now: the client's import (a second, more
+        # under load) and the endpoint probe start before the editor has even sent `initialized`
+        ls.warm_up()
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: InkstreamServer, _params: types.InitializedParams) -> None:
         ls.start_housekeeping()
         ls.watch_editor()
-        ls.warm_up()  # before asking for configuration: the first completion finds it ready
         await refresh_configuration(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
