@@ -23,15 +23,17 @@ from inkstream.completion.privacy import redact
 from inkstream.errors import InkstreamError
 from inkstream.handlers.streaming import editor_request
 from inkstream.nextedit import service
-from inkstream.nextedit.hunk import LineHunk, narrow
+from inkstream.nextedit.hunk import CharEdit, narrow
 from inkstream.protocol import (
     COPILOT_ACCEPT_COMMAND,
     COPILOT_INLINE_EDIT,
     DID_ACCEPT_COMMAND,
+    DID_DISMISS_NEXT_EDIT,
     DID_SHOW_INLINE_EDIT,
     INKSTREAM_NEXT_EDIT,
     NextEditParams,
 )
+from inkstream.relay import Listener
 from inkstream.session import next_edit_key
 
 if TYPE_CHECKING:
@@ -51,6 +53,16 @@ def register(server: InkstreamServer) -> None:
     @server.feature(COPILOT_INLINE_EDIT)
     async def copilot_inline_edit(ls: InkstreamServer, params: NextEditParams) -> dict[str, Any]:
         return await suggest(ls, params, COPILOT_ACCEPT_COMMAND, "Accept next edit")
+
+    @server.feature(DID_DISMISS_NEXT_EDIT)
+    def did_dismiss(ls: InkstreamServer, params: Any) -> None:
+        ids = _get(params, "ids")
+        if not isinstance(ids, list | tuple):
+            logger.debug("didDismissNextEdit without ids: %s", params)
+            return
+        for ident in ids:
+            if isinstance(ident, str):
+                ls.usage.dismissed(ident)
 
     @server.feature(DID_SHOW_INLINE_EDIT)
     def did_show(ls: InkstreamServer, params: Any) -> None:
@@ -100,8 +112,8 @@ async def suggest(
             budget_chars=PROMPT_HISTORY_BUDGET,
         ),
     )
-    sources: list[service.HunkSource] = [service.offline_hunks]
     edits: list[dict[str, Any]] = []
+    started = time.monotonic()
     async with editor_request(
         ls,
         title="inkstream: next edit",
@@ -110,15 +122,56 @@ async def suggest(
         partial_token=params.partial_result_token,
         to_value=lambda _text: None,
     ) as listener:
+        sources: list[service.HunkSource] = [service.offline_hunks]
+        model = model_source(ls, listener)
+        if model is not None:
+            sources.append(service.after_pause(model, ls.debounce.delay))
         try:
             async with aclosing(service.predict(request, sources)) as hunks:
-                async for hunk in hunks:
-                    edit = _edit(doc, lines, hunk, uri, version, command, title)
+                async for number, hunk in hunks:
+                    change = narrow(hunk, list(lines))
+                    edit = _edit(doc, lines, change, uri, version, command, title)
                     edits.append(edit)
                     listener.send_value({"edits": [edit]})
+                    origin = "offline" if number == 0 else "model"
+                    _track(ls, request, edit, change, origin, time.monotonic() - started)
         except InkstreamError as error:  # the model failed: the edits found so far still count
             ls.report_problem(error)
     return {"edits": edits}
+
+
+def model_source(ls: InkstreamServer, listener: Listener) -> service.HunkSource | None:
+    """The next-edit model's hunks, when a model is chosen for next edits (``nextEdit.model``,
+    or a completion model whose name shows a next-edit format; docs/next-edit.md), else None:
+    nobody pays for requests they did not choose. The model source (``nextedit/model.py``)
+    plugs in here; ``listener`` takes its work-done reports and binds its hang-up."""
+    del ls, listener  # no model source yet
+    return None
+
+
+def _track(
+    ls: InkstreamServer,
+    request: service.NextEditRequest,
+    edit: dict[str, Any],
+    change: CharEdit,
+    origin: str,
+    seconds: float,
+) -> None:
+    """Follow the edit in the usage records: shown, accepted, dismissed, kept, by its id."""
+    s = ls.settings
+    offline = origin == "offline"
+    ls.usage.new_suggestion(
+        edit["command"]["arguments"][0],
+        uri=request.uri,
+        line=change.start[0],
+        column=change.start[1],
+        text=change.text,
+        language=request.language_id,
+        model="offline" if offline else (s.next_edit.model or s.model),
+        endpoint="offline" if offline else (s.next_edit.base_url or s.endpoint),
+        ttft_ms=round(seconds * 1000, 1),
+        kind="nextEdit",
+    )
 
 
 def _cursor(doc: TextDocument, position: types.Position) -> tuple[int, int]:
@@ -128,13 +181,12 @@ def _cursor(doc: TextDocument, position: types.Position) -> tuple[int, int]:
 def _edit(
     doc: TextDocument,
     lines: tuple[str, ...],
-    hunk: LineHunk,
+    change: CharEdit,
     uri: str,
     version: int | None,
     command: str,
     title: str,
 ) -> dict[str, Any]:
-    change = narrow(hunk, list(lines))
     ident = uuid.uuid4().hex
     return {
         "range": {

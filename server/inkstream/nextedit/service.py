@@ -74,16 +74,17 @@ def after_pause(source: HunkSource, seconds: float) -> HunkSource:
 
 async def predict(
     request: NextEditRequest, sources: Sequence[HunkSource]
-) -> AsyncGenerator[LineHunk, None]:
-    """Every source's hunks in turn, each passed on once, none overlapping another."""
+) -> AsyncGenerator[tuple[int, LineHunk], None]:
+    """Every source's hunks in turn, each passed on once, none overlapping another; each with
+    the number of its source in ``sources`` (usage records say which one it came from)."""
     taken: list[LineHunk] = []
-    for source in sources:
+    for number, source in enumerate(sources):
         stream = source(request)
         try:
             async for hunk in stream:
                 if _usable(hunk, request.lines) and not any(_overlap(hunk, t) for t in taken):
                     taken.append(hunk)
-                    yield hunk
+                    yield number, hunk
         finally:
             await _close(stream)
 
