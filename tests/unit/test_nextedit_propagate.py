@@ -117,6 +117,14 @@ def test_a_qualifier_added_before_a_call() -> None:
 
 
 def test_a_token_substitution_and_a_deletion() -> None:
+    doc = "x: _Alias = f(_Alias)\ny: _Alias\n_Aliases = 1\n"
+    lines, edit = after(doc, 0, "x: _Alias", "x: t.Any | None")
+    hunks = propagate(edit, lines, (0, 0), language="python")
+    assert [(h.start, h.lines) for h in hunks] == [
+        (0, ("x: t.Any | None = f(t.Any | None)",)),
+        (1, ("y: t.Any | None",)),
+    ]
+
     doc = "assertEquals(a, 1)\nassertEquals(b, 2)\nmyassertEquals(c)\n"
     lines, edit = after(doc, 0, "assertEquals(", "assertEqual(")
     hunks = propagate(edit, lines, (0, 0), language="python")
@@ -159,3 +167,30 @@ def test_history_that_disagrees_with_the_document_gives_nothing() -> None:
     lines = ["a = 1", "b = a"]
     edit = Edit(URI, 0, ("x = 1",), ("y = 1",), 0.0)
     assert propagate(edit, lines, (0, 0)) == []
+
+
+def test_an_operator_change_carries_the_name_after_it() -> None:
+    doc = "if a == None:\n    pass\nif b == None or c == 1:\n    pass\n"
+    lines, edit = after(doc, 0, "a == None", "a is None")
+    hunks = propagate(edit, lines, (0, 0), language="python")
+    assert [(h.start, h.lines) for h in hunks] == [(2, ("if b is None or c == 1:",))]
+
+
+def test_one_name_changed_in_several_places_of_the_line_is_a_rename() -> None:
+    doc = "out[#out + 1] = a\nout[#out + 1] = b\nlocal out = {}\n"
+    lines, edit = after(doc, 0, "out[#out", "rows[#rows")
+    hunks = propagate(edit, lines, (0, 0), language="lua")
+    assert [(h.start, h.lines) for h in hunks] == [
+        (1, ("rows[#rows + 1] = b",)),
+        (2, ("local rows = {}",)),
+    ]
+
+
+def test_code_only_added_to_is_not_repeated() -> None:
+    doc = "if not line.code:\n    x = line.code\nlogger.info(1)\nlogger.warn(2)\n"
+    for line, old, new in (
+        (0, "not line.code", "not (line.code or word)"),  # wrapped and extended
+        (2, "logger.info", "(logger or default).info"),  # a name wrapped
+    ):
+        lines, edit = after(doc, line, old, new)
+        assert propagate(edit, lines, (line, 0), language="python") == [], new

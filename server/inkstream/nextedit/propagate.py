@@ -175,9 +175,10 @@ def propagate(
         new_mid[0].start() if new_mid else (new_tokens[head - 1].end() if head else 0)
     )
     kind = doc.kind_at(where)
-    if _one_name(old_mid) and _one_name(new_mid):  # a rename or nothing
+    renamed = _renamed(old_mid, new_mid)
+    if renamed is not None:  # a rename or nothing
         written = [*own_lines, new_line]
-        replacements = _rename(old_mid[0].group(), new_mid[0].group(), doc, kind, written)
+        replacements = _rename(*renamed, doc, kind, written)
     else:
         replacements = (
             _wrap(old_mid, new_mid, before, after, old_line, doc, kind)
@@ -186,13 +187,46 @@ def propagate(
                 not old_mid
                 and _qualification(new_mid, new_tokens[len(new_tokens) - tail :], new_line, doc)
             )
-            or _substitution(old_mid, new_mid, old_line, new_line, doc, kind)
+            or _substitution(*_with_a_name(old_mid, new_mid, after), old_line, new_line, doc, kind)
         )
     return _ordered(_hunks(replacements, doc, lines), cursor)
 
 
-def _one_name(tokens: list[re.Match[str]]) -> bool:
-    return len(tokens) == 1 and bool(_NAME.match(tokens[0].group()))
+def _renamed(old_mid: list[re.Match[str]], new_mid: list[re.Match[str]]) -> tuple[str, str] | None:
+    """(old, new) when the change is one name for another, wherever it changed in the span
+    (``out[#out + 1]`` → ``lines[#lines + 1]`` is the rename ``out`` → ``lines``)."""
+    if len(old_mid) != len(new_mid) or not old_mid:
+        return None
+    pairs = {(a.group(), b.group()) for a, b in zip(old_mid, new_mid, strict=True)}
+    changed = {(a, b) for a, b in pairs if a != b}
+    if len(changed) != 1:
+        return None
+    ((old, new),) = changed
+    if not (_NAME.match(old) and _NAME.match(new)):
+        return None
+    return old, new
+
+
+def _with_a_name(
+    old_mid: list[re.Match[str]], new_mid: list[re.Match[str]], after: list[re.Match[str]]
+) -> tuple[list[re.Match[str]], list[re.Match[str]]]:
+    """An operator changed (``== None`` → ``is None``): the unchanged tokens after it join the
+    pattern until it holds a name, so it does not match every ``==`` in the file."""
+    if not old_mid or not new_mid or any(_NAME.match(m.group()) for m in old_mid):
+        return old_mid, new_mid
+    for count in range(1, min(2, len(after)) + 1):
+        if _NAME.match(after[count - 1].group()):
+            taken = after[:count]
+            return [*old_mid, *taken], [*new_mid, *_same_tokens(new_mid, taken)]
+    return old_mid, new_mid
+
+
+def _same_tokens(new_mid: list[re.Match[str]], taken: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The new line's copies of ``taken`` (the unchanged tokens right after ``new_mid``)."""
+    if not new_mid:
+        return []
+    line = new_mid[-1].string
+    return list(_TOKEN.finditer(line, new_mid[-1].end()))[: len(taken)]
 
 
 def _rename(
@@ -368,12 +402,12 @@ def _substitution(
     kind: str,
 ) -> list[_Replacement]:
     """The changed tokens, as they were, replaced by what they became, when they hold a name."""
-    if not old_mid or not any(_NAME.match(m.group()) for m in old_mid):
-        return []
+    if not any(_NAME.match(m.group()) for m in old_mid):
+        return []  # operators alone would match anywhere
+    if _subsequence([m.group() for m in old_mid], [m.group() for m in new_mid]):
+        return []  # only added to (wrapped, extended): where else it applies is anyone's guess
     old = old_line[old_mid[0].start() : old_mid[-1].end()]
     new = new_line[new_mid[0].start() : new_mid[-1].end()] if new_mid else ""
-    if len(old_mid) == 1 and old in new:
-        return []  # a name wrapped or extended: too many places would match
     parts = [re.escape(m.group()) for m in old_mid]
     pattern = r"\s*".join(parts)
     if _word_char(old[-1]):
@@ -388,6 +422,11 @@ def _substitution(
             continue
         out.append(_Replacement(m.start(), m.end(), new))
     return out
+
+
+def _subsequence(part: list[str], whole: list[str]) -> bool:
+    it = iter(whole)
+    return all(token in it for token in part)
 
 
 def _hunks(replacements: list[_Replacement], doc: _Text, lines: Sequence[str]) -> list[LineHunk]:
