@@ -23,7 +23,7 @@ from inkstream.completion.privacy import redact
 from inkstream.errors import InkstreamError
 from inkstream.handlers.streaming import editor_request
 from inkstream.nextedit import service
-from inkstream.nextedit.hunk import CharEdit, narrow
+from inkstream.nextedit.hunk import LineHunk, narrow
 from inkstream.protocol import (
     COPILOT_ACCEPT_COMMAND,
     COPILOT_INLINE_EDIT,
@@ -33,7 +33,6 @@ from inkstream.protocol import (
     INKSTREAM_NEXT_EDIT,
     NextEditParams,
 )
-from inkstream.relay import Listener
 from inkstream.session import next_edit_key
 
 if TYPE_CHECKING:
@@ -112,6 +111,7 @@ async def suggest(
             budget_chars=PROMPT_HISTORY_BUDGET,
         ),
     )
+    sources: list[service.HunkSource] = [service.offline_hunks]
     edits: list[dict[str, Any]] = []
     started = time.monotonic()
     async with editor_request(
@@ -122,42 +122,30 @@ async def suggest(
         partial_token=params.partial_result_token,
         to_value=lambda _text: None,
     ) as listener:
-        sources: list[service.HunkSource] = [service.offline_hunks]
-        model = model_source(ls, listener)
-        if model is not None:
-            sources.append(service.after_pause(model, ls.debounce.delay))
         try:
             async with aclosing(service.predict(request, sources)) as hunks:
                 async for number, hunk in hunks:
-                    change = narrow(hunk, list(lines))
-                    edit = _edit(doc, lines, change, uri, version, command, title)
+                    edit = _edit(doc, lines, hunk, uri, version, command, title)
                     edits.append(edit)
                     listener.send_value({"edits": [edit]})
                     origin = "offline" if number == 0 else "model"
-                    _track(ls, request, edit, change, origin, time.monotonic() - started)
+                    _track(ls, request, edit, hunk, origin, time.monotonic() - started)
         except InkstreamError as error:  # the model failed: the edits found so far still count
             ls.report_problem(error)
     return {"edits": edits}
-
-
-def model_source(ls: InkstreamServer, listener: Listener) -> service.HunkSource | None:
-    """The next-edit model's hunks, when a model is chosen for next edits (``nextEdit.model``,
-    or a completion model whose name shows a next-edit format; docs/next-edit.md), else None:
-    nobody pays for requests they did not choose. The model source (``nextedit/model.py``)
-    plugs in here; ``listener`` takes its work-done reports and binds its hang-up."""
-    del ls, listener  # no model source yet
-    return None
 
 
 def _track(
     ls: InkstreamServer,
     request: service.NextEditRequest,
     edit: dict[str, Any],
-    change: CharEdit,
+    hunk: LineHunk,
     origin: str,
     seconds: float,
 ) -> None:
-    """Follow the edit in the usage records: shown, accepted, dismissed, kept, by its id."""
+    """Follow the edit in the usage records: shown, accepted, dismissed, kept, by its id
+    (where its new text starts, in characters: the kept rate looks there)."""
+    change = narrow(hunk, list(request.lines))
     s = ls.settings
     offline = origin == "offline"
     ls.usage.new_suggestion(
@@ -181,12 +169,13 @@ def _cursor(doc: TextDocument, position: types.Position) -> tuple[int, int]:
 def _edit(
     doc: TextDocument,
     lines: tuple[str, ...],
-    change: CharEdit,
+    hunk: LineHunk,
     uri: str,
     version: int | None,
     command: str,
     title: str,
 ) -> dict[str, Any]:
+    change = narrow(hunk, list(lines))
     ident = uuid.uuid4().hex
     return {
         "range": {
