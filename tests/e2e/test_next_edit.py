@@ -218,6 +218,14 @@ async def test_next_edits_can_be_turned_off(client: LanguageClient) -> None:
     assert (await request(client, "inkstream/nextEdit", editor.params(1, 7))).edits == []
 
 
+@pytest.mark.settings(exclude=["*/generated/*"])
+async def test_excluded_files_get_no_next_edits(client: LanguageClient) -> None:
+    for uri in ("file:///work/.env", "file:///work/generated/demo.py"):
+        editor = Editor(client, RENAME_DOC, uri=uri)
+        editor.type(1, 4, "sub")
+        assert (await request(client, "inkstream/nextEdit", editor.params(1, 7))).edits == []
+
+
 async def test_copilot_next_edit_clients_get_the_copilot_shape(client: LanguageClient) -> None:
     uri = "file:///work/My%20Project/demo.py"
     editor = Editor(client, RENAME_DOC, uri=uri)
@@ -279,6 +287,10 @@ async def test_bad_requests_get_an_error_and_the_server_stays_up(client: Languag
             with pytest.raises(JsonRpcException) as info:
                 await request(client, method, params)
             assert info.value.code == -32602, params
+    # a malformed command notification is dropped; the server answers the next request
+    client.protocol._send_data(
+        {"jsonrpc": "2.0", "method": "workspace/executeCommand", "params": {"arguments": 1}}
+    )
     editor.type(1, 4, "sub")
     assert len((await request(client, "inkstream/nextEdit", editor.params(1, 7))).edits) == 3
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import server_env
+from upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
 
@@ -101,3 +103,26 @@ def test_nothing_to_go_on(repo: Path) -> None:
     assert "--before OLDFILE" in done.stderr and "Traceback" not in done.stderr
     done = run("next-edit", "report.py:99:1", cwd=repo)
     assert done.returncode == 2 and "line 99 does not exist" in done.stderr
+
+
+def test_ctrl_c_stops_the_model(repo: Path, upstream: ScriptedUpstream) -> None:
+    pytest.importorskip("inkstream.nextedit.model")  # the model path (nextedit/model.py)
+    (repo / "report.py").write_text(CODE.replace("    total = 0", "    total = 0\n    count = 0"))
+    # a next-edit model (its name shows Sweep's format) that writes one line, then holds on
+    upstream.script(
+        Reply(chunks=["def report(items, url):\n", "    total = 0\n"], fault="hang", fault_after=1)
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "inkstream", "next-edit", "report.py", "--base-url",
+         upstream.base_url, "--model", "sweep-next-edit-1.5b", "--api-style", "fim"],
+        cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=server_env(),
+    )  # fmt: skip
+    try:
+        upstream.wait_for_requests(1, timeout=60)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "stopped" in err
+    assert upstream.wait_for_hangup(0).hung_up_at is not None

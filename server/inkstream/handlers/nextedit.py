@@ -83,18 +83,19 @@ async def suggest(
     version = doc.version if params.text_document.version is None else params.text_document.version
     settings = ls.settings
     language = documents.language_of(doc)
+    path = documents.path_of(uri)
+    root = next(iter(ls.workspace_roots()), None)
+    rules = ls.exclusion_rules()
     if (
         version != doc.version
         or not settings.next_edit.enable
         or not settings.enabled_for(language)
+        or rules.is_excluded(path, root)  # as for completions: inkstream leaves the file alone
     ):
         return {"edits": []}
     lines = tuple(line.removesuffix("\r") for line in doc.source.split("\n"))
     key = unquote(uri)  # history and registry: as pygls keys documents
     now = time.monotonic()
-    path = documents.path_of(uri)
-    root = next(iter(ls.workspace_roots()), None)
-    rules = ls.exclusion_rules()
     request = service.NextEditRequest(
         uri=uri,
         path=path,
