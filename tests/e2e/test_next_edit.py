@@ -201,6 +201,19 @@ async def test_positions_are_utf16_units(client: LanguageClient) -> None:
     assert editor.lines()[1] == "s = '😀😀'; t = subtotal"
 
 
+async def test_windows_line_ends_stay_windows_line_ends(client: LanguageClient) -> None:
+    doc = "a = fetch(url)\r\nb = fetch(\r\n    other,\r\n)\r\nc = fetch(x)\r\n"
+    editor = Editor(client, doc)
+    editor.type(0, 13, ", timeout=t")
+    result = await request(client, "inkstream/nextEdit", editor.params(0, 24))
+    for edit in reversed(result.edits):
+        editor.apply(edit)
+    assert editor.text == (
+        "a = fetch(url, timeout=t)\r\nb = fetch(\r\n    other, timeout=t,\r\n)\r\n"
+        "c = fetch(x, timeout=t)\r\n"
+    )
+
+
 async def test_an_old_version_gets_no_edits(client: LanguageClient) -> None:
     editor = Editor(client, RENAME_DOC)
     editor.type(1, 4, "sub")

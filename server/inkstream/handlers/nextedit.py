@@ -183,7 +183,8 @@ def _edit(
             "start": _client_position(doc, lines, change.start),
             "end": _client_position(doc, lines, change.end),
         },
-        "text": change.text,
+        # the document's own line ends (sources think in lines without them)
+        "text": change.text.replace("\n", "\r\n") if "\r\n" in doc.source else change.text,
         "textDocument": {"uri": uri, "version": version},
         "command": {"title": title, "command": command, "arguments": [ident]},
     }
