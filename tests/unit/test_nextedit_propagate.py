@@ -194,3 +194,16 @@ def test_code_only_added_to_is_not_repeated() -> None:
     ):
         lines, edit = after(doc, line, old, new)
         assert propagate(edit, lines, (line, 0), language="python") == [], new
+
+
+def test_a_name_the_file_did_not_have_when_opened_is_a_rename_however_long_it_takes() -> None:
+    doc = "total = 0\n" + "x = total\n" * 3
+    lines = doc.split("\n")
+    for i in range(3):  # renamed by hand on lines 0..2, the history long forgotten
+        lines[i] = lines[i].replace("total", "subtotal")
+    edit = Edit(URI, 2, ("x = total",), ("x = subtotal",), 0.0)
+    assert propagate(edit, lines, (2, 0), language="python") == []  # without knowing more
+    hunks = propagate(edit, lines, (2, 0), language="python", opened=doc)
+    assert [(h.start, h.lines) for h in hunks] == [(3, ("x = subtotal",))]
+    # a name the file had when opened is still not a rename
+    assert propagate(edit, lines, (2, 0), language="python", opened=doc + "subtotal\n") == []

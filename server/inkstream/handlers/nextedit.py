@@ -104,6 +104,7 @@ async def suggest(
         lines=lines,
         cursor=(line, column),
         edits=ls.history.edits(key, now),
+        opened=ls.history.opened(key),
         prompt_edits=ls.history.context(
             key,
             now,

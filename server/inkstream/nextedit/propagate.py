@@ -145,12 +145,14 @@ def propagate(
     *,
     language: str = "",
     own_lines: Sequence[str] = (),
+    opened: str | None = None,
 ) -> list[LineHunk]:
     """Hunks that repeat ``edit`` (the user's last edit, in the document ``lines`` as it is
     now) elsewhere, ordered for the user at ``cursor`` (line, column as a str index).
 
     ``own_lines`` are lines the user wrote in earlier edits (their new sides): a name found only
-    there and in ``edit`` is still new to the file.
+    there and in ``edit`` is still new to the file; so is one absent from ``opened`` (the text
+    as the editor opened it), whatever the edits since (a long rename outlives the history).
     """
     if len(edit.old) != 1 or len(edit.new) != 1 or edit.start >= len(lines):
         return []
@@ -178,7 +180,7 @@ def propagate(
     renamed = _renamed(old_mid, new_mid)
     if renamed is not None:  # a rename or nothing
         written = [*own_lines, new_line]
-        replacements = _rename(*renamed, doc, kind, written)
+        replacements = _rename(*renamed, doc, kind, written, opened)
     else:
         replacements = (
             _wrap(old_mid, new_mid, before, after, old_line, doc, kind)
@@ -230,10 +232,11 @@ def _same_tokens(new_mid: list[re.Match[str]], taken: list[re.Match[str]]) -> li
 
 
 def _rename(
-    old: str, new: str, doc: _Text, kind: str, own_lines: Sequence[str]
+    old: str, new: str, doc: _Text, kind: str, own_lines: Sequence[str], opened: str | None
 ) -> list[_Replacement]:
     written = sum(len(_after_boundary(_words(new), line)) for line in own_lines)
-    if len(_after_boundary(_words(new), doc.text)) > written:
+    brought_in = opened is not None and not _after_boundary(_words(new), opened)
+    if not brought_in and len(_after_boundary(_words(new), doc.text)) > written:
         return []  # an existing name: an argument or a variable swapped, not a rename
     return [
         _Replacement(m.start(), m.end(), new)

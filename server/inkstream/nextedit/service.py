@@ -35,6 +35,8 @@ class NextEditRequest:
     #: budget, excluded files left out and secrets redacted (``EditHistory.context``); the
     #: document text itself is not redacted, a model source does that like completions do
     prompt_edits: tuple[Edit, ...] = ()
+    #: the document as it was opened (the offline predictor: is a name new to the file?)
+    opened: str | None = None
 
 
 #: A source of hunks for one request. The model source is
@@ -50,7 +52,12 @@ async def offline_hunks(request: NextEditRequest) -> AsyncIterator[LineHunk]:
     *earlier, last = request.edits
     own = [line for edit in earlier for line in edit.new]
     hunks = propagate(
-        last, request.lines, request.cursor, language=request.language_id, own_lines=own
+        last,
+        request.lines,
+        request.cursor,
+        language=request.language_id,
+        own_lines=own,
+        opened=request.opened,
     )
     for hunk in hunks:
         yield hunk
