@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from inkstream.completion.context import Snippet
+from inkstream.nextedit.converge import LastEdit
 from inkstream.nextedit.formats import (
     REGION_SIZES,
     FileDiff,
@@ -19,7 +22,14 @@ from inkstream.nextedit.formats import (
 
 TEXT = "def f(xs):\n    subtotal = 0\n    for x in xs:\n        total += x\n    return total\n"
 DIFF = "--- a/src/a.py\n+++ b/src/a.py\n@@ -2 +2 @@\n-    total = 0\n+    subtotal = 0\n"
-INPUT = NextEditInput("src/a.py", "python", TEXT, (1, 12), (FileDiff("src/a.py", DIFF),))
+INPUT = NextEditInput(
+    "src/a.py",
+    "python",
+    TEXT,
+    (1, 12),
+    (FileDiff("src/a.py", DIFF),),
+    last_edit=LastEdit(1, 2, ("    total = 0",)),
+)
 REGION = ("def f(xs):", "    subtotal = 0", "    for x in xs:", "        total += x")
 REWRITTEN = ("def f(xs):", "    subtotal = 0", "    for x in xs:", "        subtotal += x")
 
@@ -157,13 +167,8 @@ def f(xs):
 
 
 def test_sweep_prompt_shows_the_region_before_and_after_the_last_edit() -> None:
-    inp = NextEditInput(
-        INPUT.path,
-        INPUT.language_id,
-        INPUT.text,
-        INPUT.cursor,
-        INPUT.history,
-        (Snippet("src/util.py", "def add(a, b):\n    return a + b\n"),),
+    inp = dataclasses.replace(
+        INPUT, snippets=(Snippet("src/util.py", "def add(a, b):\n    return a + b\n"),)
     )
     v2 = build_request("sweep", inp, model="sweepai/sweep-next-edit-v2-7B")
     assert v2.prompt == SWEEP_V2_PROMPT
@@ -175,19 +180,32 @@ def test_sweep_prompt_shows_the_region_before_and_after_the_last_edit() -> None:
     assert "<|cursor|>" not in v1.prompt and ":1:6" not in v1.prompt
 
 
-def test_sweep_original_block_undoes_a_multi_hunk_edit_above_and_in_the_region() -> None:
-    before = [f"v{i}" for i in range(40)]
-    after = list(before)
-    after[2:3] = ["n2a", "n2b"]  # above the region: one line became two
-    after[31] = "n30"  # inside it (line 30 before, 31 now)
-    diff = "@@ -3 +3,2 @@\n-v2\n+n2a\n+n2b\n@@ -31 +32 @@\n-v30\n+n30\n"
-    inp = NextEditInput("a.txt", "plaintext", "\n".join(after), (31, 0), (FileDiff("a.txt", diff),))
+@pytest.mark.parametrize(
+    ("edit_at", "old", "new"),
+    [
+        (2, ["v2"], ["n2a", "n2b"]),  # above the region: one line became two
+        (30, ["v30"], ["n30"]),  # inside it
+        (25, ["v25", "v26"], []),  # two lines deleted inside it
+        (5, [], ["new5"]),  # a line added above it
+    ],
+)
+def test_sweep_original_block_is_the_same_window_before_the_last_edit(
+    edit_at: int, old: list[str], new: list[str]
+) -> None:
+    before = [f"v{i}" for i in range(60)]
+    after = [*before[:edit_at], *new, *before[edit_at + len(old) :]]
+    cursor = 30 + len(new) - len(old) if edit_at < 30 else 30
+    last = LastEdit(edit_at, edit_at + len(new), tuple(old))
+    inp = NextEditInput("a.txt", "plaintext", "\n".join(after), (cursor, 0), last_edit=last)
     req = build_request("sweep", inp, model="sweep-next-edit-1.5b")
     assert req.prompt is not None
     original = req.prompt.split("<|file_sep|>original/a.txt\n")[1].split("<|file_sep|>")[0]
-    assert original.split("\n")[:-1] == before[20:40]  # the same 21-line window, before
     current = req.prompt.split("<|file_sep|>current/a.txt\n")[1].split("<|file_sep|>")[0]
-    assert "n30" in current and "v30" in original
+    assert current.split("\n")[:-1] == after[cursor - 10 : cursor + 11]
+    # the same stretch of code, as it was: from the line the window starts at to where it ends
+    first = after[cursor - 10]
+    last_line = after[cursor + 10]
+    assert original.split("\n")[:-1] == before[before.index(first) : before.index(last_line) + 1]
 
 
 def test_instinct_messages_follow_continues_template() -> None:

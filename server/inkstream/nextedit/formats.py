@@ -26,7 +26,6 @@ Formats (``nextEdit.format``):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
@@ -34,6 +33,7 @@ from typing import Literal, get_args
 from inkstream.completion import postprocess
 from inkstream.completion.context import Snippet
 from inkstream.completion.prompts import estimate_tokens
+from inkstream.nextedit.converge import LastEdit
 
 Format = Literal["zeta", "instinct", "sweep", "chat", "offline"]
 ModelFormat = Literal["zeta", "instinct", "sweep", "chat"]
@@ -181,6 +181,8 @@ class NextEditInput:
     cursor: tuple[int, int]  # line, character (``str`` index)
     history: tuple[FileDiff, ...] = ()  # oldest first
     snippets: tuple[Snippet, ...] = ()
+    #: the user's last edit of this file, in its current lines (Sweep shows the region before it)
+    last_edit: LastEdit | None = None
 
 
 @dataclass(frozen=True)
@@ -345,42 +347,17 @@ def _sides(diff: str) -> tuple[str, str]:
     return "\n".join(before), "\n".join(after)
 
 
-_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
-
-
 def _before_last_edit(lines: list[str], inp: NextEditInput, region: Region) -> list[str]:
     """The region as it was before the user's last edit of this file (Sweep's ``original/``):
-    that edit's hunks undone, read bottom-up so earlier line numbers stay right. Falls back to
-    the region as it is when the diff does not apply."""
-    last = next((d for d in reversed(inp.history) if d.path == inp.path), None)
-    if last is None:
+    the same window, with that edit undone and the lines it added or removed above accounted."""
+    edit = inp.last_edit
+    if edit is None or lines[edit.start : edit.end] == list(edit.old):
         return lines[region.start : region.end]
-    text = list(lines)
-    hunks: list[tuple[int, list[str], list[str]]] = []
-    current: tuple[int, list[str], list[str]] | None = None
-    for line in _hunks_only(last.diff).split("\n"):
-        header = _HUNK_HEADER.match(line)
-        if header:
-            new_start = int(header.group(3))
-            new_count = int(header.group(4)) if header.group(4) is not None else 1
-            current = (new_start - 1 if new_count else new_start, [], [])
-            hunks.append(current)
-        elif current is not None and line[:1] in (" ", "-", "+"):
-            if line[:1] != "+":
-                current[1].append(line[1:])
-            if line[:1] != "-":
-                current[2].append(line[1:])
-    old_start, old_end = region.start, region.end
-    for start, old, new in sorted(hunks, reverse=True):
-        if text[start : start + len(new)] != new:
-            return lines[region.start : region.end]
-        text[start : start + len(new)] = old
-        grown = len(old) - len(new)
-        if start + len(new) <= region.start:
-            old_start += grown
-        if start < region.end:
-            old_end += grown
-    return text[old_start:old_end]
+    before = [*lines[: edit.start], *edit.old, *lines[edit.end :]]
+    grown = len(edit.old) - (edit.end - edit.start)
+    start = region.start + (grown if edit.end <= region.start else 0)
+    end = region.end + (grown if edit.start < region.end else 0)
+    return before[start:end]
 
 
 CHAT_SYSTEM = (
@@ -440,7 +417,7 @@ class RegionRead:
     error: str | None = None
 
 
-def read_region(fmt: ModelFormat, raw: str, *, final: bool) -> RegionRead:
+def read_region(fmt: ModelFormat, raw: str, final: bool = False) -> RegionRead:
     """Pure, on the whole text so far (as completions' clean-up is): call it after each delta,
     and with ``final=True`` once the stream ended."""
     if fmt == "zeta":
