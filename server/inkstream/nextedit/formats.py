@@ -186,7 +186,7 @@ class NextEditInput:
 
 
 @dataclass(frozen=True)
-class NextEditRequest:
+class ModelRequest:
     """Either a raw ``prompt`` (``/v1/completions``) or chat ``messages``."""
 
     format: ModelFormat
@@ -198,7 +198,7 @@ class NextEditRequest:
     max_tokens: int
 
 
-def build_request(fmt: ModelFormat, inp: NextEditInput, *, model: str = "") -> NextEditRequest:
+def build_request(fmt: ModelFormat, inp: NextEditInput, *, model: str = "") -> ModelRequest:
     lines = inp.text.split("\n")
     region = editable_region(lines, inp.cursor[0], REGION_SIZES[fmt])
     original = tuple(lines[region.start : region.end])
@@ -208,17 +208,15 @@ def build_request(fmt: ModelFormat, inp: NextEditInput, *, model: str = "") -> N
     max_tokens = 2 * estimate_tokens(echoed) + 64
     if fmt == "zeta":
         prompt = _zeta_prompt(inp, lines, region)
-        return NextEditRequest(
-            fmt, region, original, prompt, None, ("\n" + REGION_END,), max_tokens
-        )
+        return ModelRequest(fmt, region, original, prompt, None, ("\n" + REGION_END,), max_tokens)
     if fmt == "sweep":
         prompt = _sweep_prompt(inp, lines, region, v2="v2" in model.lower())
-        return NextEditRequest(fmt, region, original, prompt, None, (FILE_SEP, "</s>"), max_tokens)
+        return ModelRequest(fmt, region, original, prompt, None, (FILE_SEP, "</s>"), max_tokens)
     if fmt == "instinct":
         messages = _instinct_messages(inp, lines, region)
     else:
         messages = _chat_messages(inp, lines, region)
-    return NextEditRequest(fmt, region, original, None, messages, (), max_tokens)
+    return ModelRequest(fmt, region, original, None, messages, (), max_tokens)
 
 
 def _with_cursor(lines: list[str], cursor: tuple[int, int], marker: str) -> list[str]:

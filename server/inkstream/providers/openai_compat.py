@@ -40,7 +40,7 @@ from inkstream.usage.meter import RequestMeter
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
-    from inkstream.nextedit.formats import NextEditRequest
+    from inkstream.nextedit.formats import ModelRequest
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ class OpenAICompatProvider:
 
     async def next_edit(
         self,
-        request: NextEditRequest,
+        request: ModelRequest,
         *,
         model: str,
         base_url: str | None = None,
