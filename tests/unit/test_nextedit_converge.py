@@ -303,3 +303,19 @@ def test_a_hunk_touching_a_redacted_line_is_dropped_alone() -> None:
     got, conv = run(seen, updated, document=real)
     assert [h for _, h in got] == [(3, 4, ("c = 30",))]
     assert conv.dropped == 1
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        LastEdit(1, 2, ()),  # the typed line alone
+        LastEdit(1, 3, ("    for x in xs:",)),  # the same edit, recorded with the line after it
+    ],
+)
+def test_deleting_the_line_just_typed_is_an_undo_however_the_edit_was_recorded(
+    last: LastEdit,
+) -> None:
+    region = ["    total = 0", "    count = 0", "    for x in xs:", "        total += x"]
+    updated = ["    total = 0", "    for x in xs:", "        total += x"]
+    got, conv = run(region, updated, last_edit=last)
+    assert got == [] and conv.rejected == "the answer undoes the user's last edit"

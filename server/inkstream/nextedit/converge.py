@@ -209,12 +209,17 @@ class Converger:
         return list(seen) != list(real) or any(REDACTED in line for line in hunk.lines)
 
     def _undoes_last_edit(self, hunk: LineHunk) -> bool:
-        """Applied, the hunk would put back what the user's last edit replaced."""
+        """Applied, the hunk would give the document back as it was before the user's last
+        edit (compared whole: the edit may be recorded with more lines around it than the
+        hunk touches)."""
         edit = self._last_edit
-        if edit is None or not (hunk.start <= edit.start and edit.end <= hunk.end):
+        if edit is None:
             return False
         doc = self._document
-        before = [*doc[hunk.start : edit.start], *edit.old, *doc[edit.end : hunk.end]]
-        if [line.rstrip() for line in hunk.lines] != [line.rstrip() for line in before]:
-            return False
-        return list(doc[edit.start : edit.end]) != list(edit.old)
+        if hunk.end < edit.start or hunk.start > edit.end:
+            return False  # it does not reach the lines the edit changed
+        before = [*doc[: edit.start], *edit.old, *doc[edit.end :]]
+        if before == list(doc):
+            return False  # the edit changed nothing
+        after = [*doc[: hunk.start], *hunk.lines, *doc[hunk.end :]]
+        return after == before

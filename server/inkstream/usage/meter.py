@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["completion", "explain"]
+Kind = Literal["completion", "explain", "nextEdit"]
 #: how a request ended; everything but "complete" stopped the model early
 Outcome = Literal["complete", "complete-early", "cancelled", "superseded", "error"]
 
