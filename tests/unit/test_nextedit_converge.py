@@ -251,6 +251,11 @@ def test_an_answer_cut_short_sends_no_pending_edit_and_deletes_nothing() -> None
     assert got == []  # the lines it did not reach are not deleted
 
 
+def test_blank_lines_left_out_at_the_end_are_not_deleted() -> None:
+    got, conv = run(["a", "b", "", ""], ["a", "b"])
+    assert got == [] and conv.unchanged
+
+
 def test_a_complete_answer_replaces_the_rest_of_the_region_with_its_pending_lines() -> None:
     got, _ = run(list("abcdef"), ["a", "b", "X", "Y"])
     assert [h for _, h in got] == [(2, 6, ("X", "Y"))]

@@ -289,6 +289,10 @@ def test_lines_are_complete_only_once_their_newline_arrives() -> None:
     partial = "<|editable_region_start|>\ndef f(xs):\n    subto"
     assert read_region("zeta", partial, final=False).lines == ("def f(xs):",)
     assert read_region("sweep", "def f(xs):\n    subto", final=False).lines == ("def f(xs):",)
+    # a closing fence may follow, but the line before it has ended either way
+    for tail in ("\n", "\n`", "\n``"):
+        read = read_region("chat", "```python\na\nb" + tail, final=False)
+        assert read.lines == ("a", "b") and not read.done
 
 
 @pytest.mark.parametrize(

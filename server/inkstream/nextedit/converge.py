@@ -9,7 +9,8 @@ letter or digit) or any three; one line is enough when it lands exactly where a 
 replacement would (a→a, b→b′, c→c′, d→d). A hunk that would remove two or more lines more than it
 inserts, while inserting something, waits for a better match. At the end of a complete answer,
 a pending divergence replaces the rest of the region, and original lines never reached are
-deleted; an answer cut short (``max_tokens``, a dropped stream) leaves its pending part unsent.
+deleted (unless they are all blank: models drop a trailing blank line); an answer cut short
+(``max_tokens``, a dropped stream) leaves its pending part unsent.
 
 Hunks are yielded in document coordinates (``LineHunk.start``/``end`` are document lines), in
 order, and never revised. An answer that runs past the region (it goes on with the document's
@@ -116,6 +117,8 @@ class Converger:
         if self._diverged_at is not None:
             hunk = self._hunk(self._diverged_at, len(self._original), self._pending)
         elif self._at < len(self._original):
+            if not any(line.strip() for line in self._original[self._at :]):
+                return []  # only blank lines not written again: a model's sloppy ending
             hunk = self._hunk(self._at, len(self._original), [])
         else:
             return []

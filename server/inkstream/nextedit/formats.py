@@ -423,16 +423,10 @@ def read_region(fmt: ModelFormat, raw: str, final: bool = False) -> RegionRead:
     text, done = postprocess.cut_special_tokens(raw, final=final)
     final = final or done
     if fmt == "chat":
-        text, fenced = postprocess.unwrap_markdown(text, final=final)
-        if fenced:
-            done, final = True, True
-            text += "\n"  # the closing fence ends the last line
+        text, done, final = _unfenced(text, done=done, final=final)
         return _lines(_drop_markers(text), final=final, done=done)
     if fmt == "instinct" and text.lstrip().startswith("```"):
-        text, fenced = postprocess.unwrap_markdown(text, final=final)
-        if fenced:
-            done, final = True, True
-            text += "\n"
+        text, done, final = _unfenced(text, done=done, final=final)
     if fmt == "instinct":
         start = text.find(REGION_START)
         if start >= 0:  # told not to, but a model may write the markers anyway
@@ -445,6 +439,21 @@ def read_region(fmt: ModelFormat, raw: str, final: bool = False) -> RegionRead:
                 text += "\n"
         return _lines(text.replace(CURSOR, ""), final=final, done=done)
     return _lines(text.replace(SWEEP_CURSOR, ""), final=final, done=done)
+
+
+def _unfenced(text: str, *, done: bool, final: bool) -> tuple[str, bool, bool]:
+    """The code of a chat answer (completions' clean-up). A line ends at its newline even when
+    a closing fence may follow it; that clean-up holds such a newline back, a region need not."""
+    code, fenced = postprocess.unwrap_markdown(text, final=final)
+    if fenced:
+        return code + "\n", True, True  # the closing fence ends the last line
+    fence = text.find("```")
+    newline = text.find("\n", fence) if fence >= 0 else -1
+    if code and not code.endswith("\n") and newline >= 0:
+        body = text[newline + 1 :]
+        if body.startswith(code) and body[len(code) : len(code) + 1] == "\n":
+            code += "\n"  # held back as the start of a closing fence: the line ended anyway
+    return code, done, final
 
 
 def _read_zeta(raw: str, *, final: bool) -> RegionRead:
