@@ -93,8 +93,8 @@ SAMPLES: tuple[SecretSample, ...] = (
     SecretSample(
         "Discord bot token",
         DISCORD,
-        'bot = discord.Client(token="' + DISCORD + '")',
-        "bot = discord.Client(token=",
+        'bot.run("' + DISCORD + '", reconnect=True)',
+        "reconnect=True",
     ),
     SecretSample(
         "Telegram bot token",
@@ -129,8 +129,8 @@ SAMPLES: tuple[SecretSample, ...] = (
     SecretSample(
         "PyPI token",
         PYPI,
-        'twine_upload(dist, username="__token__", password_or_token="' + PYPI + '")',
-        'username="__token__"',
+        'upload = PackageIndex("__token__", "' + PYPI + '")',
+        'upload = PackageIndex("__token__", ',
     ),
     SecretSample(
         "Slack webhook URL",

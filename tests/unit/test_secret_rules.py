@@ -23,6 +23,7 @@ from inkstream.completion.context import CompletionContext, Snippet
 from inkstream.completion.privacy import REDACTED, find_secrets, redact, redact_around
 from inkstream.completion.secret_rules import RULES, assigned_secret_spans
 from inkstream.providers.openai_compat import REDACTED_WINDOW_CHARS, redact_context
+
 from secret_samples import (
     AWS,
     PRIVATE_KEY,
