@@ -256,6 +256,15 @@ ORDINARY = [
     "The file between '-----BEGIN RSA PRIVATE KEY-----' and '-----END RSA PRIVATE KEY-----'.",
     "from scikit import sk-learn-compatible-estimator-wrapper",
     "def api_key(self): ...",
+    # false redactions once seen on the standard library and site-packages (bench/redaction.py)
+    'print(f"password={password!r}")',
+    "#> username='scolvin' password=SecretStr('**********')",
+    "'secret': 'will be replaced',",
+    "+ 'Credential=' + access_key + '/' + credential_scope + ', '",
+    "# Account SID (ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx)",
+    'text = self.call_url_handler("search?key=test_error_package")',
+    "self._upstream_proxy_pass = '{0} bytes'.format(len(choice))",
+    "re.compile(r'AccountKey=[a-zA-Z0-9+\\/=]{88}'),",
     "x = 'short'",
 ]
 

@@ -164,7 +164,7 @@ RULES: tuple[Rule, ...] = (
     Rule("Square OAuth secret", "plugins/square_oauth.py", re.compile(r"sq0csp-[0-9A-Za-z\\\-_]{43}")),
     Rule("Stripe key", "plugins/stripe.py", re.compile(r"\b(?:r|s)k_(?:live|test)_[0-9a-zA-Z]{24,}")),
     Rule("Telegram bot token", "plugins/telegram_token.py", re.compile(r"\b\d{8,10}:[0-9A-Za-z_\-]{35}(?![\w-])")),
-    Rule("Twilio key", "plugins/twilio.py", re.compile(r"\b(?:AC|SK)[a-z0-9]{32}\b")),
+    Rule("Twilio key", "plugins/twilio.py", re.compile(r"\b(?:AC|SK)[a-z0-9]{32}\b"), valid=lambda v: not is_placeholder(v)),
     # -- credentials by position: headers, connection strings, query parameters ---------------------
     Rule(
         "Authorization header",
@@ -181,7 +181,7 @@ RULES: tuple[Rule, ...] = (
         "ADO.NET / ODBC / Azure connection strings (Password=, AccountKey=, SharedAccessKey=)",
         re.compile(
             r"(?<=[;\"'`]) ?(?i:password|pwd|accountkey|sharedaccesskey|sharedsecretvalue|clientsecret)"
-            r"=([^;\"'`\s]+)(?=[;\"'`]|$)",
+            r"=([^;\"'`\s(){}]+)(?=[;\"'`]|$)",
             re.M,
         ),
         1,
@@ -195,7 +195,7 @@ RULES: tuple[Rule, ...] = (
             r"|password|passwd|sig|signature|x-amz-signature|x-amz-security-token|auth)=([^&#\s\"'`<>]+)"
         ),
         1,
-        valid=lambda value: not is_placeholder(value),
+        valid=lambda value: _random_enough(value) and not is_placeholder(value),
     ),
 )  # fmt: skip
 
@@ -235,13 +235,21 @@ _PLACEHOLDER = re.compile(
     r"(?ix)^(?:\$|%|\{\{|<|\*+$|x+$|\.+$|none$|null$|nil$|true$|false$|undefined$|changeme$|string$"
     r"|str$|bytes$|int$|optional$|secret$|password$|passwd$|pass$|pwd$|value$|todo$|fixme$|redacted$"
     r"|-?\d{1,9}$)"
-    r"|(?-i:^[A-Z][A-Z0-9_]*$)|\$\{|\{\{|%\(|%s|\{[A-Za-z_][\w.]*\}|your[_\- ]|<redacted>"
+    r"|(?-i:^[A-Z][A-Z0-9_]*$)|\$\{|\{\{|%\(|%s|\{[^{}]*\}|your[_\- ]|<redacted>"
 )
 
 
 def is_placeholder(value: str) -> bool:
-    """A template, an environment variable's name, or a stand-in rather than a secret."""
-    return bool(_PLACEHOLDER.search(value))
+    """A template, an environment variable's name, or a stand-in rather than a secret
+    (``ACxxxxxxxxxxxxxxxx``: too few distinct characters for its length)."""
+    return bool(_PLACEHOLDER.search(value)) or (len(value) >= 12 and len(set(value)) < 6)
+
+
+def _random_enough(value: str) -> bool:
+    """A query parameter's value that could be a credential (``?key=pydoc`` is a search)."""
+    return looks_like_key_material(value) or (
+        len(value) >= 8 and re.search(r"\d", value) is not None
+    )
 
 
 def _normalise(text: str) -> str:
@@ -283,8 +291,8 @@ _SECRET_WORD = re.compile(r"(?i)pass|secret|key|token|dummy|fake|test|example|sa
 
 
 def _assigned_value_is_secret(name: str, value: str, strength: str) -> bool:
-    value = value.strip()
-    if len(value) < 4 or is_placeholder(value) or "\\" in value:
+    # prose or code between two strings ("' + access_key + '"), not a secret
+    if len(value) < 4 or is_placeholder(value) or "\\" in value or re.search(r"\s", value):
         return False
     if _WORDS_ABOUT_SECRETS.match(value) and _SECRET_WORD.search(value):
         return False
