@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from inkstream.completion import prompts
 from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
-from inkstream.completion.privacy import redact
+from inkstream.completion.privacy import redact, redact_around
 from inkstream.completion.prompts import FimRoute, Route
 from inkstream.config import Settings
 from inkstream.errors import (
@@ -521,11 +521,32 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
+#: how much of the document either side of the cursor is redacted, and so may be sent: several
+#: times any prompt's budget, so the prompt builders cut exactly as they would from the whole text
+REDACTED_WINDOW_CHARS = 32_000
+
+
 def redact_context(ctx: CompletionContext) -> CompletionContext:
-    """The copy of the context that may leave the machine."""
+    """The copy of the context that may leave the machine: the text near the cursor (whole lines)
+    and the snippets, with their secrets redacted."""
+    prefix, suffix = redact_around(*_near_cursor(ctx.prefix, ctx.suffix))
     return dataclasses.replace(
         ctx,
-        prefix=redact(ctx.prefix),
-        suffix=redact(ctx.suffix),
+        prefix=prefix,
+        suffix=suffix,
         snippets=tuple(Snippet(s.path, redact(s.text)) for s in ctx.snippets),
     )
+
+
+def _near_cursor(prefix: str, suffix: str) -> tuple[str, str]:
+    """The last and first ``REDACTED_WINDOW_CHARS`` of the text either side, widened to whole
+    lines so no secret is cut in two (unless one line is longer than the window)."""
+    if len(prefix) > REDACTED_WINDOW_CHARS:
+        start = len(prefix) - REDACTED_WINDOW_CHARS
+        line_start = prefix.rfind("\n", 0, start) + 1
+        prefix = prefix[line_start if start - line_start < REDACTED_WINDOW_CHARS else start :]
+    if len(suffix) > REDACTED_WINDOW_CHARS:
+        line_end = suffix.find("\n", REDACTED_WINDOW_CHARS)
+        end = line_end if 0 <= line_end < 2 * REDACTED_WINDOW_CHARS else REDACTED_WINDOW_CHARS
+        suffix = suffix[:end]
+    return prefix, suffix
