@@ -12,6 +12,7 @@ from typing import Any
 
 # a real import: pygls reads the command handler's annotations at run time
 from inkstream.app import InkstreamServer
+from inkstream.copilot.shapes import ACCEPT_COMMAND
 from inkstream.errors import InvalidParams
 from inkstream.protocol import (
     DID_ACCEPT_COMMAND,
@@ -36,7 +37,7 @@ def item_id(params: Any) -> str | None:
     """``params.item.command.arguments[0]``, if it is one of ours."""
     command = _get(_get(params, "item"), "command")
     arguments = _get(command, "arguments")
-    if _get(command, "command") != DID_ACCEPT_COMMAND or not arguments:
+    if _get(command, "command") not in (DID_ACCEPT_COMMAND, ACCEPT_COMMAND) or not arguments:
         return None
     first = arguments[0]
     return first if isinstance(first, str) else None
@@ -66,7 +67,9 @@ def register(server: InkstreamServer) -> None:
         if ident is None or isinstance(length, bool) or not isinstance(length, int):
             logger.debug("ignoring didPartiallyAcceptCompletion: %s", params)
             return
-        ls.usage.accepted(ident, length)
+        # a Copilot plugin's item starts at the line's start: count from the cursor
+        if (length := ls.copilot.from_cursor(ident, length)) > 0:
+            ls.usage.accepted(ident, length)
 
     @server.feature(INKSTREAM_USAGE)
     async def usage(ls: InkstreamServer, params: Any) -> dict[str, Any]:

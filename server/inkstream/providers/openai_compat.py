@@ -187,10 +187,16 @@ class OpenAICompatProvider:
                 await self._client_future.result().close()
 
     async def complete(
-        self, ctx: CompletionContext, max_tokens: int, meter: RequestMeter | None = None
+        self,
+        ctx: CompletionContext,
+        max_tokens: int,
+        meter: RequestMeter | None = None,
+        *,
+        temperature: float | None = None,
     ) -> TextStream:
         client = await self._client()
         s = self._settings
+        temperature = s.temperature if temperature is None else temperature
         route = await self.resolve_route()
         ctx = redact_context(ctx)
         meter = meter or RequestMeter("completion", self.endpoint, s.model)
@@ -209,7 +215,7 @@ class OpenAICompatProvider:
                         model=s.model,
                         prompt=fim.prompt,
                         max_tokens=max_tokens,
-                        temperature=s.temperature,
+                        temperature=temperature,
                         stream=True,
                         **extra,
                         **usage,
@@ -225,7 +231,7 @@ class OpenAICompatProvider:
                 meter.stream_ended = True
             else:
                 chat = prompts.build_chat_prompt(ctx)
-                async for text in self._stream_chat(client, chat, max_tokens, meter):
+                async for text in self._stream_chat(client, chat, max_tokens, meter, temperature):
                     yielded = True
                     yield text
         except InkstreamError:
@@ -253,7 +259,12 @@ class OpenAICompatProvider:
             raise self._translate(exc, midstream=yielded) from exc
 
     async def _stream_chat(
-        self, client: AsyncOpenAI, chat: prompts.ChatPrompt, max_tokens: int, meter: RequestMeter
+        self,
+        client: AsyncOpenAI,
+        chat: prompts.ChatPrompt,
+        max_tokens: int,
+        meter: RequestMeter,
+        temperature: float | None = None,
     ) -> TextStream:
         import openai
         from openai.types.chat import ChatCompletionMessageParam
@@ -266,7 +277,7 @@ class OpenAICompatProvider:
                 model=s.model,
                 messages=messages,
                 max_tokens=max_tokens,
-                temperature=s.temperature,
+                temperature=s.temperature if temperature is None else temperature,
                 stream=True,
                 stop=list(chat.stop) if chat.stop else openai.omit,
                 **usage,
