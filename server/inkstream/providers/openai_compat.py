@@ -259,10 +259,16 @@ class OpenAICompatProvider:
             raise self._translate(exc, midstream=yielded, endpoint=where, model=model) from exc
 
     async def complete(
-        self, ctx: CompletionContext, max_tokens: int, meter: RequestMeter | None = None
+        self,
+        ctx: CompletionContext,
+        max_tokens: int,
+        meter: RequestMeter | None = None,
+        *,
+        temperature: float | None = None,
     ) -> TextStream:
         client = await self._client()
         s = self._settings
+        temperature = s.temperature if temperature is None else temperature
         route = await self.resolve_route()
         ctx = redact_context(ctx)
         meter = meter or RequestMeter("completion", self.endpoint, s.model)
@@ -281,7 +287,7 @@ class OpenAICompatProvider:
                         model=s.model,
                         prompt=fim.prompt,
                         max_tokens=max_tokens,
-                        temperature=s.temperature,
+                        temperature=temperature,
                         stream=True,
                         **extra,
                         **usage,
@@ -297,7 +303,9 @@ class OpenAICompatProvider:
                 meter.stream_ended = True
             else:
                 chat = prompts.build_chat_prompt(ctx)
-                async for text in self._stream_chat(client, chat, max_tokens, meter):
+                async for text in self._stream_chat(
+                    client, chat, max_tokens, meter, temperature=temperature
+                ):
                     yielded = True
                     yield text
         except InkstreamError:
