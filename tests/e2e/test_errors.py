@@ -68,6 +68,22 @@ async def test_upstream_failures(
     await _still_serving(client, upstream)
 
 
+async def test_a_litellm_gateway_without_a_database_refusing_the_key(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    """LiteLLM's proxy without a database answers any key but its master key with 400
+    ``no_db_connection``: a refused key, not a bad request (tests/engines/test_gateway.py
+    meets it live)."""
+    upstream.script(
+        Reply(status=400, error_message="No connected db.", error_type="no_db_connection")
+    )
+    error = await _error_of(client)
+    assert error.data["kind"] == "auth" and error.data["status"] == 400
+    assert "rejected the API key" in error.message and "master key" in error.message
+    assert KEY not in error.message
+    await _still_serving(client, upstream)
+
+
 async def test_short_retry_after_is_waited_for_once(
     client: LanguageClient, upstream: ScriptedUpstream
 ) -> None:

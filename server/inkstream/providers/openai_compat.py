@@ -172,7 +172,7 @@ class OpenAICompatProvider:
             )
             return True
         except openai.APIStatusError as exc:
-            if exc.status_code in (400, 404, 405, 422, 501):
+            if exc.status_code in (400, 404, 405, 422, 501) and not _refused_by_litellm(exc):
                 return False
             logger.warning("probing %s failed (HTTP %s)", self.endpoint, exc.status_code)
         except openai.OpenAIError as exc:
@@ -328,9 +328,10 @@ class OpenAICompatProvider:
             detail = self._redact(_upstream_message(exc))
             if status == 407:
                 return http.proxy_status_error(self._settings, status)
-            if status in (401, 403):
+            if status in (401, 403) or _refused_by_litellm(exc):
+                why = " (LiteLLM without a database accepts its master key only)" * (status == 400)
                 return UpstreamAuthError(
-                    f"{where} rejected the API key (HTTP {status}).",
+                    f"{where} rejected the API key (HTTP {status}){why}.",
                     hint="Set a valid key in INKSTREAM_API_KEY or with the editor's "
                     "'Set API Key' command.",
                     status=status,
@@ -413,6 +414,14 @@ def _drop_connection(response: Any) -> None:
     sock = network.get_extra_info("socket") if network is not None else None
     if sock is not None:
         sock.shutdown(socket.SHUT_RDWR)
+
+
+def _refused_by_litellm(exc: Any) -> bool:
+    """LiteLLM's proxy without a database answers any key but its master key with 400
+    ``no_db_connection`` (it would look the key up in the database it lacks): a refused key."""
+    return getattr(exc, "status_code", None) == 400 and getattr(exc, "type", None) == (
+        "no_db_connection"
+    )
 
 
 def _upstream_message(exc: Any) -> str:
