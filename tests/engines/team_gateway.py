@@ -21,13 +21,14 @@ MODEL = "qwen2.5-coder-7b"  # the config's model_name
 MASTER_KEY = "sk-team-master-0123456789"
 STARTUP_TIMEOUT = 300.0
 
-#: LiteLLM's switches to its bundled copies instead of GitHub
+#: LiteLLM's switches to its bundled copies instead of GitHub, and to its environment only
 OFFLINE = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
     "LITELLM_LOCAL_ANTHROPIC_BETA_HEADERS": "True",
     "LITELLM_LOCAL_AUTOROUTER_PRESETS": "True",
     "LITELLM_LOCAL_BLOG_POSTS": "True",
     "LITELLM_LOCAL_POLICY_TEMPLATES": "True",
+    "LITELLM_MODE": "PRODUCTION",  # no .env files picked up from above its install folder
 }
 
 
