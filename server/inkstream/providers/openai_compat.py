@@ -335,9 +335,9 @@ class OpenAICompatProvider:
                 return http.proxy_status_error(self._settings, status)
             refusal = _litellm_refusal(exc)
             if status in (401, 403) or refusal == LITELLM_NO_DATABASE:
-                why = " (LiteLLM without a database accepts its master key only)" * (status == 400)
+                why = ": LiteLLM without a database accepts its master key only" * (status == 400)
                 return UpstreamAuthError(
-                    f"{where} rejected the API key (HTTP {status}){why}.",
+                    f"{where} rejected the API key (HTTP {status}{why}).",
                     hint="Set a valid key in INKSTREAM_API_KEY or with the editor's "
                     "'Set API Key' command.",
                     status=status,
