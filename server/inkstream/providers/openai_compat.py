@@ -49,6 +49,11 @@ T = TypeVar("T")
 #: Longest Retry-After (seconds) worth waiting for once; a user at the keyboard won't wait more.
 MAX_RETRY_AFTER = 2.0
 DUMMY_KEY = "not-needed"  # local servers need no key, but the client insists on one
+#: LiteLLM's proxy without a database answers any key but its master key with 400 of this type
+#: (it would look the key up in the database it lacks): a refused key
+LITELLM_NO_DATABASE = "no_db_connection"
+#: LiteLLM's proxy when the key's, user's or team's budget is spent (HTTP 422 in 1.108)
+LITELLM_BUDGET = "budget_exceeded"
 
 #: how each route asks (``prompts.Route``), for the log
 ROUTE_DESCRIPTIONS: dict[Route, str] = {
@@ -176,7 +181,7 @@ class OpenAICompatProvider:
             )
             return True
         except openai.APIStatusError as exc:
-            if exc.status_code in (400, 404, 405, 422, 501):
+            if exc.status_code in (400, 404, 405, 422, 501) and not _litellm_refusal(exc):
                 return False
             logger.warning("probing %s failed (HTTP %s)", self.endpoint, exc.status_code)
         except openai.OpenAIError as exc:
@@ -424,11 +429,20 @@ class OpenAICompatProvider:
             detail = self._redact(_upstream_message(exc))
             if status == 407:
                 return http.proxy_status_error(self._settings, status)
-            if status in (401, 403):
+            refusal = _litellm_refusal(exc)
+            if status in (401, 403) or refusal == LITELLM_NO_DATABASE:
+                why = ": LiteLLM without a database accepts its master key only" * (status == 400)
                 return UpstreamAuthError(
-                    f"{where} rejected the API key (HTTP {status}).",
+                    f"{where} rejected the API key (HTTP {status}{why}).",
                     hint="Set a valid key in INKSTREAM_API_KEY or with the editor's "
                     "'Set API Key' command.",
+                    status=status,
+                )
+            if refusal == LITELLM_BUDGET:
+                return UpstreamRateLimited(
+                    f"{where} says the budget for this key is spent (HTTP {status}): {detail}",
+                    hint="It is the gateway's limit, not inkstream's 'budget': ask whoever runs "
+                    "the gateway.",
                     status=status,
                 )
             if status == 404:
@@ -509,6 +523,13 @@ def _drop_connection(response: Any) -> None:
     sock = network.get_extra_info("socket") if network is not None else None
     if sock is not None:
         sock.shutdown(socket.SHUT_RDWR)
+
+
+def _litellm_refusal(exc: Any) -> str | None:
+    """The ``type`` of a LiteLLM proxy's refusal for its own reasons (see ``LITELLM_NO_DATABASE``
+    and ``LITELLM_BUDGET``): about the key, not about the route, so never "no FIM here"."""
+    kind = getattr(exc, "type", None)
+    return kind if kind in (LITELLM_NO_DATABASE, LITELLM_BUDGET) else None
 
 
 def _upstream_message(exc: Any) -> str:
