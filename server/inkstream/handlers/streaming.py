@@ -43,6 +43,8 @@ class EditorListener(Listener):
         self._work_done_token = work_done_token
         self._to_value = to_value
         self._last_report = 0.0
+        #: the work-done ``end`` message when the request succeeded (``"done"`` if None)
+        self.end_message: str | None = None
         #: when the editor first got text (a partial result): time to first ghost text
         self.first_text_at: float | None = None
         self._coalescer = (
@@ -68,6 +70,13 @@ class EditorListener(Listener):
             self._last_report = now
             self._ls.work_done_progress.report(
                 self._work_done_token, types.WorkDoneProgressReport(message=stats.summary())
+            )
+
+    def note(self, message: str) -> None:
+        """Tell the user what the request waits for (a work-done report; no partial result)."""
+        if self._work_done_token is not None:
+            self._ls.work_done_progress.report(
+                self._work_done_token, types.WorkDoneProgressReport(message=message)
             )
 
     def finish(self) -> None:
@@ -135,5 +144,6 @@ async def editor_request(
     finally:
         listener.abandon()
         if work_done_token is not None:
-            progress.end(work_done_token, types.WorkDoneProgressEnd(message=outcome))
+            message = (listener.end_message or outcome) if outcome == "done" else outcome
+            progress.end(work_done_token, types.WorkDoneProgressEnd(message=message))
             progress.tokens.pop(work_done_token, None)
