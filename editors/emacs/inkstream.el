@@ -886,8 +886,9 @@ next line."
 ;;;; Modes
 
 (defun inkstream--lighter ()
-  "The mode-line lighter: idle, streaming (tokens, tok/s), the last error,
-or ∅ when the last completion was empty (the reason is its help-echo)."
+  "The mode-line lighter: idle, streaming, the last error, or an empty completion.
+Streaming shows tokens and tok/s; ∅ says the last completion was empty, and
+its help-echo says why, as the server put it."
   (let ((server inkstream--server))
     (cond
      ((null server) " ink")
