@@ -71,6 +71,8 @@ class InkstreamServer(LanguageServer):
         self.recent_edits: list[tuple[str, int]] = []
         #: every open document's recent edits, for next edits
         self.history = EditHistory()
+        #: why the last completion was empty (None: it was not): ``inkstream/status``
+        self.empty_reason: str | None = None
         self._exclusions: tuple[tuple[str, ...], ExclusionRules] | None = None
         self._provider: Provider | None = None
         #: after ``initialized``, a provider is built (and warms up) as soon as settings name it
@@ -217,7 +219,12 @@ class InkstreamServer(LanguageServer):
 
     async def status(self) -> dict[str, Any]:
         usage = await self.usage.status(self.settings)
-        return {**self.settings.public_view(), "lastError": self.notifier.last_error, **usage}
+        return {
+            **self.settings.public_view(),
+            "lastError": self.notifier.last_error,
+            "emptyReason": self.empty_reason,
+            **usage,
+        }
 
     # -- problems --------------------------------------------------------------------------
 

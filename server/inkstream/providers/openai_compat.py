@@ -118,7 +118,7 @@ class OpenAICompatProvider:
         # shield: one cancelled request must not cancel the shared build for everyone
         return await asyncio.shield(self._client_future)
 
-    async def ready(self) -> None:
+    async def ready(self, ctx: CompletionContext | None = None) -> None:  # noqa: ARG002
         await self._client()
         await self.resolve_route()
 
