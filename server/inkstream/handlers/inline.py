@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 import uuid
-from typing import TYPE_CHECKING
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -20,12 +22,14 @@ from inkstream.protocol import (
     INKSTREAM_INLINE_COMPLETION,
     StreamingInlineCompletionParams,
 )
-from inkstream.relay import StreamStats, relay_completion
+from inkstream.relay import Listener, StreamStats, relay_completion
 from inkstream.usage.guard import check_budget, metered, new_meter
 
 if TYPE_CHECKING:
     from inkstream.app import InkstreamServer
 
+#: the panel's other solutions are sampled at least this hot, so they differ from the first
+SAMPLE_TEMPERATURE = 0.8
 NOTE_AFTER = 1.0  # seconds without an answer before the user is told what it waits for
 
 
@@ -33,7 +37,11 @@ def register(server: InkstreamServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
         ls: InkstreamServer, params: types.InlineCompletionParams
-    ) -> types.InlineCompletionList:
+    ) -> types.InlineCompletionList | dict[str, Any]:
+        if ls.copilot.active:  # Copilot's plugins read another item shape (copilot-clients.md)
+            from inkstream.handlers.copilot import inline_for_copilot
+
+            return await inline_for_copilot(ls, params)
         return await complete(ls, params, partial_token=None)
 
     @server.feature(INKSTREAM_INLINE_COMPLETION)
@@ -96,17 +104,19 @@ async def complete(
     if result.items:
         shown_at = listener.first_text_at or time.monotonic()
         at = (replace.start.line, column)
-        _track(ls, result.items[0], ident, ctx, at, (shown_at - started) * 1000)
+        item = result.items[0]
+        shown = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
+        track(ls, shown, ident, ctx, at, (shown_at - started) * 1000)
     return result
 
 
-def _track(
+def track(
     ls: InkstreamServer,
-    item: types.InlineCompletionItem,
+    text: str,
     ident: str,
     ctx: CompletionContext,
     at: tuple[int, int],
-    ttft_ms: float,
+    ttft_ms: float | None,
 ) -> None:
     """Follow the returned item: acceptance reports and the kept rate refer to its id.
     ``at`` is where it goes in: line, and column in characters (not the client's units)."""
@@ -117,11 +127,11 @@ def _track(
         uri=ctx.uri,
         line=at[0],
         column=at[1],
-        text=item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value,
+        text=text,
         language=ctx.language_id,
         model=s.model if upstream else "offline",
         endpoint=s.endpoint if upstream else "offline",
-        ttft_ms=round(ttft_ms, 1),
+        ttft_ms=None if ttft_ms is None else round(ttft_ms, 1),
     )
 
 
@@ -169,14 +179,70 @@ async def _from_model(
             del ls.generations[ctx.uri]
 
 
-async def _generate(ls: InkstreamServer, ctx: CompletionContext, generation: Generation) -> str:
+async def samples(
+    ls: InkstreamServer,
+    ctx: CompletionContext,
+    count: int,
+    rules: ExclusionRules,
+    root: str | None,
+) -> AsyncGenerator[tuple[int, str], None]:
+    """``count`` different completions at once (the Copilot panel): the first at the
+    configured temperature, the others sampled hotter. Each is yielded, with its index, the
+    moment it is complete; empty and repeated ones are left out. Leaving early closes the
+    streams still running (their generations have nobody left)."""
+    if (budget := check_budget(ls)) is not None:
+        ls.report_problem(budget)
+        return
+    snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
+    full = dataclasses.replace(ctx, snippets=snippets)
+    joined: list[tuple[Generation, Listener]] = []
+    waits: dict[asyncio.Task[str], int] = {}
+    for index in range(count):
+        temperature = None if index == 0 else max(ls.settings.temperature, SAMPLE_TEMPERATURE)
+        generation = Generation(
+            ctx.uri,
+            ctx.prefix,
+            ctx.suffix,
+            functools.partial(_generate, ls, full, temperature=temperature, remember=index == 0),
+        )
+        listener = Listener()
+        generation.join(listener, "")
+        joined.append((generation, listener))
+        waits[asyncio.ensure_future(generation.result_for(listener))] = index
+    seen: set[str] = set()
+    try:
+        pending = set(waits)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in sorted(done, key=waits.__getitem__):
+                text = task.result()
+                if text.strip() and text not in seen:
+                    seen.add(text)
+                    yield waits[task], text
+    finally:
+        for generation, listener in joined:
+            generation.leave(listener)
+        for task in waits:
+            if task.done() and not task.cancelled():
+                task.exception()  # retrieved: the first error was raised already
+            task.cancel()
+
+
+async def _generate(
+    ls: InkstreamServer,
+    ctx: CompletionContext,
+    generation: Generation,
+    *,
+    temperature: float | None = None,
+    remember: bool = True,
+) -> str:
     """Ask the model, learn its latency, remember the answer, record the usage."""
     await ls.provider.ready(ctx)
     stats = StreamStats()
     meter = new_meter(ls, "completion", ctx.language_id)
     with metered(ls, meter, stats, lambda: generation.stop_reason):
         text = await relay_completion(
-            ls.provider.complete(ctx, ls.settings.max_tokens, meter),
+            ls.provider.complete(ctx, ls.settings.max_tokens, meter, temperature=temperature),
             ctx,
             style=await ls.completion_style(),
             timeouts=ls.timeouts,
@@ -189,7 +255,8 @@ async def _generate(ls: InkstreamServer, ctx: CompletionContext, generation: Gen
         generation.empty_reason = _why_empty(ls, stats, ctx.uri)
         if _building(ls):
             return text  # not remembered: asked again, the model being built may answer
-    ls.completions.put(ctx.uri, ctx.prefix, ctx.suffix, text)
+    if remember:
+        ls.completions.put(ctx.uri, ctx.prefix, ctx.suffix, text)
     return text
 
 

@@ -24,9 +24,15 @@ class Provider(Protocol):
     name: str
 
     def complete(
-        self, ctx: CompletionContext, max_tokens: int, meter: RequestMeter | None = None
+        self,
+        ctx: CompletionContext,
+        max_tokens: int,
+        meter: RequestMeter | None = None,
+        *,
+        temperature: float | None = None,
     ) -> TextStream:
-        """Stream the code that goes at the cursor, as text deltas; note usage in ``meter``."""
+        """Stream the code that goes at the cursor, as text deltas; note usage in ``meter``.
+        ``temperature`` overrides the setting (the panel samples several different ones)."""
         ...
 
     def explain(

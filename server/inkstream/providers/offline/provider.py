@@ -279,6 +279,8 @@ class OfflineProvider:
         ctx: CompletionContext,
         max_tokens: int,
         meter: RequestMeter | None = None,  # noqa: ARG002  (nothing goes upstream)
+        *,
+        temperature: float | None = None,  # noqa: ARG002  (the decoder is deterministic)
     ) -> TextStream:
         await self.ready()
         self._maybe_refresh()
