@@ -22,7 +22,7 @@ from inkstream.protocol import (
     INKSTREAM_INLINE_COMPLETION,
     StreamingInlineCompletionParams,
 )
-from inkstream.relay import StreamStats, relay_completion
+from inkstream.relay import Listener, StreamStats, relay_completion
 from inkstream.usage.guard import check_budget, metered, new_meter
 
 if TYPE_CHECKING:
