@@ -252,7 +252,7 @@ async def _generate(
     if stats.first_token_at is not None:
         ls.debounce.observe(stats.first_token_at - stats.started)
     if not text:
-        generation.empty_reason = _why_empty(ls, stats)
+        generation.empty_reason = _why_empty(ls, stats, ctx.uri)
         if _building(ls):
             return text  # not remembered: asked again, the model being built may answer
     if remember:
@@ -266,12 +266,15 @@ def _building(ls: InkstreamServer) -> str | None:
     return str(building()) if callable(building) and building() else None
 
 
-def _why_empty(ls: InkstreamServer, stats: StreamStats) -> str:
+def _why_empty(ls: InkstreamServer, stats: StreamStats, uri: str) -> str:
     """One line for the user: why the model's answer is empty."""
     if model := _building(ls):
         return f"{model} is still being built (once per machine); try again in a few seconds"
     offline = ls.provider.name == "offline"
     if stats.tokens == 0:
+        known = getattr(ls.provider, "empty_reason", None)
+        if callable(known) and (reason := known(uri)):
+            return str(reason)
         return (
             "the offline model has nothing confident here" if offline else "the model wrote nothing"
         )
