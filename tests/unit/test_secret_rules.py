@@ -19,10 +19,19 @@ from detect_secrets.core.scan import scan_line
 from detect_secrets.settings import default_settings
 
 from inkstream.completion import prompts
-from inkstream.completion.context import CompletionContext, Snippet
-from inkstream.completion.privacy import REDACTED, find_secrets, redact, redact_around
+from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
+from inkstream.completion.privacy import (
+    REDACTED,
+    WINDOW_CHARS,
+    find_secrets,
+    redact,
+    redact_parts,
+)
 from inkstream.completion.secret_rules import RULES, assigned_secret_spans
-from inkstream.providers.openai_compat import REDACTED_WINDOW_CHARS, redact_context
+from inkstream.providers.openai_compat import (
+    redact_context,
+    redact_explain_request,
+)
 
 from secret_samples import (
     AWS,
@@ -206,7 +215,7 @@ def test_a_key_block_cut_by_a_window_is_still_redacted() -> None:
 def test_a_secret_across_the_cursor_is_redacted_on_both_sides() -> None:
     line = 'TOKEN = "' + AWS + '"\n'
     cut = line.index(AWS) + 8
-    prefix, suffix = redact_around(line[:cut], line[cut:])
+    prefix, suffix = redact_parts(line[:cut], line[cut:])
     assert prefix == 'TOKEN = "' + REDACTED
     assert suffix == '"\n'
     assert AWS[:8] not in prefix and AWS[8:] not in suffix
@@ -298,9 +307,29 @@ def test_the_redacted_window_leaves_the_prompt_as_it_was() -> None:
     cut = len(text) // 2
     ctx = _ctx(text[:cut], text[cut:])
     sent = redact_context(ctx)
-    assert len(sent.prefix) <= REDACTED_WINDOW_CHARS + 100 < len(ctx.prefix)
+    assert len(sent.prefix) <= WINDOW_CHARS + 100 < len(ctx.prefix)
     for model in ("qwen2.5-coder", "codellama"):
         assert prompts.build_fim_prompt(sent, model=model) == prompts.build_fim_prompt(
             ctx, model=model
         )
     assert prompts.build_chat_prompt(sent) == prompts.build_chat_prompt(ctx)
+
+
+def test_a_selection_that_starts_inside_a_secret_still_hides_it() -> None:
+    sample = SAMPLES[10]  # SIGNING_KEY = "<64 hex>": the name that makes it secret is outside
+    full = "import hmac\n" + sample.line + "\nsign = hmac.new\n"
+    code = full[full.index(sample.secret) + 10 :]
+    req = ExplainRequest("file:///w/a.py", "/w/a.py", "python", code, full, 1)
+    sent = redact_explain_request(req)
+    assert sample.secret[10:] not in sent.code + sent.full_text
+    assert "sign = hmac.new" in sent.code and sent.code in sent.full_text
+
+
+def test_the_explain_window_leaves_the_prompt_as_it_was() -> None:
+    lines = [f"def f{i}(x):\n    return x * {i} + len('{'abc' * (i % 7)}')\n" for i in range(3000)]
+    full = "".join(lines)
+    code = "".join(lines[1500:1503])
+    req = ExplainRequest("file:///w/a.py", "/w/a.py", "python", code, full, 3000)
+    sent = redact_explain_request(req)
+    assert len(sent.full_text) < len(full)
+    assert prompts.build_explain_prompt(sent) == prompts.build_explain_prompt(req)
