@@ -25,9 +25,10 @@ from inkstream.completion.privacy import (
     WINDOW_CHARS,
     find_secrets,
     redact,
+    redact_around_cursor,
     redact_parts,
 )
-from inkstream.completion.secret_rules import RULES, assigned_secret_spans
+from inkstream.completion.secret_rules import RULES, assigned_secret_spans, rule_spans
 from inkstream.providers.openai_compat import (
     redact_context,
     redact_explain_request,
@@ -333,3 +334,30 @@ def test_the_explain_window_leaves_the_prompt_as_it_was() -> None:
     sent = redact_explain_request(req)
     assert len(sent.full_text) < len(full)
     assert prompts.build_explain_prompt(sent) == prompts.build_explain_prompt(req)
+
+
+def test_every_rule_can_run() -> None:
+    # a rule with neither fixed text to look for nor long runs to look at would never run
+    for rule in RULES:
+        assert rule.gate or rule.on_long_runs, rule.name
+
+
+def test_running_rules_only_where_they_can_match_loses_nothing() -> None:
+    lines = [s.line for s in SAMPLES] + [line for _, line in OTHER_RULES] + ORDINARY
+    text = "\n".join(lines)
+    everywhere = {
+        (m.span(rule.group), rule.name)
+        for rule in RULES
+        for m in rule.pattern.finditer(text)
+        if m.start(rule.group) < m.end(rule.group)
+        and (rule.valid is None or rule.valid(m.group(rule.group)))
+        and (rule.preceded_by is None or text[m.start(rule.group) - 1] in rule.preceded_by)
+    }
+    everywhere |= {(span, "secret-named value") for span in assigned_secret_spans(text)}
+    assert {((s, e), name) for s, e, name in rule_spans(text)} == everywhere
+
+
+def test_the_text_around_the_cursor_is_redacted_once_for_the_debounce_and_the_request() -> None:
+    prefix, suffix = "x = 1\n" * 5000 + SAMPLES[0].line + "\n", "y = 2\n" * 5000
+    assert redact_around_cursor(prefix, suffix) is redact_around_cursor(prefix, suffix)
+    assert SAMPLES[0].secret not in redact_around_cursor(prefix, suffix)[0]
