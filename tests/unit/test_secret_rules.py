@@ -163,6 +163,7 @@ OTHER_RULES = [
     ("Square OAuth secret", "SQUARE = sq0csp-" + _repeat("aB3dE6gH9jK2mN5pQ8sT1vW4yZ7", 43)),
     ("OpenAI key", 'client = OpenAI(api="sk-' + _repeat("Ab3", 20) + "T3Blbk" + "FJ" + _repeat("Xy7", 20) + '")'),
     ("OpenAI / Anthropic key", 'llm = Anthropic("sk-ant-' + "api03-" + _repeat("Zq7Xv2Lm9Pw4", 40) + '")'),
+    ("PuTTY private key", "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nPublic-Lines: 1\n" + _repeat("AAAAB3NzaC1yc2EAAAADAQABAAABAQ", 64) + "\nPrivate-Lines: 1\n" + _repeat("pQ8sT1vW4yZ7aB3dE6gH9jK2mN5", 64) + "\nPrivate-MAC: " + _repeat("0a1b2c3d4e5f6789", 40)),
     ("GitHub fine-grained token", 'Github("github' + "_pat_" + _repeat("11ABCDEFG0Zq7Xv2Lm9Pw4", 60) + '")'),
     ("Google API key", 'maps = Maps("AIza' + _repeat("SyA8Zq7Xv2Lm9Pw4Rt6Yb", 35) + '")'),
     ("npm token", 'publish(token="npm' + "_" + _repeat("Zq7Xv2Lm9Pw4", 36) + '")'),
@@ -361,3 +362,13 @@ def test_the_text_around_the_cursor_is_redacted_once_for_the_debounce_and_the_re
     prefix, suffix = "x = 1\n" * 5000 + SAMPLES[0].line + "\n", "y = 2\n" * 5000
     assert redact_around_cursor(prefix, suffix) is redact_around_cursor(prefix, suffix)
     assert SAMPLES[0].secret not in redact_around_cursor(prefix, suffix)[0]
+
+
+def test_a_block_cut_by_a_window_takes_only_its_own_lines() -> None:
+    head = PRIVATE_KEY[: PRIVATE_KEY.index("-----END")]
+    out = redact(head + "\n\ndef sign(data):\n    return hmac.new(KEY, data).hexdigest()\n")
+    assert PRIVATE_KEY_BODY not in out
+    assert out == REDACTED + "\n\n\ndef sign(data):\n    return hmac.new(KEY, data).hexdigest()\n"
+    # prose that names the end marker is not the end of a key
+    prose = "Read until the line\n'-----END RSA PRIVATE KEY-----' and stop.\n"
+    assert redact(prose) == prose

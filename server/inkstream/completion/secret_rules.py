@@ -38,11 +38,11 @@ class Rule:
     pattern: re.Pattern[str]
     group: int = 0
     valid: Callable[[str], bool] | None = None
+    # the source's leading ``(?:\s|=|:|"|^)``, checked here so the pattern starts with its text
+    preceded_by: str | None = None
     # Speed: a rule runs over the whole text only if one of its ``gate`` strings is in it (in
     # the lowered text if ``lower_gate``), or else only on the lines that hold a run of 24 or more
     # token characters (``on_long_runs``: shapes with no fixed text, all that long).
-    # the source's leading ``(?:\s|=|:|"|^)``, checked here so the pattern starts with its text
-    preceded_by: str | None = None
     gate: tuple[str, ...] = ()
     lower_gate: bool = False
     on_long_runs: bool = False
@@ -64,6 +64,10 @@ def _jwt_is_formally_valid(token: str) -> bool:
     return True
 
 
+# With no END marker in sight (a window cut the block): the key's lines that follow, base64 runs
+# (maybe quoted, maybe with a literal \n) and PEM headers (``Proc-Type: 4,ENCRYPTED``).
+_KEY_LINES = r"(?:\s*(?:[\"']?[A-Za-z0-9+/=]{16,}[\"']?(?:\\n)?[\"']?|[A-Za-z\-]+: [^\n]*))*"
+
 # RFC 3986 reserved and sub-delimiter characters, as in plugins/basic_auth.py
 _URL_DELIMS = re.escape(":/?#[]@!$&'()*+,;=")
 
@@ -84,7 +88,7 @@ _RULES: tuple[Rule, ...] = (
         "plugins/private_key.py",
         re.compile(
             r"-{4,5} ?BEGIN ([A-Z0-9 ]*)PRIVATE KEY(?: BLOCK)? ?-{4,5}"
-            r".*?(?:-{4,5} ?END \1PRIVATE KEY(?: BLOCK)? ?-{4,5}|\Z)",
+            r"(?:.*?-{4,5} ?END \1PRIVATE KEY(?: BLOCK)? ?-{4,5}|" + _KEY_LINES + ")",
             re.S,
         ),
         valid=_holds_key_material,
@@ -92,13 +96,13 @@ _RULES: tuple[Rule, ...] = (
     Rule(
         "private key (end of a block)",
         "plugins/private_key.py",
-        re.compile(r"\A(?:(?!-{4,5} ?BEGIN ).)*?-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}", re.S),
+        re.compile(r"\A[A-Za-z0-9+/=\s\"'\\]*?-{4,5} ?END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)? ?-{4,5}"),
         valid=_holds_key_material,
     ),
     Rule(
         "PuTTY private key",
         "plugins/private_key.py",
-        re.compile(r"PuTTY-User-Key-File-\d+:.*?(?:Private-MAC: *[0-9a-fA-F]+|\Z)", re.S),
+        re.compile(r"PuTTY-User-Key-File-\d+:(?:.*?Private-MAC: *[0-9a-fA-F]+|[^\n]*" + _KEY_LINES + ")", re.S),
         valid=_holds_key_material,
     ),
     # -- token shapes ------------------------------------------------------------------------------
