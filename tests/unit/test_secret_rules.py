@@ -267,6 +267,7 @@ ORDINARY = [
     "The file between '-----BEGIN RSA PRIVATE KEY-----' and '-----END RSA PRIVATE KEY-----'.",
     "from scikit import sk-learn-compatible-estimator-wrapper",
     "def api_key(self): ...",
+    "set({ tfa: { password: password, mode: 'disable' } }, o)",
     # false redactions once seen on the standard library and site-packages (bench/redaction.py)
     'print(f"password={password!r}")',
     "#> username='scolvin' password=SecretStr('**********')",

@@ -353,8 +353,9 @@ _ASSIGNED = re.compile(
     r"""(?x)
     (?<![\w$])(?P<name>[A-Za-z_$@][\w$.\-]*?)           # a name, maybe dotted or kebab-case
     (?:["'`]?\]?)                                          # closing quote / bracket of a key
-    (?:\s*:\s*[A-Za-z_][\w\[\]., |]*?)?                    # a type annotation
-    [ \t]*(?::=|=>|===?|!==?|\?\?=|=|:)[ \t]*@?
+    (?:[ \t]*:[ \t]*[A-Za-z_][\w\[\]., |]*?[ \t]*=         # a type annotation, then =
+      |[ \t]*(?::=|=>|===?|!==?|\?\?=|=|:))                # or another assignment
+    [ \t]*@?
     (?P<q>["'`])(?P<value>[^"'`\n\\]*(?:\\.[^"'`\n\\]*)*)(?P=q)
     """,
 )
