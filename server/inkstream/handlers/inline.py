@@ -125,12 +125,12 @@ async def _from_model(
             ls.report_problem(budget)  # shown once a day
             return ""
         if automatic:
-            waited = time.perf_counter()
+            started = time.perf_counter()
             if ls.settings.resolved_provider == "openai":
                 # what may be sent, redacted while the debounce waits anyway (the request reuses it)
                 redact_around_cursor(ctx.prefix, ctx.suffix)
-            waited = time.perf_counter() - waited
-            await asyncio.sleep(max(0.0, ls.debounce.delay - waited))  # typing on supersedes us
+            elapsed = time.perf_counter() - started
+            await asyncio.sleep(max(0.0, ls.debounce.delay - elapsed))  # typing on supersedes us
         snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
         full = dataclasses.replace(ctx, snippets=snippets)
         generation = Generation(
