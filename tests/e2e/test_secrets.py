@@ -43,14 +43,17 @@ def _explain_range(text: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    "style",
+    "trigger",
     [
-        pytest.param("chat", marks=pytest.mark.settings(apiStyle="chat")),
-        pytest.param("fim", marks=pytest.mark.settings(apiStyle="fim", model="qwen2.5-coder")),
+        # typing: the text around the cursor is redacted while the debounce waits
+        pytest.param(2, marks=pytest.mark.settings(apiStyle="chat"), id="chat-automatic"),
+        pytest.param(
+            1, marks=pytest.mark.settings(apiStyle="fim", model="qwen2.5-coder"), id="fim-invoked"
+        ),
     ],
 )
 async def test_no_secret_reaches_the_model_and_the_code_still_does(
-    client: LanguageClient, upstream: ScriptedUpstream, style: str
+    client: LanguageClient, upstream: ScriptedUpstream, trigger: int
 ) -> None:
     upstream.script(
         Reply.text("slack.chat_postMessage(channel='#ops', text=message)"),
@@ -61,7 +64,8 @@ async def test_no_secret_reaches_the_model_and_the_code_still_does(
     text, pos = cursor(_settings_module())
     settings_uri = open_doc(client, text, uri="file:///work/shop/settings.py")
 
-    await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(settings_uri, pos))
+    params = inline_params(settings_uri, pos, context={"triggerKind": trigger})
+    await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, params)
     explained = await request(
         client,
         "inkstream/explain",
