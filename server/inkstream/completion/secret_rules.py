@@ -121,7 +121,7 @@ _RULES: tuple[Rule, ...] = (
     Rule(
         "credentials in a URL",
         "plugins/basic_auth.py",
-        re.compile(rf"://[^{_URL_DELIMS}\s]+:([^{_URL_DELIMS}\s]+)@"),
+        re.compile(rf"://[^{_URL_DELIMS}\s]*:([^{_URL_DELIMS}\s]+)@"),  # also redis://:pw@host
         1,
         valid=lambda value: not is_placeholder(value),
     ),
@@ -203,9 +203,16 @@ _RULES: tuple[Rule, ...] = (
         "credential in a query string",
         "OAuth access_token / API key / signed-URL query parameters",
         re.compile(
-            r"[?&](?i:access_token|id_token|refresh_token|token|api_?key|apikey|key|client_secret|secret"
-            r"|password|passwd|sig|signature|x-amz-signature|x-amz-security-token|auth)=([^&#\s\"'`<>]+)"
+            r"[?&](?i:access_token|id_token|refresh_token|api_?key|apikey|client_secret|password|passwd|pwd"
+            r"|sig|signature|x-amz-signature|x-amz-security-token)=([^&#\s\"'`<>]+)"
         ),
+        1,
+        valid=lambda value: len(value) >= 4 and not is_placeholder(value),
+    ),
+    Rule(
+        "credential-like query parameter",
+        "the same, for names that are not always credentials (?key=pydoc is a search)",
+        re.compile(r"[?&](?i:token|key|secret|auth)=([^&#\s\"'`<>]+)"),
         1,
         valid=lambda value: _random_enough(value) and not is_placeholder(value),
     ),
@@ -270,9 +277,10 @@ _GATES: dict[str, tuple[tuple[str, ...], bool]] = {
         _LOWER,
     ),
     "credential in a query string": (
-        ("token=", "key=", "secret=", "password=", "passwd=", "sig=", "signature=", "auth="),
+        ("token=", "key=", "secret=", "password=", "passwd=", "pwd=", "sig=", "signature="),
         _LOWER,
     ),
+    "credential-like query parameter": (("token=", "key=", "secret=", "auth="), _LOWER),
 }
 _ON_LONG_RUNS = {
     "Cloudant password",
