@@ -153,17 +153,23 @@ class ExclusionRules:
         self._gitignore = pathspec.GitIgnoreSpec.from_lines(list(gitignore_lines))
 
     def is_excluded(self, path: str, root: str | None = None) -> bool:
+        return self.exclusion(path, root) is not None
+
+    def exclusion(self, path: str, root: str | None = None) -> str | None:
+        """Why nothing of ``path`` may be sent (said to the user), or None."""
         posix = PurePosixPath(path.replace("\\", "/"))
         name = posix.name
         if any(fnmatch.fnmatch(name, glob) for glob in SECRET_FILE_GLOBS):
-            return True
+            return f"{name} looks like a file of secrets"
         relative = _relative(posix, root)
         for glob in self._globs:
             if fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(str(posix), glob):
-                return True
+                return f"{name} matches the exclude setting ({glob})"
             if "/" not in glob and fnmatch.fnmatch(name, glob):
-                return True
-        return bool(relative and self._gitignore.match_file(relative))
+                return f"{name} matches the exclude setting ({glob})"
+        if relative and self._gitignore.match_file(relative):
+            return f"{name} is ignored by the workspace's .gitignore"
+        return None
 
 
 def _relative(path: PurePosixPath, root: str | None) -> str:

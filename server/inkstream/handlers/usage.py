@@ -14,6 +14,7 @@ from typing import Any
 from inkstream.app import InkstreamServer
 from inkstream.errors import InvalidParams
 from inkstream.protocol import (
+    COPILOT_ACCEPT_COMMAND,
     DID_ACCEPT_COMMAND,
     DID_PARTIALLY_ACCEPT_COMPLETION,
     DID_SHOW_COMPLETION,
@@ -36,20 +37,31 @@ def item_id(params: Any) -> str | None:
     """``params.item.command.arguments[0]``, if it is one of ours."""
     command = _get(_get(params, "item"), "command")
     arguments = _get(command, "arguments")
-    if _get(command, "command") != DID_ACCEPT_COMMAND or not arguments:
+    if (
+        _get(command, "command") not in (DID_ACCEPT_COMMAND, COPILOT_ACCEPT_COMMAND)
+        or not arguments
+    ):
         return None
     first = arguments[0]
     return first if isinstance(first, str) else None
 
 
+def _accept(ls: InkstreamServer, command: str, args: tuple[Any, ...]) -> None:
+    if len(args) != 1 or not isinstance(args[0], str):
+        raise InvalidParams(f"{command} takes one argument, the item id from the item's command.")
+    ls.usage.accepted(args[0])
+
+
 def register(server: InkstreamServer) -> None:
     @server.command(DID_ACCEPT_COMMAND)
     def did_accept(ls: InkstreamServer, *args: Any) -> None:
-        if len(args) != 1 or not isinstance(args[0], str):
-            raise InvalidParams(
-                f"{DID_ACCEPT_COMMAND} takes one argument, the item id from the item's command."
-            )
-        ls.usage.accepted(args[0])
+        _accept(ls, DID_ACCEPT_COMMAND, args)
+
+    @server.command(COPILOT_ACCEPT_COMMAND)
+    def did_accept_copilot(ls: InkstreamServer, *args: Any) -> None:
+        # Copilot clients accept next edits (and completion items) with its command; the README
+        # says only the first argument is required
+        _accept(ls, COPILOT_ACCEPT_COMMAND, args[:1])
 
     @server.feature(DID_SHOW_COMPLETION)
     def did_show(ls: InkstreamServer, params: Any) -> None:
@@ -66,7 +78,9 @@ def register(server: InkstreamServer) -> None:
         if ident is None or isinstance(length, bool) or not isinstance(length, int):
             logger.debug("ignoring didPartiallyAcceptCompletion: %s", params)
             return
-        ls.usage.accepted(ident, length)
+        # a Copilot plugin's item starts at the line's start: count from the cursor
+        if (length := ls.copilot.from_cursor(ident, length)) > 0:
+            ls.usage.accepted(ident, length)
 
     @server.feature(INKSTREAM_USAGE)
     async def usage(ls: InkstreamServer, params: Any) -> dict[str, Any]:
