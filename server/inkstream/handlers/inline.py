@@ -15,7 +15,7 @@ from lsprotocol import types
 from inkstream.completion import documents
 from inkstream.completion.context import CompletionContext
 from inkstream.completion.generation import Generation
-from inkstream.completion.privacy import ExclusionRules
+from inkstream.completion.privacy import ExclusionRules, redact_around_cursor
 from inkstream.handlers.streaming import EditorListener, editor_request
 from inkstream.protocol import (
     DID_ACCEPT_COMMAND,
@@ -156,7 +156,12 @@ async def _from_model(
             ls.report_problem(budget)  # shown once a day
             return "", budget.message
         if automatic:
-            await asyncio.sleep(ls.debounce.delay)  # typing on supersedes us here, for free
+            started = time.perf_counter()
+            if ls.settings.resolved_provider == "openai":
+                # what may be sent, redacted while the debounce waits anyway (the request reuses it)
+                redact_around_cursor(ctx.prefix, ctx.suffix)
+            elapsed = time.perf_counter() - started
+            await asyncio.sleep(max(0.0, ls.debounce.delay - elapsed))  # typing on supersedes us
         snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
         full = dataclasses.replace(ctx, snippets=snippets)
         generation = Generation(

@@ -89,7 +89,7 @@ async def model_hunks(
             for edit in request.prompt_edits
             for path in (documents.path_of(edit.uri),)
         ),
-        last_edit=last_edit,
+        last_edit=_redacted_last_edit(last_edit),
     )
     ask = formats.build_request(choice.format, inp, model=choice.model)
     converger = Converger(
@@ -120,3 +120,14 @@ async def model_hunks(
         async with aclosing(hunks):
             async for hunk in hunks:
                 yield hunk
+
+
+def _redacted_last_edit(edit: LastEdit | None) -> LastEdit | None:
+    """The lines before the last edit, for the prompts that show them (Sweep's ``original/``),
+    redacted; None (the prompt shows the lines as they are) when a secret spanned lines."""
+    if edit is None:
+        return None
+    old = redact("\n".join(edit.old)).split("\n") if edit.old else []
+    if len(old) != len(edit.old):
+        return None
+    return LastEdit(edit.start, edit.end, tuple(old))
