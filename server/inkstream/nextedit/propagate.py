@@ -319,6 +319,7 @@ def _call_argument(
     # the callee: the name before the "(" that the insertion is inside of
     depth = 0
     callee = None
+    defining = False  # a signature changed: the same change to the other definitions only
     for i in range(len(before) - 1, -1, -1):
         token = before[i].group()
         if token == ")":
@@ -327,17 +328,16 @@ def _call_argument(
             if depth == 0:
                 if i > 0 and _NAME.match(before[i - 1].group()):
                     callee = before[i - 1].group()
-                    if i > 1 and before[i - 2].group() in _DEFINING:
-                        return []  # a signature changed: other functions of the name differ
+                    defining = i > 1 and before[i - 2].group() in _DEFINING
                 break
             depth -= 1
-    if callee is None:
-        return []
+    if callee is None or (defining and callee.startswith("__")):
+        return []  # each class's __init__ is its own
     argument = added.strip(" \t,")
     marker = argument.split("=", 1)[0].strip() + "=" if "=" in argument else argument
     out = []
     for m in _after_boundary(re.compile(rf"{re.escape(callee)}\s*\("), doc.text):
-        if doc.kind_at(m.start()) != CODE or _defined_at(doc.text, m.start()):
+        if doc.kind_at(m.start()) != CODE or _defined_at(doc.text, m.start()) != defining:
             continue
         close = _closing(doc.text, m.end())
         if close is None:
@@ -419,15 +419,17 @@ def _substitution(
         _after_boundary(compiled, doc.text) if _word_char(old[0]) else compiled.finditer(doc.text)
     )
     # one name made an expression (``item`` → ``result.items[0]``): only where the name plays
-    # the same part, told by what precedes it (an argument after "(" or ",", a type after ":"),
-    # not where it is declared, assigned, or an attribute of something else
+    # the same part, told by what precedes it (an argument after "(" or ",", a type after ":")
+    # and, for arguments and statements, whether "=" follows (a keyword's name, an assignment)
     role = _before_char(old_line, old_mid[0].start()) if len(old_mid) == 1 else None
+    assigned = bool(_ASSIGNED.match(old_line, old_mid[-1].end()))
     out = []
     for m in matches:
         if doc.kind_at(m.start()) != kind:
             continue
         if role is not None and (
-            _before_char(doc.text, m.start()) != role or _ASSIGNED.match(doc.text, m.end())
+            _before_char(doc.text, m.start()) != role
+            or (role in "(," and bool(_ASSIGNED.match(doc.text, m.end())) != assigned)
         ):
             continue
         out.append(_Replacement(m.start(), m.end(), new))
