@@ -8,9 +8,11 @@ on edits that say what to repeat:
 - a rename, one identifier for another (``total`` → ``subtotal``), when the new name is new to
   the file (changing an argument ``f(a)`` → ``f(b)`` to a name already in use is not a rename);
 - a substitution of a token sequence holding a name (``assertEquals(`` → ``assertEqual(``,
-  ``== None`` → ``is None``, ``, debug=True`` removed);
+  ``== None`` → ``is None``, ``, debug=True`` removed); one name made an expression goes only
+  where the name plays the same part;
 - an argument added at either end of a call (``fetch(url)`` → ``fetch(url, timeout=t)``): the
-  other calls of ``fetch`` get it, unless they already have it;
+  other calls of ``fetch`` get it, unless they already have it; a parameter added to a
+  definition goes to the other definitions of the name (overrides), never to calls;
 - a qualification added before a call (``helper(`` → ``self.helper(``);
 - a statement's rest wrapped in parentheses (``print x`` → ``print(x)``).
 
