@@ -106,6 +106,7 @@ async def model_hunks(
         ask.region.start + 1,
         ask.region.end,
     )
+    await provider.next_edit_ready(choice.base_url)
     with metered(ls, meter, stats, ls.registry.reason):
         deltas = provider.next_edit(ask, model=choice.model, base_url=choice.base_url, meter=meter)
         hunks = relay_next_edit(
