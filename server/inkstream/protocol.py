@@ -102,6 +102,16 @@ class ExplainRequestMessage:
 
 
 @attrs.define
+class ExecuteCommandNotification:
+    """``workspace/executeCommand`` sent as a notification: clients may run an accepted item's
+    command so (pygls only knows the request, and would drop it as malformed)."""
+
+    params: types.ExecuteCommandParams
+    method: str = types.WORKSPACE_EXECUTE_COMMAND
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
 class MalformedRequest:
     """Stands in for a request whose params did not parse, so it can still be answered."""
 
@@ -156,6 +166,12 @@ class InkstreamProtocol(LanguageServerProtocol):
             from inkstream.relay import hang_up_all
 
             hang_up_all()
+        if "id" not in data and data.get("method") == types.WORKSPACE_EXECUTE_COMMAND:
+            try:
+                return self._converter.structure(data, ExecuteCommandNotification)
+            except cattrs.ClassValidationError:
+                logger.warning("ignoring a malformed workspace/executeCommand notification")
+                return None
         try:
             return super().structure_message(data)
         except JsonRpcInvalidParams as exc:
@@ -169,6 +185,8 @@ class InkstreamProtocol(LanguageServerProtocol):
             return MalformedRequest(id=data["id"], method=str(data["method"]), detail=detail)
 
     def handle_message(self, message: Any) -> None:
+        if message is None:  # a malformed notification, already logged
+            return
         if isinstance(message, MalformedRequest):
             logger.warning(
                 "Malformed %s request %s: %s", message.method, message.id, message.detail
