@@ -331,3 +331,18 @@ async def test_a_model_next_edit_is_recorded_and_counts_toward_the_budget(
     assert (row["kind"], row["model"]) == ("nextEdit", "zed-industries/zeta")
     # the stream was closed at the region's end, before the endpoint's usage chunk: counted here
     assert row["prompt_tokens"] > 0 and row["generated_tokens"] > 0
+
+
+@pytest.mark.settings(nextEdit={"model": "zed-industries/zeta"})
+async def test_copilots_method_gets_the_models_edits(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply(chunks=ANSWERS["zeta"][1]))
+    await _edit_history(client)
+    params = {"textDocument": {"uri": URI, "version": 2}, "position": CURSOR}
+    result = _plain(await request(client, "textDocument/copilotInlineEdit", params))
+    assert _strip(result["edits"]) == [INSERT_COUNT, RETURN_COUNT]
+    for edit in result["edits"]:
+        assert edit["textDocument"] == {"uri": URI, "version": 2}
+        assert edit["command"]["command"] == "github.copilot.didAcceptCompletionItem"
+    assert upstream.requests[0].path == "/v1/completions"
