@@ -346,3 +346,30 @@ async def test_copilots_method_gets_the_models_edits(
         assert edit["textDocument"] == {"uri": URI, "version": 2}
         assert edit["command"]["command"] == "github.copilot.didAcceptCompletionItem"
     assert upstream.requests[0].path == "/v1/completions"
+
+
+async def test_a_next_edit_model_on_its_own_endpoint(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    with ScriptedUpstream() as other:
+        other.script(Reply(chunks=ANSWERS["sweep"][1]))
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={
+                    "inkstream": {
+                        "nextEdit": {"model": "sweep-next-edit-1.5b", "baseUrl": other.base_url}
+                    }
+                }
+            )
+        )
+        await _edit_history(client)
+        for _ in range(100):  # the configuration change applies on its own time
+            result = _plain(await request(client, "inkstream/nextEdit", _params()))
+            if other.requests:
+                break
+            await asyncio.sleep(0.05)
+        assert _strip(result["edits"]) == [INSERT_COUNT, RETURN_COUNT]
+        [asked] = other.requests
+        assert asked.path == "/v1/completions" and "<|file_sep|>updated/" in asked.prompt_text
+        assert asked.headers["authorization"] == "Bearer sk-test-secret-key-123"
+    assert upstream.requests == []  # the completion endpoint was not asked
