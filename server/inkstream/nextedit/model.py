@@ -8,6 +8,7 @@ through the relay (``relay_next_edit``), which yields each hunk the moment it co
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -80,14 +81,14 @@ async def model_hunks(
     last = request.edits[-1] if request.edits else None
     last_edit = LastEdit(last.start, last.end, last.old) if last is not None else None
     inp = NextEditInput(
-        path=request.path,
+        path=_shown(request.path, root),
         language_id=request.language_id,
         text="\n".join(redact(line) for line in request.lines),
         cursor=request.cursor,
         history=tuple(
             FileDiff(path, edit.unified(path))
             for edit in request.prompt_edits
-            for path in (documents.path_of(edit.uri),)
+            for path in (_shown(documents.path_of(edit.uri), root),)
         ),
         last_edit=last_edit,
     )
@@ -121,3 +122,16 @@ async def model_hunks(
         async with aclosing(hunks):
             async for hunk in hunks:
                 yield hunk
+
+
+def _shown(path: str, root: str | None) -> str:
+    """A path as the model sees it: relative to the workspace (as the models were trained, and
+    no home directory in the prompt), absolute outside it."""
+    if root:
+        try:
+            relative = os.path.relpath(path, root)
+        except ValueError:  # another drive (Windows)
+            return path
+        if not relative.startswith(".."):
+            return relative.replace(os.sep, "/")
+    return path
