@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from inkstream.completion import prompts
 from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
-from inkstream.completion.privacy import redact
+from inkstream.completion.privacy import redact, redact_around
 from inkstream.completion.prompts import FimRoute, Route
 from inkstream.config import Settings
 from inkstream.errors import (
@@ -49,6 +49,11 @@ T = TypeVar("T")
 #: Longest Retry-After (seconds) worth waiting for once; a user at the keyboard won't wait more.
 MAX_RETRY_AFTER = 2.0
 DUMMY_KEY = "not-needed"  # local servers need no key, but the client insists on one
+#: LiteLLM's proxy without a database answers any key but its master key with 400 of this type
+#: (it would look the key up in the database it lacks): a refused key
+LITELLM_NO_DATABASE = "no_db_connection"
+#: LiteLLM's proxy when the key's, user's or team's budget is spent (HTTP 422 in 1.108)
+LITELLM_BUDGET = "budget_exceeded"
 
 #: how each route asks (``prompts.Route``), for the log
 ROUTE_DESCRIPTIONS: dict[Route, str] = {
@@ -113,7 +118,7 @@ class OpenAICompatProvider:
         # shield: one cancelled request must not cancel the shared build for everyone
         return await asyncio.shield(self._client_future)
 
-    async def ready(self) -> None:
+    async def ready(self, ctx: CompletionContext | None = None) -> None:  # noqa: ARG002
         await self._client()
         await self.resolve_route()
 
@@ -176,7 +181,7 @@ class OpenAICompatProvider:
             )
             return True
         except openai.APIStatusError as exc:
-            if exc.status_code in (400, 404, 405, 422, 501):
+            if exc.status_code in (400, 404, 405, 422, 501) and not _litellm_refusal(exc):
                 return False
             logger.warning("probing %s failed (HTTP %s)", self.endpoint, exc.status_code)
         except openai.OpenAIError as exc:
@@ -264,10 +269,16 @@ class OpenAICompatProvider:
             raise self._translate(exc, midstream=yielded, endpoint=where, model=model) from exc
 
     async def complete(
-        self, ctx: CompletionContext, max_tokens: int, meter: RequestMeter | None = None
+        self,
+        ctx: CompletionContext,
+        max_tokens: int,
+        meter: RequestMeter | None = None,
+        *,
+        temperature: float | None = None,
     ) -> TextStream:
         client = await self._client()
         s = self._settings
+        temperature = s.temperature if temperature is None else temperature
         route = await self.resolve_route()
         ctx = redact_context(ctx)
         meter = meter or RequestMeter("completion", self.endpoint, s.model)
@@ -286,7 +297,7 @@ class OpenAICompatProvider:
                         model=s.model,
                         prompt=fim.prompt,
                         max_tokens=max_tokens,
-                        temperature=s.temperature,
+                        temperature=temperature,
                         stream=True,
                         **extra,
                         **usage,
@@ -302,7 +313,9 @@ class OpenAICompatProvider:
                 meter.stream_ended = True
             else:
                 chat = prompts.build_chat_prompt(ctx)
-                async for text in self._stream_chat(client, chat, max_tokens, meter):
+                async for text in self._stream_chat(
+                    client, chat, max_tokens, meter, temperature=temperature
+                ):
                     yielded = True
                     yield text
         except InkstreamError:
@@ -421,11 +434,20 @@ class OpenAICompatProvider:
             detail = self._redact(_upstream_message(exc))
             if status == 407:
                 return http.proxy_status_error(self._settings, status)
-            if status in (401, 403):
+            refusal = _litellm_refusal(exc)
+            if status in (401, 403) or refusal == LITELLM_NO_DATABASE:
+                why = ": LiteLLM without a database accepts its master key only" * (status == 400)
                 return UpstreamAuthError(
-                    f"{where} rejected the API key (HTTP {status}).",
+                    f"{where} rejected the API key (HTTP {status}{why}).",
                     hint="Set a valid key in INKSTREAM_API_KEY or with the editor's "
                     "'Set API Key' command.",
+                    status=status,
+                )
+            if refusal == LITELLM_BUDGET:
+                return UpstreamRateLimited(
+                    f"{where} says the budget for this key is spent (HTTP {status}): {detail}",
+                    hint="It is the gateway's limit, not inkstream's 'budget': ask whoever runs "
+                    "the gateway.",
                     status=status,
                 )
             if status == 404:
@@ -508,6 +530,13 @@ def _drop_connection(response: Any) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
+def _litellm_refusal(exc: Any) -> str | None:
+    """The ``type`` of a LiteLLM proxy's refusal for its own reasons (see ``LITELLM_NO_DATABASE``
+    and ``LITELLM_BUDGET``): about the key, not about the route, so never "no FIM here"."""
+    kind = getattr(exc, "type", None)
+    return kind if kind in (LITELLM_NO_DATABASE, LITELLM_BUDGET) else None
+
+
 def _upstream_message(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -526,11 +555,32 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
+#: how much of the document either side of the cursor is redacted, and so may be sent: several
+#: times any prompt's budget, so the prompt builders cut exactly as they would from the whole text
+REDACTED_WINDOW_CHARS = 32_000
+
+
 def redact_context(ctx: CompletionContext) -> CompletionContext:
-    """The copy of the context that may leave the machine."""
+    """The copy of the context that may leave the machine: the text near the cursor (whole lines)
+    and the snippets, with their secrets redacted."""
+    prefix, suffix = redact_around(*_near_cursor(ctx.prefix, ctx.suffix))
     return dataclasses.replace(
         ctx,
-        prefix=redact(ctx.prefix),
-        suffix=redact(ctx.suffix),
+        prefix=prefix,
+        suffix=suffix,
         snippets=tuple(Snippet(s.path, redact(s.text)) for s in ctx.snippets),
     )
+
+
+def _near_cursor(prefix: str, suffix: str) -> tuple[str, str]:
+    """The last and first ``REDACTED_WINDOW_CHARS`` of the text either side, widened to whole
+    lines so no secret is cut in two (unless one line is longer than the window)."""
+    if len(prefix) > REDACTED_WINDOW_CHARS:
+        start = len(prefix) - REDACTED_WINDOW_CHARS
+        line_start = prefix.rfind("\n", 0, start) + 1
+        prefix = prefix[line_start if start - line_start < REDACTED_WINDOW_CHARS else start :]
+    if len(suffix) > REDACTED_WINDOW_CHARS:
+        line_end = suffix.find("\n", REDACTED_WINDOW_CHARS)
+        end = line_end if 0 <= line_end < 2 * REDACTED_WINDOW_CHARS else REDACTED_WINDOW_CHARS
+        suffix = suffix[:end]
+    return prefix, suffix

@@ -69,6 +69,8 @@ class TerminalClient:
         self._ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
         self._ended = False  # the server's stdout closed
+        #: called with each work-done message of the running request (what it waits for)
+        self.on_message: OnText | None = None
 
     async def start(self, options: dict[str, Any], root: Path) -> None:
         await self.spawn()
@@ -282,6 +284,8 @@ class TerminalClient:
         if isinstance(value, dict) and value.get("kind") in ("begin", "report", "end"):
             if value.get("message"):
                 self.progress.message = str(value["message"])
+                if self.on_message is not None:
+                    self.on_message(self.progress.message)
             return
         on_edits = self._edit_partials.get(str(params.get("token")))
         if on_edits is not None and isinstance(value, dict):
