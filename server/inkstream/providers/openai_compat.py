@@ -213,6 +213,11 @@ class OpenAICompatProvider:
             self._other_clients[base_url] = future
         return await asyncio.shield(future)
 
+    async def next_edit_ready(self, base_url: str | None = None) -> None:
+        """Wait for the client of the next-edit endpoint (built in a thread: importing openai
+        takes seconds on a loaded machine), so the relay's first-token timeout starts after."""
+        await self._client_for(base_url)
+
     async def next_edit(
         self,
         request: ModelRequest,
