@@ -230,37 +230,25 @@ class OpenAICompatProvider:
         (Zeta, Sweep) or chat messages (Instinct, chat), as the format built it. The request
         was built from redacted text. ``meter.finish_reason`` tells a cut-off answer."""
         client = await self._client_for(base_url)
-        import openai  # only now: the client's thread has imported it
-
         where = base_url or self.endpoint
         meter = meter or RequestMeter("completion", where, model)
         meter.route = "template" if request.prompt is not None else "chat"
         yielded = False
         try:
             if request.prompt is not None:
-                prompt = request.prompt
-                meter.prompt_chars = len(prompt)
-                stream = await self._create_metered(
-                    lambda usage: client.completions.create(
-                        model=model,
-                        prompt=prompt,
-                        max_tokens=request.max_tokens,
-                        temperature=0.0,
-                        stream=True,
-                        stop=list(request.stop) if request.stop else openai.omit,
-                        **usage,
-                    )
-                )
-                async with stream, on_hang_up(partial(_drop_connection, stream.response)):
-                    async for chunk in stream:
-                        if chunk.usage is not None:
-                            meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                        if chunk.choices and chunk.choices[0].finish_reason:
-                            meter.finish_reason = chunk.choices[0].finish_reason
-                        if chunk.choices and chunk.choices[0].text:
-                            yielded = True
-                            yield chunk.choices[0].text
-                meter.stream_ended = True
+                meter.prompt_chars = len(request.prompt)
+                stop = {"stop": list(request.stop)} if request.stop else {}
+                async for text in self._stream_text(
+                    client,
+                    meter,
+                    model=model,
+                    prompt=request.prompt,
+                    max_tokens=request.max_tokens,
+                    temperature=0.0,
+                    **stop,
+                ):
+                    yielded = True
+                    yield text
             else:
                 chat = prompts.ChatPrompt(messages=request.messages or (), stop=request.stop)
                 async for text in self._stream_chat(
@@ -297,25 +285,17 @@ class OpenAICompatProvider:
                 if fim.stop:
                     extra["stop"] = list(fim.stop)
                 meter.prompt_chars = len(fim.prompt) + len(fim.suffix or "")
-                stream = await self._create_metered(
-                    lambda usage: client.completions.create(
-                        model=s.model,
-                        prompt=fim.prompt,
-                        max_tokens=max_tokens,
-                        temperature=temperature,
-                        stream=True,
-                        **extra,
-                        **usage,
-                    )
-                )
-                async with stream, on_hang_up(partial(_drop_connection, stream.response)):
-                    async for chunk in stream:
-                        if chunk.usage is not None:
-                            meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                        if chunk.choices and chunk.choices[0].text:
-                            yielded = True
-                            yield chunk.choices[0].text
-                meter.stream_ended = True
+                async for text in self._stream_text(
+                    client,
+                    meter,
+                    model=s.model,
+                    prompt=fim.prompt,
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    **extra,
+                ):
+                    yielded = True
+                    yield text
             else:
                 chat = prompts.build_chat_prompt(ctx)
                 async for text in self._stream_chat(
@@ -346,6 +326,23 @@ class OpenAICompatProvider:
             raise
         except Exception as exc:
             raise self._translate(exc, midstream=yielded) from exc
+
+    async def _stream_text(
+        self, client: AsyncOpenAI, meter: RequestMeter, **create: Any
+    ) -> TextStream:
+        """One ``/v1/completions`` stream (a FIM or raw prompt), metered, hung up on cancel."""
+        stream = await self._create_metered(
+            lambda usage: client.completions.create(stream=True, **create, **usage)
+        )
+        async with stream, on_hang_up(partial(_drop_connection, stream.response)):
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                if chunk.choices and chunk.choices[0].finish_reason:
+                    meter.finish_reason = chunk.choices[0].finish_reason
+                if chunk.choices and chunk.choices[0].text:
+                    yield chunk.choices[0].text
+        meter.stream_ended = True
 
     async def _stream_chat(
         self,
