@@ -216,6 +216,7 @@ async def inline_for_copilot(
     ls: InkstreamServer, params: types.InlineCompletionParams
 ) -> dict[str, Any] | types.InlineCompletionList:
     """``textDocument/inlineCompletion`` as Copilot's language server answers it."""
+    where = _where(ls, params.text_document.uri, params.position)  # the line as asked about
     try:
         result = await inline.complete(ls, params, partial_token=None)
     except ServerCancelled:
@@ -224,7 +225,6 @@ async def inline_for_copilot(
         return {"items": []}
     if params.context.selected_completion_info is not None:
         return result
-    where = _where(ls, params.text_document.uri, params.position)
     items = []
     for item in result.items:
         text = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
@@ -244,11 +244,11 @@ async def _legacy_completions(ls: InkstreamServer, params: Any) -> list[dict[str
             trigger_kind=types.InlineCompletionTriggerKind.Invoked
         ),
     )
+    where = _where(ls, uri, position)
     try:
         result = await inline.complete(ls, request, partial_token=None)
     except ServerCancelled:
         return []
-    where = _where(ls, uri, position)
     found = []
     for item in result.items:
         text = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
