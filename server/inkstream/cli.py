@@ -72,9 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
     serve.set_defaults(run=_serve)
-    from inkstream.terminal import commands, stats  # cheap: heavy imports happen inside them
+    from inkstream.terminal import commands, nextedit, stats  # cheap: heavy imports inside
 
     commands.add_commands(sub)
+    nextedit.add_command(sub)
     stats.add_command(sub)
     return parser
 

@@ -30,6 +30,12 @@ INKSTREAM_USAGE = "inkstream/usage"
 #: Copilot language server's notifications, accepted as they are (docs/protocol.md)
 DID_SHOW_COMPLETION = "textDocument/didShowCompletion"
 DID_PARTIALLY_ACCEPT_COMPLETION = "textDocument/didPartiallyAcceptCompletion"
+INKSTREAM_NEXT_EDIT = "inkstream/nextEdit"
+DID_DISMISS_NEXT_EDIT = "inkstream/didDismissNextEdit"
+#: Copilot language server's next edits, its "shown" notification and its accept command
+COPILOT_INLINE_EDIT = "textDocument/copilotInlineEdit"
+DID_SHOW_INLINE_EDIT = "textDocument/didShowInlineEdit"
+COPILOT_ACCEPT_COMMAND = "github.copilot.didAcceptCompletionItem"
 #: methods whose params stay plain JSON (Copilot's plugins add fields of their own: ``_: true``)
 raw_methods: set[str] = set()
 
@@ -50,6 +56,38 @@ class ExplainParams:
 
 
 @attrs.define
+class NextEditDocument:
+    """``{uri, version?}``; Copilot clients add ``languageId`` and such, which are ignored."""
+
+    uri: str
+    version: int | None = attrs.field(default=None)
+
+
+@attrs.define
+class NextEditParams:
+    text_document: NextEditDocument
+    position: types.Position
+    work_done_token: types.ProgressToken | None = attrs.field(default=None)
+    partial_result_token: types.ProgressToken | None = attrs.field(default=None)
+
+
+@attrs.define
+class NextEditRequestMessage:
+    id: int | str
+    params: NextEditParams
+    method: str = INKSTREAM_NEXT_EDIT
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
+class CopilotInlineEditRequestMessage:
+    id: int | str
+    params: NextEditParams
+    method: str = COPILOT_INLINE_EDIT
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
 class StreamingInlineCompletionRequest:
     id: int | str
     params: StreamingInlineCompletionParams
@@ -62,6 +100,16 @@ class ExplainRequestMessage:
     id: int | str
     params: ExplainParams
     method: str = INKSTREAM_EXPLAIN
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
+class ExecuteCommandNotification:
+    """``workspace/executeCommand`` sent as a notification: clients may run an accepted item's
+    command so (pygls only knows the request, and would drop it as malformed)."""
+
+    params: types.ExecuteCommandParams
+    method: str = types.WORKSPACE_EXECUTE_COMMAND
     jsonrpc: str = "2.0"
 
 
@@ -101,6 +149,8 @@ execute_command_params: contextvars.ContextVar[types.ExecuteCommandParams | None
 _CUSTOM_TYPES: dict[str, type] = {
     INKSTREAM_INLINE_COMPLETION: StreamingInlineCompletionRequest,
     INKSTREAM_EXPLAIN: ExplainRequestMessage,
+    INKSTREAM_NEXT_EDIT: NextEditRequestMessage,
+    COPILOT_INLINE_EDIT: CopilotInlineEditRequestMessage,
 }
 
 
@@ -148,14 +198,13 @@ class InkstreamProtocol(LanguageServerProtocol):
             if "id" in data:
                 return RawRequest(id=data["id"], method=method, params=params)
             return RawNotification(method=method, params=params)
-        if "jsonrpc" in data and method == types.WORKSPACE_EXECUTE_COMMAND and "id" not in data:
+        if "id" not in data and method == types.WORKSPACE_EXECUTE_COMMAND:
             # copilot.el runs an accepted next edit's command as a notification
             try:
-                params = self._converter.structure(data.get("params"), types.ExecuteCommandParams)
-            except Exception:
-                logger.warning("Malformed workspace/executeCommand notification: %s", data)
-                return RawNotification(method="$/inkstream/ignored")
-            return RawNotification(method=method, params=params)
+                return self._converter.structure(data, ExecuteCommandNotification)
+            except cattrs.ClassValidationError:
+                logger.warning("ignoring a malformed workspace/executeCommand notification")
+                return None
         try:
             return super().structure_message(data)
         except JsonRpcInvalidParams as exc:
@@ -169,6 +218,8 @@ class InkstreamProtocol(LanguageServerProtocol):
             return MalformedRequest(id=data["id"], method=str(data["method"]), detail=detail)
 
     def handle_message(self, message: Any) -> None:
+        if message is None:  # a malformed notification, already logged
+            return
         if isinstance(message, MalformedRequest):
             logger.warning(
                 "Malformed %s request %s: %s", message.method, message.id, message.detail
@@ -201,6 +252,11 @@ class InkstreamProtocol(LanguageServerProtocol):
             general.position_encodings = None  # Copilot's plugins count in UTF-16, always
         result = yield from super().lsp_initialize(params)
         result.capabilities.experimental = {
-            "inkstream": {"inlineCompletion": True, "explain": True, "partialResults": True}
+            "inkstream": {
+                "inlineCompletion": True,
+                "explain": True,
+                "partialResults": True,
+                "nextEdit": True,
+            }
         }
         return result

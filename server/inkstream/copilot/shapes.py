@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from inkstream.config import Settings
+from inkstream.protocol import COPILOT_ACCEPT_COMMAND as ACCEPT_COMMAND
 
-ACCEPT_COMMAND = "github.copilot.didAcceptCompletionItem"
 OFFLINE_MODEL = "offline"
 
 

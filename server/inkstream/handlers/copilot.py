@@ -113,13 +113,7 @@ def register(server: InkstreamServer) -> None:
 
     # -- usage ---------------------------------------------------------------------------------
 
-    @server.command(shapes.ACCEPT_COMMAND)
-    def did_accept(ls: InkstreamServer, *args: Any) -> None:
-        if len(args) != 1 or not isinstance(args[0], str):
-            raise InvalidParams(
-                f"{shapes.ACCEPT_COMMAND} takes one argument, the item id from the item's command."
-            )
-        ls.usage.accepted(args[0])
+    # accepting (github.copilot.didAcceptCompletionItem): handlers/usage.py, shared with next edits
 
     @server.feature(NOTIFY_SHOWN)
     def notify_shown(ls: InkstreamServer, params: Any) -> str:

@@ -16,7 +16,7 @@ from inkstream.completion import documents
 from inkstream.completion.context import CompletionContext
 from inkstream.completion.generation import Generation
 from inkstream.completion.privacy import ExclusionRules
-from inkstream.handlers.streaming import editor_request
+from inkstream.handlers.streaming import EditorListener, editor_request
 from inkstream.protocol import (
     DID_ACCEPT_COMMAND,
     INKSTREAM_INLINE_COMPLETION,
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 #: the panel's other solutions are sampled at least this hot, so they differ from the first
 SAMPLE_TEMPERATURE = 0.8
+NOTE_AFTER = 1.0  # seconds without an answer before the user is told what it waits for
 
 
 def register(server: InkstreamServer) -> None:
@@ -60,9 +61,24 @@ async def complete(
     selected = params.context.selected_completion_info
     ctx = documents.completion_context(ls.workspace, uri, params.position, selected)
     replace = selected.range if selected else types.Range(params.position, params.position)
+    ctx = dataclasses.replace(ctx, invoked=not _automatic(params))
     root = next(iter(ls.workspace_roots()), None)
     rules = ls.exclusion_rules()
-    if not ls.settings.enabled_for(ctx.language_id) or rules.is_excluded(ctx.path, root):
+    off = (
+        None
+        if ls.settings.enabled_for(ctx.language_id)
+        else f"completions are off for {ctx.language_id}"
+    )
+    if (why := off or rules.exclusion(ctx.path, root)) is not None:
+        # no model is asked; say why (the work-done end, ``inkstream/status``)
+        ls.empty_reason = f"no completion: {why}"
+        if params.work_done_token is not None:
+            ls.work_done_progress.begin(
+                params.work_done_token, types.WorkDoneProgressBegin(title="inkstream: completing")
+            )
+            ls.work_done_progress.end(
+                params.work_done_token, types.WorkDoneProgressEnd(message=ls.empty_reason)
+            )
         return _completion_list("", "", replace)
     # where the item goes, as a str index into the line: the kept rate looks there later
     column = documents.column_of(documents.open_document(ls.workspace, uri), replace.start)
@@ -79,8 +95,11 @@ async def complete(
         text = (
             ls.completions.lookup(uri, ctx.prefix, ctx.suffix) if ls.settings.type_through else None
         )
+        why = "nothing to suggest here (as the last time)"
         if text is None:
-            text = await _from_model(ls, ctx, listener, _automatic(params), rules, root)
+            text, why = await _from_model(ls, ctx, listener, _automatic(params), rules, root)
+        ls.empty_reason = None if text else f"no completion: {why}"
+        listener.end_message = ls.empty_reason
     result = _completion_list(ctx.selected_prefix, text, replace, ident)
     if result.items:
         shown_at = listener.first_text_at or time.monotonic()
@@ -123,18 +142,19 @@ def _automatic(params: types.InlineCompletionParams) -> bool:
 async def _from_model(
     ls: InkstreamServer,
     ctx: CompletionContext,
-    listener: Listener,
+    listener: EditorListener,
     automatic: bool,
     rules: ExclusionRules,
     root: str | None,
-) -> str:
-    """Join the running generation if the user typed into it, else start a new one."""
+) -> tuple[str, str]:
+    """Join the running generation if the user typed into it, else start a new one. The text,
+    and why it is empty if it is."""
     generation = ls.generations.get(ctx.uri)
     typed = generation.typed_since(ctx.uri, ctx.prefix, ctx.suffix) if generation else None
     if generation is None or typed is None or not ls.settings.type_through:
         if (budget := check_budget(ls)) is not None:
             ls.report_problem(budget)  # shown once a day
-            return ""
+            return "", budget.message
         if automatic:
             await asyncio.sleep(ls.debounce.delay)  # typing on supersedes us here, for free
         snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
@@ -145,9 +165,14 @@ async def _from_model(
         ls.generations[ctx.uri] = generation
         typed = ""
     generation.join(listener, typed)
+    result = asyncio.ensure_future(generation.result_for(listener))
     try:
-        return await generation.result_for(listener)
+        await asyncio.wait([result], timeout=NOTE_AFTER)
+        if not result.done() and (model := _building(ls)):
+            listener.note(f"waiting for {model} to be built (once per machine)")
+        return await result, generation.empty_reason
     finally:
+        result.cancel()
         generation.stop_reason = ls.registry.reason()
         generation.leave(listener)
         if ls.generations.get(ctx.uri) is generation and generation.task.done():
@@ -212,7 +237,7 @@ async def _generate(
     remember: bool = True,
 ) -> str:
     """Ask the model, learn its latency, remember the answer, record the usage."""
-    await ls.provider.ready()
+    await ls.provider.ready(ctx)
     stats = StreamStats()
     meter = new_meter(ls, "completion", ctx.language_id)
     with metered(ls, meter, stats, lambda: generation.stop_reason):
@@ -226,9 +251,31 @@ async def _generate(
         )
     if stats.first_token_at is not None:
         ls.debounce.observe(stats.first_token_at - stats.started)
+    if not text:
+        generation.empty_reason = _why_empty(ls, stats)
+        if _building(ls):
+            return text  # not remembered: asked again, the model being built may answer
     if remember:
         ls.completions.put(ctx.uri, ctx.prefix, ctx.suffix, text)
     return text
+
+
+def _building(ls: InkstreamServer) -> str | None:
+    """The offline model still being built, if any."""
+    building = getattr(ls.provider, "building", None)
+    return str(building()) if callable(building) and building() else None
+
+
+def _why_empty(ls: InkstreamServer, stats: StreamStats) -> str:
+    """One line for the user: why the model's answer is empty."""
+    if model := _building(ls):
+        return f"{model} is still being built (once per machine); try again in a few seconds"
+    offline = ls.provider.name == "offline"
+    if stats.tokens == 0:
+        return (
+            "the offline model has nothing confident here" if offline else "the model wrote nothing"
+        )
+    return "what the model wrote repeats the code around the cursor or leaves its block"
 
 
 def _completion_list(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 
@@ -32,12 +33,14 @@ def register(server: InkstreamServer) -> None:
             ls.copilot.active, ls.copilot.plugin = True, plugin_name(options)
             ls.copilot.configured_model = ls.settings.model
             logger.info("client: %s (Copilot's protocol)", ls.copilot.plugin)
+        # the settings of initializationOptions are known now: the client's import (a second, more
+        # under load) and the endpoint probe start before the editor has even sent `initialized`
+        ls.warm_up()
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: InkstreamServer, _params: types.InitializedParams) -> None:
         ls.start_housekeeping()
         ls.watch_editor()
-        ls.warm_up()  # before asking for configuration: the first completion finds it ready
         await refresh_configuration(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
@@ -52,11 +55,20 @@ def register(server: InkstreamServer) -> None:
         else:
             await refresh_configuration(ls)
 
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: InkstreamServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.history.open(unquote(params.text_document.uri), params.text_document.text)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: InkstreamServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.history.close(unquote(params.text_document.uri))
+
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: InkstreamServer, params: types.DidChangeTextDocumentParams) -> None:
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
                 ls.note_edit(params.text_document.uri, change.range.start.line)
+        ls.document_changed(params.text_document.uri)
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def work_done_progress_cancel(

@@ -43,6 +43,9 @@ class EditorListener(Listener):
         self._work_done_token = work_done_token
         self._to_value = to_value
         self._last_report = 0.0
+        self._answered = False
+        #: the work-done ``end`` message when the request succeeded (``"done"`` if None)
+        self.end_message: str | None = None
         #: when the editor first got text (a partial result): time to first ghost text
         self.first_text_at: float | None = None
         self._coalescer = (
@@ -70,15 +73,34 @@ class EditorListener(Listener):
                 self._work_done_token, types.WorkDoneProgressReport(message=stats.summary())
             )
 
+    def send_value(self, value: Any) -> None:
+        """A partial result that is a delta of its own (new next edits): sent at once, never
+        coalesced or replaced, and never after the request is answered."""
+        if self._partial_token is None or self._answered:
+            return
+        if self.first_text_at is None:
+            self.first_text_at = time.monotonic()
+        value = self._ls.protocol._converter.unstructure(value)
+        self._ls.progress(types.ProgressParams(token=self._partial_token, value=value))
+
+    def note(self, message: str) -> None:
+        """Tell the user what the request waits for (a work-done report; no partial result)."""
+        if self._work_done_token is not None:
+            self._ls.work_done_progress.report(
+                self._work_done_token, types.WorkDoneProgressReport(message=message)
+            )
+
     def finish(self) -> None:
         """The stream ended normally: send what is pending, then nothing more."""
         if self._coalescer is not None:
             self._coalescer.flush()
             self._coalescer.close()
+        self._answered = True
 
     def abandon(self) -> None:
         if self._coalescer is not None:
             self._coalescer.close()
+        self._answered = True
 
 
 async def _server_created_token(ls: InkstreamServer) -> types.ProgressToken | None:
@@ -135,5 +157,6 @@ async def editor_request(
     finally:
         listener.abandon()
         if work_done_token is not None:
-            progress.end(work_done_token, types.WorkDoneProgressEnd(message=outcome))
+            message = (listener.end_message or outcome) if outcome == "done" else outcome
+            progress.end(work_done_token, types.WorkDoneProgressEnd(message=message))
             progress.tokens.pop(work_done_token, None)

@@ -12,9 +12,9 @@ from typing import Any
 
 # a real import: pygls reads the command handler's annotations at run time
 from inkstream.app import InkstreamServer
-from inkstream.copilot.shapes import ACCEPT_COMMAND
 from inkstream.errors import InvalidParams
 from inkstream.protocol import (
+    COPILOT_ACCEPT_COMMAND,
     DID_ACCEPT_COMMAND,
     DID_PARTIALLY_ACCEPT_COMPLETION,
     DID_SHOW_COMPLETION,
@@ -37,20 +37,31 @@ def item_id(params: Any) -> str | None:
     """``params.item.command.arguments[0]``, if it is one of ours."""
     command = _get(_get(params, "item"), "command")
     arguments = _get(command, "arguments")
-    if _get(command, "command") not in (DID_ACCEPT_COMMAND, ACCEPT_COMMAND) or not arguments:
+    if (
+        _get(command, "command") not in (DID_ACCEPT_COMMAND, COPILOT_ACCEPT_COMMAND)
+        or not arguments
+    ):
         return None
     first = arguments[0]
     return first if isinstance(first, str) else None
 
 
+def _accept(ls: InkstreamServer, command: str, args: tuple[Any, ...]) -> None:
+    if len(args) != 1 or not isinstance(args[0], str):
+        raise InvalidParams(f"{command} takes one argument, the item id from the item's command.")
+    ls.usage.accepted(args[0])
+
+
 def register(server: InkstreamServer) -> None:
     @server.command(DID_ACCEPT_COMMAND)
     def did_accept(ls: InkstreamServer, *args: Any) -> None:
-        if len(args) != 1 or not isinstance(args[0], str):
-            raise InvalidParams(
-                f"{DID_ACCEPT_COMMAND} takes one argument, the item id from the item's command."
-            )
-        ls.usage.accepted(args[0])
+        _accept(ls, DID_ACCEPT_COMMAND, args)
+
+    @server.command(COPILOT_ACCEPT_COMMAND)
+    def did_accept_copilot(ls: InkstreamServer, *args: Any) -> None:
+        # Copilot clients accept next edits (and completion items) with its command; the README
+        # says only the first argument is required
+        _accept(ls, COPILOT_ACCEPT_COMMAND, args[:1])
 
     @server.feature(DID_SHOW_COMPLETION)
     def did_show(ls: InkstreamServer, params: Any) -> None:

@@ -41,8 +41,9 @@ class Provider(Protocol):
         """Stream a Markdown explanation of ``req.code``, as text deltas."""
         ...
 
-    async def ready(self) -> None:
-        """Wait until streaming can start (client built, index loaded): not model latency."""
+    async def ready(self, ctx: CompletionContext | None = None) -> None:
+        """Wait until streaming can start (client built, index loaded): not model latency.
+        With the completion's ``ctx``, what that completion needs (see ``OfflineProvider``)."""
         ...
 
     async def aclose(self) -> None:

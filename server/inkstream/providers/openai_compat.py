@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from inkstream.completion import prompts
 from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
-from inkstream.completion.privacy import redact
+from inkstream.completion.privacy import redact, redact_around
 from inkstream.completion.prompts import FimRoute, Route
 from inkstream.config import Settings
 from inkstream.errors import (
@@ -40,6 +40,8 @@ from inkstream.usage.meter import RequestMeter
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from inkstream.nextedit.formats import ModelRequest
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -47,6 +49,11 @@ T = TypeVar("T")
 #: Longest Retry-After (seconds) worth waiting for once; a user at the keyboard won't wait more.
 MAX_RETRY_AFTER = 2.0
 DUMMY_KEY = "not-needed"  # local servers need no key, but the client insists on one
+#: LiteLLM's proxy without a database answers any key but its master key with 400 of this type
+#: (it would look the key up in the database it lacks): a refused key
+LITELLM_NO_DATABASE = "no_db_connection"
+#: LiteLLM's proxy when the key's, user's or team's budget is spent (HTTP 422 in 1.108)
+LITELLM_BUDGET = "budget_exceeded"
 
 #: how each route asks (``prompts.Route``), for the log
 ROUTE_DESCRIPTIONS: dict[Route, str] = {
@@ -84,6 +91,8 @@ class OpenAICompatProvider:
         self._route_task: asyncio.Task[Route] | None = None
         self._refusals = UsageOptionRefusals()
         self._usage_option: bool | None = None  # ask for the usage chunk? (None: not read yet)
+        #: clients for next-edit endpoints other than the completion one (``nextEdit.baseUrl``)
+        self._other_clients: dict[str, asyncio.Future[AsyncOpenAI]] = {}
 
     @property
     def endpoint(self) -> str:
@@ -109,7 +118,7 @@ class OpenAICompatProvider:
         # shield: one cancelled request must not cancel the shared build for everyone
         return await asyncio.shield(self._client_future)
 
-    async def ready(self) -> None:
+    async def ready(self, ctx: CompletionContext | None = None) -> None:  # noqa: ARG002
         await self._client()
         await self.resolve_route()
 
@@ -172,7 +181,7 @@ class OpenAICompatProvider:
             )
             return True
         except openai.APIStatusError as exc:
-            if exc.status_code in (400, 404, 405, 422, 501):
+            if exc.status_code in (400, 404, 405, 422, 501) and not _litellm_refusal(exc):
                 return False
             logger.warning("probing %s failed (HTTP %s)", self.endpoint, exc.status_code)
         except openai.OpenAIError as exc:
@@ -182,9 +191,77 @@ class OpenAICompatProvider:
     async def aclose(self) -> None:
         if self._route_task is not None:
             self._route_task.cancel()
-        if self._client_future is not None and self._client_future.done():
-            if not self._client_future.cancelled() and self._client_future.exception() is None:
-                await self._client_future.result().close()
+        for future in (self._client_future, *self._other_clients.values()):
+            if future is not None and future.done():
+                if not future.cancelled() and future.exception() is None:
+                    await future.result().close()
+
+    async def _client_for(self, base_url: str | None) -> AsyncOpenAI:
+        """The completion client, or one for another endpoint (same key, proxy, timeouts)."""
+        if not base_url or base_url == self._settings.base_url:
+            return await self._client()
+        future = self._other_clients.get(base_url)
+        if future is None:
+            settings = dataclasses.replace(self._settings, base_url=base_url)
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(None, build_client, settings)
+            self._other_clients[base_url] = future
+        return await asyncio.shield(future)
+
+    async def next_edit(
+        self,
+        request: ModelRequest,
+        *,
+        model: str,
+        base_url: str | None = None,
+        meter: RequestMeter | None = None,
+    ) -> TextStream:
+        """Stream a model's rewrite of a next-edit region: a raw ``/v1/completions`` prompt
+        (Zeta, Sweep) or chat messages (Instinct, chat), as the format built it. The request
+        was built from redacted text. ``meter.finish_reason`` tells a cut-off answer."""
+        client = await self._client_for(base_url)
+        import openai  # only now: the client's thread has imported it
+
+        where = base_url or self.endpoint
+        meter = meter or RequestMeter("completion", where, model)
+        meter.route = "template" if request.prompt is not None else "chat"
+        yielded = False
+        try:
+            if request.prompt is not None:
+                prompt = request.prompt
+                meter.prompt_chars = len(prompt)
+                stream = await self._create_metered(
+                    lambda usage: client.completions.create(
+                        model=model,
+                        prompt=prompt,
+                        max_tokens=request.max_tokens,
+                        temperature=0.0,
+                        stream=True,
+                        stop=list(request.stop) if request.stop else openai.omit,
+                        **usage,
+                    )
+                )
+                async with stream, on_hang_up(partial(_drop_connection, stream.response)):
+                    async for chunk in stream:
+                        if chunk.usage is not None:
+                            meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                        if chunk.choices and chunk.choices[0].finish_reason:
+                            meter.finish_reason = chunk.choices[0].finish_reason
+                        if chunk.choices and chunk.choices[0].text:
+                            yielded = True
+                            yield chunk.choices[0].text
+                meter.stream_ended = True
+            else:
+                chat = prompts.ChatPrompt(messages=request.messages or (), stop=request.stop)
+                async for text in self._stream_chat(
+                    client, chat, request.max_tokens, meter, model=model, temperature=0.0
+                ):
+                    yielded = True
+                    yield text
+        except InkstreamError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, midstream=yielded, endpoint=where, model=model) from exc
 
     async def complete(
         self,
@@ -231,7 +308,9 @@ class OpenAICompatProvider:
                 meter.stream_ended = True
             else:
                 chat = prompts.build_chat_prompt(ctx)
-                async for text in self._stream_chat(client, chat, max_tokens, meter, temperature):
+                async for text in self._stream_chat(
+                    client, chat, max_tokens, meter, temperature=temperature
+                ):
                     yielded = True
                     yield text
         except InkstreamError:
@@ -264,6 +343,8 @@ class OpenAICompatProvider:
         chat: prompts.ChatPrompt,
         max_tokens: int,
         meter: RequestMeter,
+        *,
+        model: str | None = None,
         temperature: float | None = None,
     ) -> TextStream:
         import openai
@@ -274,7 +355,7 @@ class OpenAICompatProvider:
         meter.prompt_chars = sum(len(str(m.get("content", ""))) for m in chat.messages)
         stream = await self._create_metered(
             lambda usage: client.chat.completions.create(
-                model=s.model,
+                model=model or s.model,
                 messages=messages,
                 max_tokens=max_tokens,
                 temperature=s.temperature if temperature is None else temperature,
@@ -287,6 +368,8 @@ class OpenAICompatProvider:
             async for chunk in stream:
                 if chunk.usage is not None:
                     meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                if chunk.choices and chunk.choices[0].finish_reason:
+                    meter.finish_reason = chunk.choices[0].finish_reason
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         meter.stream_ended = True
@@ -328,22 +411,38 @@ class OpenAICompatProvider:
             await asyncio.sleep(wait)
             return await call()
 
-    def _translate(self, exc: Exception, *, midstream: bool) -> InkstreamError:
+    def _translate(
+        self,
+        exc: Exception,
+        *,
+        midstream: bool,
+        endpoint: str | None = None,
+        model: str | None = None,
+    ) -> InkstreamError:
         """Turn an upstream failure into an error that tells the user what to do."""
         import openai
 
-        where = self.endpoint
-        model = self._settings.model
+        where = endpoint or self.endpoint
+        model = model or self._settings.model
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             detail = self._redact(_upstream_message(exc))
             if status == 407:
                 return http.proxy_status_error(self._settings, status)
-            if status in (401, 403):
+            refusal = _litellm_refusal(exc)
+            if status in (401, 403) or refusal == LITELLM_NO_DATABASE:
+                why = ": LiteLLM without a database accepts its master key only" * (status == 400)
                 return UpstreamAuthError(
-                    f"{where} rejected the API key (HTTP {status}).",
+                    f"{where} rejected the API key (HTTP {status}{why}).",
                     hint="Set a valid key in INKSTREAM_API_KEY or with the editor's "
                     "'Set API Key' command.",
+                    status=status,
+                )
+            if refusal == LITELLM_BUDGET:
+                return UpstreamRateLimited(
+                    f"{where} says the budget for this key is spent (HTTP {status}): {detail}",
+                    hint="It is the gateway's limit, not inkstream's 'budget': ask whoever runs "
+                    "the gateway.",
                     status=status,
                 )
             if status == 404:
@@ -426,6 +525,13 @@ def _drop_connection(response: Any) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
+def _litellm_refusal(exc: Any) -> str | None:
+    """The ``type`` of a LiteLLM proxy's refusal for its own reasons (see ``LITELLM_NO_DATABASE``
+    and ``LITELLM_BUDGET``): about the key, not about the route, so never "no FIM here"."""
+    kind = getattr(exc, "type", None)
+    return kind if kind in (LITELLM_NO_DATABASE, LITELLM_BUDGET) else None
+
+
 def _upstream_message(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -444,11 +550,32 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
+#: how much of the document either side of the cursor is redacted, and so may be sent: several
+#: times any prompt's budget, so the prompt builders cut exactly as they would from the whole text
+REDACTED_WINDOW_CHARS = 32_000
+
+
 def redact_context(ctx: CompletionContext) -> CompletionContext:
-    """The copy of the context that may leave the machine."""
+    """The copy of the context that may leave the machine: the text near the cursor (whole lines)
+    and the snippets, with their secrets redacted."""
+    prefix, suffix = redact_around(*_near_cursor(ctx.prefix, ctx.suffix))
     return dataclasses.replace(
         ctx,
-        prefix=redact(ctx.prefix),
-        suffix=redact(ctx.suffix),
+        prefix=prefix,
+        suffix=suffix,
         snippets=tuple(Snippet(s.path, redact(s.text)) for s in ctx.snippets),
     )
+
+
+def _near_cursor(prefix: str, suffix: str) -> tuple[str, str]:
+    """The last and first ``REDACTED_WINDOW_CHARS`` of the text either side, widened to whole
+    lines so no secret is cut in two (unless one line is longer than the window)."""
+    if len(prefix) > REDACTED_WINDOW_CHARS:
+        start = len(prefix) - REDACTED_WINDOW_CHARS
+        line_start = prefix.rfind("\n", 0, start) + 1
+        prefix = prefix[line_start if start - line_start < REDACTED_WINDOW_CHARS else start :]
+    if len(suffix) > REDACTED_WINDOW_CHARS:
+        line_end = suffix.find("\n", REDACTED_WINDOW_CHARS)
+        end = line_end if 0 <= line_end < 2 * REDACTED_WINDOW_CHARS else REDACTED_WINDOW_CHARS
+        suffix = suffix[:end]
+    return prefix, suffix
