@@ -99,7 +99,13 @@ def server_script(directory: Path, env: dict[str, str]) -> Path:
 class CopilotLua:
     """One Neovim with copilot.lua set up on a Python file."""
 
-    def __init__(self, directory: Path, env: dict[str, str], text: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        env: dict[str, str],
+        text: str,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         assert COPILOT_LUA and NVIM
         self.directory = directory
         server = server_script(directory, env)
@@ -107,7 +113,8 @@ class CopilotLua:
         self.nvim.exec_lua(_LUA)
         self.nvim.exec_lua(
             """
-            local plugin, server = ...
+            local plugin, server, settings = ...
+            if settings == vim.NIL then settings = nil end
             vim.opt.rtp:prepend(plugin)
             vim.o.swapfile = false
             require('copilot').setup({
@@ -116,10 +123,12 @@ class CopilotLua:
               panel = { enabled = false },
               filetypes = { python = true },
               logger = { print_log_level = vim.log.levels.WARN },
+              server_opts_overrides = settings and { settings = settings } or {},
             })
             """,
             COPILOT_LUA,
             str(server),
+            settings,
         )
         self.path = directory / "demo.py"
         self.path.write_text(text)

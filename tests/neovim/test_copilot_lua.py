@@ -26,8 +26,7 @@ from upstream import Reply, ScriptedUpstream  # noqa: E402
 pytestmark = pytest.mark.skipif(usable() is not None, reason=str(usable()))
 
 
-@pytest.fixture
-def editor(upstream: ScriptedUpstream, tmp_path: Path) -> Iterator[CopilotLua]:
+def _env(upstream: ScriptedUpstream, tmp_path: Path) -> dict[str, str]:
     env = server_env(
         INKSTREAM_BASE_URL=upstream.base_url,
         INKSTREAM_API_KEY="sk-test",
@@ -35,8 +34,13 @@ def editor(upstream: ScriptedUpstream, tmp_path: Path) -> Iterator[CopilotLua]:
         INKSTREAM_API_STYLE="chat",
         INKSTREAM_DATA_DIR=str(tmp_path / "usage"),
     )
-    exported = {k: v for k, v in env.items() if k.startswith("INKSTREAM_")}
-    nvim = CopilotLua(tmp_path, exported, "def add(a, b):\n    \n\nprint(add(1, 2))\n")
+    return {k: v for k, v in env.items() if k.startswith("INKSTREAM_")}
+
+
+@pytest.fixture
+def editor(upstream: ScriptedUpstream, tmp_path: Path) -> Iterator[CopilotLua]:
+    text = "def add(a, b):\n    \n\nprint(add(1, 2))\n"
+    nvim = CopilotLua(tmp_path, _env(upstream, tmp_path), text)
     try:
         yield nvim
     finally:
@@ -61,3 +65,18 @@ def test_ghost_text_then_accept(editor: CopilotLua, upstream: ScriptedUpstream) 
 
     editor.wait_for(accepted, what="notifyAccepted to reach the usage records")
     assert not [n for n in editor.nvim.exec_lua("return copilot_test.notes") if n["level"] >= 3]
+
+
+def test_settings_from_server_opts_overrides(upstream: ScriptedUpstream, tmp_path: Path) -> None:
+    """inkstream's settings through copilot.lua's ``server_opts_overrides.settings`` (Neovim
+    pushes a client's settings after start-up), as docs/copilot-clients.md says."""
+    upstream.default = Reply.text("return a + b")
+    settings = {"inkstream": {"model": "m9"}}
+    nvim = CopilotLua(tmp_path, _env(upstream, tmp_path), "x = 1\n", settings=settings)
+    try:
+        status = nvim.wait_for(
+            lambda: "m9" in nvim.request("checkStatus", {})["user"], what="the pushed settings"
+        )
+        assert status
+    finally:
+        nvim.close()
