@@ -67,6 +67,50 @@ def test_ghost_text_then_accept(editor: CopilotLua, upstream: ScriptedUpstream) 
     assert not [n for n in editor.nvim.exec_lua("return copilot_test.notes") if n["level"] >= 3]
 
 
+def test_panel_shows_solutions_as_they_come_then_accepts_one(
+    editor: CopilotLua, upstream: ScriptedUpstream
+) -> None:
+    slow = {"chunk_size": 2, "delay": 0.2}
+    upstream.script(
+        Reply.text("return a + b"),
+        Reply.text("return b + a", **slow),
+        Reply.text("return sum((a, b))", **slow),
+    )
+    editor.nvim.command("normal! 2G$")
+    editor.nvim.exec_lua("require('copilot.panel').open({})")
+
+    def first_solution() -> list[bool] | None:
+        if any(
+            "return" in line for line in editor.nvim.exec_lua("return copilot_test.panel_lines()")
+        ):
+            return [r.ended.is_set() for r in upstream.requests]
+        return None
+
+    ended_when_shown = editor.wait_for(first_solution, what="the first solution in the panel")
+    assert len(ended_when_shown) == 3 and not all(ended_when_shown)  # others still writing
+
+    def all_shown() -> bool:
+        lines = editor.nvim.exec_lua("return copilot_test.panel_lines()")
+        return all(
+            f"    {text}" in lines or text in lines
+            for text in ("return a + b", "return b + a", "return sum((a, b))")
+        )
+
+    editor.wait_for(all_shown, what="the three solutions in the panel")
+    lines = editor.nvim.exec_lua("return copilot_test.panel_lines()")
+    shown = next(line for line in lines if "sum((a, b))" in line)
+    assert editor.nvim.exec_lua("return copilot_test.panel_accept(...)", shown)
+    editor.wait_for(
+        lambda: editor.line(2) == "    return sum((a, b))", what="the accepted solution"
+    )
+
+    def accepted() -> bool:
+        usage = editor.request("inkstream/usage", {"days": 1})
+        return bool(usage) and usage["totals"]["accepted"] == 1
+
+    editor.wait_for(accepted, what="notifyAccepted to reach the usage records")
+
+
 def test_settings_from_server_opts_overrides(upstream: ScriptedUpstream, tmp_path: Path) -> None:
     """inkstream's settings through copilot.lua's ``server_opts_overrides.settings`` (Neovim
     pushes a client's settings after start-up), as docs/copilot-clients.md says."""

@@ -149,17 +149,20 @@ def register(server: InkstreamServer) -> None:
         uri, position, version = _legacy_target(params)
         ctx, where = _context(ls, uri, position)
         found = []
-        async with editor_request(
-            ls,
-            title="inkstream: alternatives",
-            document=f"cycling:{uri}",
-            work_done_token=None,
-            partial_token=None,
-            to_value=lambda _text: None,
-        ):
-            async for _index, text in _samples(ls, ctx):
-                ident = _track(ls, ctx, where, text)
-                found.append(shapes.legacy_completion(where, text, ident, version))
+        try:
+            async with editor_request(
+                ls,
+                title="inkstream: alternatives",
+                document=f"cycling:{uri}",
+                work_done_token=None,
+                partial_token=None,
+                to_value=lambda _text: None,
+            ):
+                async for _index, text in _samples(ls, ctx):
+                    ident = _track(ls, ctx, where, text)
+                    found.append(shapes.legacy_completion(where, text, ident, version))
+        except ServerCancelled:
+            return {"completions": []}  # superseded: as for getCompletions
         return {"completions": found}
 
     @server.feature(GET_PANEL_COMPLETIONS)
