@@ -658,6 +658,25 @@ async def test_models_list_and_choice(upstream: ScriptedUpstream) -> None:
         assert upstream.requests[-1].body["model"] == "test-model"
 
 
+async def test_choosing_a_listed_model_sets_it_for_the_session(
+    upstream: ScriptedUpstream,
+) -> None:
+    """copilot.el's ``copilot-select-completion-model``: ``copilot/models``, then the choice in
+    ``selectedCompletionModel``."""
+    upstream.script(Reply.text("return a + b"))
+    text, pos = cursor(DOC)
+    async with plugin("copilot.el", upstream) as el:
+        el.tell("workspace/didChangeConfiguration", {"settings": {"inkstream": {"model": "m2"}}})
+        listed = await el.ask("copilot/models", {})
+        assert [m["id"] for m in listed] == ["m2", "test-model"]
+        choice = {"github": {"copilot": {"selectedCompletionModel": "test-model"}}}
+        el.tell("workspace/didChangeConfiguration", {"settings": choice})
+        assert (await el.ask("checkStatus", {}))["user"] == "inkstream (test-model @ 127.0.0.1)"
+        el.open(text)
+        await el.ask("getCompletions", legacy_params(URI, pos))
+        assert upstream.requests[-1].body["model"] == "test-model"
+
+
 async def test_settings_pushed_under_inkstream_apply(upstream: ScriptedUpstream) -> None:
     """copilot.el's ``copilot-lsp-settings`` (and copilot.vim's ``g:copilot_lsp_settings``)
     reach the server in didChangeConfiguration: inkstream's settings go under ``inkstream``."""
