@@ -222,13 +222,7 @@ async def inline_for_copilot(
         return {"items": []}
     if params.context.selected_completion_info is not None:
         return result
-    items = []
-    for item in result.items:
-        text = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
-        ident = str(item.command.arguments[0]) if item.command and item.command.arguments else ""
-        ls.copilot.remember_prefix(ident, shapes.utf16_len(where.line_prefix))
-        items.append(shapes.inline_item(where, text, ident))
-    return {"items": items}
+    return {"items": [shapes.inline_item(where, *found) for found in _found(ls, result, where)]}
 
 
 async def _legacy_completions(ls: InkstreamServer, params: Any) -> list[dict[str, Any]]:
@@ -246,12 +240,22 @@ async def _legacy_completions(ls: InkstreamServer, params: Any) -> list[dict[str
         result = await inline.complete(ls, request, partial_token=None)
     except ServerCancelled:
         return []
+    return [
+        shapes.legacy_completion(where, text, ident, version)
+        for text, ident in _found(ls, result, where)
+    ]
+
+
+def _found(
+    ls: InkstreamServer, result: types.InlineCompletionList, where: shapes.Where
+) -> list[tuple[str, str]]:
+    """Each item's text and id; its reports will count from the start of the line."""
     found = []
     for item in result.items:
         text = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
         ident = str(item.command.arguments[0]) if item.command and item.command.arguments else ""
         ls.copilot.remember_prefix(ident, shapes.utf16_len(where.line_prefix))
-        found.append(shapes.legacy_completion(where, text, ident, version))
+        found.append((text, ident))
     return found
 
 
