@@ -567,6 +567,25 @@ async def test_panel_error_says_so_in_done(upstream: ScriptedUpstream) -> None:
         assert done["status"] == "Error" and "rejected the API key" in done["message"]
 
 
+async def test_panel_says_when_the_budget_is_spent(upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply.text("return a + b"))
+    text, pos = cursor(DOC)
+    async with plugin("copilot.el", upstream) as el:
+        budget = {"inkstream": {"budget": {"dailyTokens": 1}}}
+        el.tell("workspace/didChangeConfiguration", {"settings": budget})
+        el.open(text)
+        await el.ask("getCompletions", legacy_params(URI, pos))  # spends today's budget
+        for _ in range(100):
+            if (await el.ask("inkstream/status", {}))["budget"]["reached"]:
+                break
+            await asyncio.sleep(0.05)
+        await el.ask("getPanelCompletions", legacy_params(URI, pos, panelId="p"))
+        await wait_until(lambda: el.notes_of("PanelSolutionsDone"), timeout=30)
+        [done] = el.notes_of("PanelSolutionsDone")
+        assert done["status"] == "Error" and "Daily budget reached" in done["message"]
+        assert len(upstream.requests) == 1  # nothing more went upstream
+
+
 async def test_copilot_vim_panel_partial_results(upstream: ScriptedUpstream) -> None:
     """copilot.vim 1.59: textDocument/copilotPanelCompletion with integer tokens; solutions
     come as partial results, the final answer is empty (it is appended to them)."""

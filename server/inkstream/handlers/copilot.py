@@ -27,6 +27,7 @@ from inkstream.errors import InkstreamError, InvalidParams, ServerCancelled
 from inkstream.handlers import inline
 from inkstream.handlers.streaming import editor_request
 from inkstream.protocol import InkstreamProtocol, raw_methods
+from inkstream.usage.guard import check_budget
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +270,8 @@ async def _panel(
     """``PanelSolution`` per solution as soon as it is complete, then ``PanelSolutionsDone``.
     A newer panel for the document, or a ``$/cancelRequest``, stops it (and its streams)."""
     done: dict[str, Any] = {"panelId": panel_id, "status": "OK"}
+    if (budget := check_budget(ls)) is not None:  # said once a day; the panel says why it is empty
+        done.update(status="Error", message=budget.message)
     try:
         with ls.registry.track(document=f"panel:{ctx.uri}"):
             async for index, text in _samples(ls, ctx, count):
