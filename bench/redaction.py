@@ -22,11 +22,16 @@ import statistics
 import sys
 import sysconfig
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from inkstream.completion.context import CompletionContext, Snippet
-from inkstream.completion.privacy import find_secrets, redact
-from inkstream.providers.openai_compat import redact_context
+from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
+from inkstream.completion.privacy import WINDOW_CHARS, find_secrets, redact_around_cursor
+from inkstream.providers.openai_compat import (
+    redact_context,
+    redact_explain_request,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SUFFIXES = {
@@ -98,16 +103,23 @@ def _percentiles(samples: list[float]) -> str:
     samples = sorted(samples)
     p50 = statistics.median(samples)
     p95 = samples[int(len(samples) * 0.95)]
-    return f"p50 {p50 * 1e6:7.0f} µs   p95 {p95 * 1e6:7.0f} µs"
+    return f"p50 {p50 * 1e6:6.0f} µs  p95 {p95 * 1e6:6.0f} µs"
+
+
+def _timed(call: Callable[[], object]) -> tuple[float, float]:
+    """Wall time and this thread's CPU time: on a loaded machine the first counts the waits for
+    a core, the second only the work."""
+    wall, cpu = time.perf_counter(), time.thread_time()
+    call()
+    return time.perf_counter() - wall, time.thread_time() - cpu
 
 
 def cost(runs: int) -> None:
     rng = random.Random(7)
     sources = [p for p in text_files(Path(sysconfig.get_paths()["stdlib"])) if p.suffix == ".py"]
     sources = [p for p in sources if 20_000 < p.stat().st_size < 200_000]
-    timings: list[float] = []
-    explain: list[float] = []
-    prompt_chars: list[int] = []
+    timings: dict[str, list[float]] = collections.defaultdict(list)
+    scanned: list[int] = []
     for _ in range(runs):
         path = rng.choice(sources)
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -125,24 +137,37 @@ def cost(runs: int) -> None:
             suffix=text[cut:],
             snippets=tuple(snippets),
         )
-        started = time.perf_counter()
+        wall, cpu = _timed(partial(redact_context, ctx))
+        timings["completion wall"].append(wall)
+        timings["completion cpu"].append(cpu)
+        # as the inline handler does for an automatic trigger: the text around the cursor is
+        # redacted while the debounce waits, and the request finds it done
+        redact_around_cursor(ctx.prefix, ctx.suffix)
+        wall, cpu = _timed(partial(redact_context, ctx))
+        timings["after debounce wall"].append(wall)
+        timings["after debounce cpu"].append(cpu)
         sent = redact_context(ctx)
-        timings.append(time.perf_counter() - started)
-        prompt_chars.append(
-            len(sent.prefix) + len(sent.suffix) + sum(len(s.text) for s in sent.snippets)
-        )
+        scanned.append(len(sent.prefix) + len(sent.suffix) + sum(len(s.text) for s in snippets))
         lines = text.splitlines(keepends=True)
         start = rng.randrange(max(1, len(lines) - 30))
-        code = "".join(lines[start : start + 30])
-        started = time.perf_counter()
-        redact(code)
-        redact(text)
-        explain.append(time.perf_counter() - started)
+        req = ExplainRequest(
+            ctx.uri, ctx.path, "python", "".join(lines[start : start + 30]), text, start
+        )
+        wall, cpu = _timed(partial(redact_explain_request, req))
+        timings["explain wall"].append(wall)
+        timings["explain cpu"].append(cpu)
     print(
-        f"\ncompletion request (prefix + suffix + 3 snippets, median "
-        f"{statistics.median(prompt_chars) / 1000:.1f} k chars scanned): {_percentiles(timings)}"
+        f"\ncompletion request: prefix + suffix within {WINDOW_CHARS} characters of the "
+        f"cursor + 3 snippets (median {statistics.median(scanned) / 1000:.1f} k chars), {runs} runs"
     )
-    print(f"explanation (30 lines + the whole file):  {_percentiles(explain)}")
+    print(f"  wall: {_percentiles(timings['completion wall'])}")
+    print(f"  cpu:  {_percentiles(timings['completion cpu'])}")
+    print("  the same request after the debounce redacted the text around the cursor:")
+    print(f"  wall: {_percentiles(timings['after debounce wall'])}")
+    print(f"  cpu:  {_percentiles(timings['after debounce cpu'])}")
+    print("explanation: 30 lines and the file around them")
+    print(f"  wall: {_percentiles(timings['explain wall'])}")
+    print(f"  cpu:  {_percentiles(timings['explain cpu'])}")
 
 
 def main() -> None:

@@ -376,6 +376,8 @@ async def test_shown_accepted_and_dismissed_next_edits_are_in_the_usage_figures(
             lambda figures: {k: figures[k] for k in expected} == expected, next_edits
         )
         assert (await next_edits())["acceptRate"] == 0.5
+        # both accepted edits are still in the document when the kept rate is measured
+        await wait_until_async(lambda figures: figures["keptRate2m"] == 1.0, next_edits)
         usage = await request(client, "inkstream/usage", {"days": 1})
         assert usage.totals.shown == 0  # completions' figures are completions' only
         env = server_env(INKSTREAM_DATA_DIR=str(tmp_path / "data"))

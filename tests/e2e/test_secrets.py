@@ -43,14 +43,17 @@ def _explain_range(text: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    "style",
+    "trigger",
     [
-        pytest.param("chat", marks=pytest.mark.settings(apiStyle="chat")),
-        pytest.param("fim", marks=pytest.mark.settings(apiStyle="fim", model="qwen2.5-coder")),
+        # typing: the text around the cursor is redacted while the debounce waits
+        pytest.param(2, marks=pytest.mark.settings(apiStyle="chat"), id="chat-automatic"),
+        pytest.param(
+            1, marks=pytest.mark.settings(apiStyle="fim", model="qwen2.5-coder"), id="fim-invoked"
+        ),
     ],
 )
 async def test_no_secret_reaches_the_model_and_the_code_still_does(
-    client: LanguageClient, upstream: ScriptedUpstream, style: str
+    client: LanguageClient, upstream: ScriptedUpstream, trigger: int
 ) -> None:
     upstream.script(
         Reply.text("slack.chat_postMessage(channel='#ops', text=message)"),
@@ -61,7 +64,8 @@ async def test_no_secret_reaches_the_model_and_the_code_still_does(
     text, pos = cursor(_settings_module())
     settings_uri = open_doc(client, text, uri="file:///work/shop/settings.py")
 
-    await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(settings_uri, pos))
+    params = inline_params(settings_uri, pos, context={"triggerKind": trigger})
+    await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, params)
     explained = await request(
         client,
         "inkstream/explain",
@@ -79,3 +83,47 @@ async def test_no_secret_reaches_the_model_and_the_code_still_does(
     assert not unseen, f"code around these never reached the model: {unseen}"
     assert "def notify_on_call(message):" in sent[0].prompt_text
     assert "def connect_all():" in sent[1].prompt_text
+
+
+NEXT_EDIT_URI = "file:///work/shop/signing.py"
+
+
+@pytest.mark.parametrize(
+    "model", ["zed-industries/zeta", "sweep-next-edit-1.5b", "qwen2.5-coder-7b-instruct"]
+)
+async def test_next_edits_edit_history_is_redacted(
+    client: LanguageClient, upstream: ScriptedUpstream, model: str
+) -> None:
+    # The user moves a hard-coded key out of the file and pastes a token on another line: the
+    # first is gone from the text but not from the edit history, the second is in both.
+    signing, stripe = SAMPLES[10], SAMPLES[14]
+    before = ["import os", "", signing.line, "", "def sign(data):", "    return data", ""]
+    upstream.script(Reply.text("I cannot help with that request."))
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"inkstream": {"nextEdit": {"model": model}}})
+    )
+    open_doc(client, "\n".join(before), uri=NEXT_EDIT_URI)
+    moved = 'SIGNING_KEY = os.environ["SIGNING_KEY"]'
+    end = types.Position(line=4, character=0)
+    line = types.Range(
+        start=types.Position(line=2, character=0), end=types.Position(line=3, character=0)
+    )
+    for version, where, text in ((2, types.Range(start=end, end=end), stripe.line + "\n"),
+                                 (3, line, moved + "\n")):  # fmt: skip
+        client.text_document_did_change(
+            types.DidChangeTextDocumentParams(
+                text_document=types.VersionedTextDocumentIdentifier(
+                    uri=NEXT_EDIT_URI, version=version
+                ),
+                content_changes=[types.TextDocumentContentChangePartial(range=where, text=text)],
+            )
+        )
+    params = {
+        "textDocument": {"uri": NEXT_EDIT_URI, "version": 3},
+        "position": {"line": 2, "character": len(moved)},
+    }
+    await request(client, "inkstream/nextEdit", params)
+    [sent] = upstream.requests
+    body = json.dumps(sent.body) + sent.prompt_text
+    assert signing.secret not in body and stripe.secret not in body
+    assert moved in sent.prompt_text and stripe.kept in sent.prompt_text

@@ -7,7 +7,7 @@
 #                don't need them, so they are removed.
 #   llama-cpp-python[server]  builds llama.cpp from source (no wheel for this platform): minutes.
 # And the team gateway that tests/engines/test_gateway.py puts in front of llama.cpp:
-#   litellm[proxy]  LiteLLM's proxy, pure Python (about 3 minutes, while the others install).
+#   litellm[proxy]  LiteLLM's proxy, pure Python: 3 to 6 minutes on 2 busy cores, while the others install.
 set -euo pipefail
 dir=${1:?usage: install-engines.sh DIR}
 mkdir -p "$dir"

@@ -193,8 +193,9 @@ async def test_text_streams_and_a_cancel_reaches_the_engine(
         client.cancel_request(types.CancelParams(id=91))
         with pytest.raises(JsonRpcRequestCancelled):
             await asyncio.wait_for(task, 10)
+        # a fresh gateway's first hang-up took up to 20 s on 2 loaded cores (later ones: ms)
         await wait_until(
-            lambda: team.engine.log_text().count("Disconnected from client") > hang_ups, timeout=30
+            lambda: team.engine.log_text().count("Disconnected from client") > hang_ups, timeout=120
         )
     shown = [_shown(method, p) for p in client.partial_results["s"]]
     assert "adds up" in "".join(shown)  # the model's chat answer, through the gateway

@@ -97,6 +97,18 @@ def test_an_argument_added_to_a_call_is_added_to_the_other_calls() -> None:
     ]
 
 
+def test_a_signature_change_is_not_a_call_edit() -> None:
+    doc = (
+        "class A:\n    def __init__(self, a):\n        pass\nclass B:\n    def __init__(self, b):\n"
+    )
+    lines, edit = after(doc, 1, "self, a)", "self, a, editor=None)")
+    assert propagate(edit, lines, (1, 0), language="python") == []
+    doc = "def fetch(url):\n    pass\nfetch(a)\nfetch(b)\n"
+    lines, edit = after(doc, 2, "fetch(a)", "fetch(a, timeout=t)")
+    hunks = propagate(edit, lines, (2, 0), language="python")
+    assert [(h.start, h.lines) for h in hunks] == [(3, ("fetch(b, timeout=t)",))]
+
+
 def test_print_statements_become_calls() -> None:
     doc = "print x\nif x:\n    print x + 1, y\nprint(z)\nprinter = 1\n"
     lines, edit = after(doc, 0, "print x", "print(x)")
@@ -120,10 +132,13 @@ def test_a_token_substitution_and_a_deletion() -> None:
     doc = "x: _Alias = f(_Alias)\ny: _Alias\n_Aliases = 1\n"
     lines, edit = after(doc, 0, "x: _Alias", "x: t.Any | None")
     hunks = propagate(edit, lines, (0, 0), language="python")
-    assert [(h.start, h.lines) for h in hunks] == [
-        (0, ("x: t.Any | None = f(t.Any | None)",)),
-        (1, ("y: t.Any | None",)),
-    ]
+    # a name made an expression goes where the name plays the same part (a type after ":")
+    assert [(h.start, h.lines) for h in hunks] == [(1, ("y: t.Any | None",))]
+
+    doc = "run(logger=logger)\nlogger.info(1)\nwarn(logger)\nother(logger)\n"
+    lines, edit = after(doc, 2, "warn(logger)", 'warn(logging.getLogger("x"))')
+    hunks = propagate(edit, lines, (2, 0), language="python")
+    assert [(h.start, h.lines) for h in hunks] == [(3, ('other(logging.getLogger("x"))',))]
 
     doc = "assertEquals(a, 1)\nassertEquals(b, 2)\nmyassertEquals(c)\n"
     lines, edit = after(doc, 0, "assertEquals(", "assertEqual(")

@@ -19,10 +19,20 @@ from detect_secrets.core.scan import scan_line
 from detect_secrets.settings import default_settings
 
 from inkstream.completion import prompts
-from inkstream.completion.context import CompletionContext, Snippet
-from inkstream.completion.privacy import REDACTED, find_secrets, redact, redact_around
-from inkstream.completion.secret_rules import RULES, assigned_secret_spans
-from inkstream.providers.openai_compat import REDACTED_WINDOW_CHARS, redact_context
+from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
+from inkstream.completion.privacy import (
+    REDACTED,
+    WINDOW_CHARS,
+    find_secrets,
+    redact,
+    redact_around_cursor,
+    redact_parts,
+)
+from inkstream.completion.secret_rules import RULES, assigned_secret_spans, rule_spans
+from inkstream.providers.openai_compat import (
+    redact_context,
+    redact_explain_request,
+)
 
 from secret_samples import (
     AWS,
@@ -153,11 +163,15 @@ OTHER_RULES = [
     ("Square OAuth secret", "SQUARE = sq0csp-" + _repeat("aB3dE6gH9jK2mN5pQ8sT1vW4yZ7", 43)),
     ("OpenAI key", 'client = OpenAI(api="sk-' + _repeat("Ab3", 20) + "T3Blbk" + "FJ" + _repeat("Xy7", 20) + '")'),
     ("OpenAI / Anthropic key", 'llm = Anthropic("sk-ant-' + "api03-" + _repeat("Zq7Xv2Lm9Pw4", 40) + '")'),
+    ("PuTTY private key", "PuTTY-User-Key-File-2: ssh-rsa\nEncryption: none\nPublic-Lines: 1\n" + _repeat("AAAAB3NzaC1yc2EAAAADAQABAAABAQ", 64) + "\nPrivate-Lines: 1\n" + _repeat("pQ8sT1vW4yZ7aB3dE6gH9jK2mN5", 64) + "\nPrivate-MAC: " + _repeat("0a1b2c3d4e5f6789", 40)),
     ("GitHub fine-grained token", 'Github("github' + "_pat_" + _repeat("11ABCDEFG0Zq7Xv2Lm9Pw4", 60) + '")'),
     ("Google API key", 'maps = Maps("AIza' + _repeat("SyA8Zq7Xv2Lm9Pw4Rt6Yb", 35) + '")'),
     ("npm token", 'publish(token="npm' + "_" + _repeat("Zq7Xv2Lm9Pw4", 36) + '")'),
     ("connection-string secret", 'cs = "Server=db;Database=app;User Id=sa;Password=' + "Xk9!vq2Lm" + ';"'),
     ("credential in a query string", 'url = "https://api.example.com/v1/items?limit=5&access_token=' + "q8Zx2Lm7Vw4" + '"'),
+    ("credential in a query string", 'JDBC = "jdbc:mysql://db:3306/shop?user=app&password=' + "hunter" + '"'),
+    ("credential-like query parameter", 'f"https://api.example.com/v1?key=' + _repeat("Zq7Xv2Lm9Pw4Rt6Y", 24) + '"'),
+    ("credentials in a URL", 'REDIS = "redis://:' + "Xk9vq2Lm7w" + '@cache:6379/0"'),
     ("Bearer credential", "curl -H 'X: Bearer " + _repeat("Zq7Xv2Lm9Pw4Rt6Y", 32) + "' api"),
     ("secret-named value", "DB_PASSWORD=" + "Xk9vq2Lm7w"),
     ("secret-named value", 'cfg = {"client_secret": "' + "Xk9vq2Lm7wZ" + '"}'),
@@ -206,7 +220,7 @@ def test_a_key_block_cut_by_a_window_is_still_redacted() -> None:
 def test_a_secret_across_the_cursor_is_redacted_on_both_sides() -> None:
     line = 'TOKEN = "' + AWS + '"\n'
     cut = line.index(AWS) + 8
-    prefix, suffix = redact_around(line[:cut], line[cut:])
+    prefix, suffix = redact_parts(line[:cut], line[cut:])
     assert prefix == 'TOKEN = "' + REDACTED
     assert suffix == '"\n'
     assert AWS[:8] not in prefix and AWS[8:] not in suffix
@@ -256,6 +270,7 @@ ORDINARY = [
     "The file between '-----BEGIN RSA PRIVATE KEY-----' and '-----END RSA PRIVATE KEY-----'.",
     "from scikit import sk-learn-compatible-estimator-wrapper",
     "def api_key(self): ...",
+    "set({ tfa: { password: password, mode: 'disable' } }, o)",
     # false redactions once seen on the standard library and site-packages (bench/redaction.py)
     'print(f"password={password!r}")',
     "#> username='scolvin' password=SecretStr('**********')",
@@ -298,9 +313,66 @@ def test_the_redacted_window_leaves_the_prompt_as_it_was() -> None:
     cut = len(text) // 2
     ctx = _ctx(text[:cut], text[cut:])
     sent = redact_context(ctx)
-    assert len(sent.prefix) <= REDACTED_WINDOW_CHARS + 100 < len(ctx.prefix)
+    assert len(sent.prefix) <= WINDOW_CHARS + 100 < len(ctx.prefix)
     for model in ("qwen2.5-coder", "codellama"):
         assert prompts.build_fim_prompt(sent, model=model) == prompts.build_fim_prompt(
             ctx, model=model
         )
     assert prompts.build_chat_prompt(sent) == prompts.build_chat_prompt(ctx)
+
+
+def test_a_selection_that_starts_inside_a_secret_still_hides_it() -> None:
+    sample = SAMPLES[10]  # SIGNING_KEY = "<64 hex>": the name that makes it secret is outside
+    full = "import hmac\n" + sample.line + "\nsign = hmac.new\n"
+    code = full[full.index(sample.secret) + 10 :]
+    req = ExplainRequest("file:///w/a.py", "/w/a.py", "python", code, full, 1)
+    sent = redact_explain_request(req)
+    assert sample.secret[10:] not in sent.code + sent.full_text
+    assert "sign = hmac.new" in sent.code and sent.code in sent.full_text
+
+
+def test_the_explain_window_leaves_the_prompt_as_it_was() -> None:
+    lines = [f"def f{i}(x):\n    return x * {i} + len('{'abc' * (i % 7)}')\n" for i in range(3000)]
+    full = "".join(lines)
+    code = "".join(lines[1500:1503])
+    req = ExplainRequest("file:///w/a.py", "/w/a.py", "python", code, full, 3000)
+    sent = redact_explain_request(req)
+    assert len(sent.full_text) < len(full)
+    assert prompts.build_explain_prompt(sent) == prompts.build_explain_prompt(req)
+
+
+def test_every_rule_can_run() -> None:
+    # a rule with neither fixed text to look for nor long runs to look at would never run
+    for rule in RULES:
+        assert rule.gate or rule.on_long_runs, rule.name
+
+
+def test_running_rules_only_where_they_can_match_loses_nothing() -> None:
+    lines = [s.line for s in SAMPLES] + [line for _, line in OTHER_RULES] + ORDINARY
+    text = "\n".join(lines)
+    everywhere = {
+        (m.span(rule.group), rule.name)
+        for rule in RULES
+        for m in rule.pattern.finditer(text)
+        if m.start(rule.group) < m.end(rule.group)
+        and (rule.valid is None or rule.valid(m.group(rule.group)))
+        and (rule.preceded_by is None or text[m.start(rule.group) - 1] in rule.preceded_by)
+    }
+    everywhere |= {(span, "secret-named value") for span in assigned_secret_spans(text)}
+    assert {((s, e), name) for s, e, name in rule_spans(text)} == everywhere
+
+
+def test_the_text_around_the_cursor_is_redacted_once_for_the_debounce_and_the_request() -> None:
+    prefix, suffix = "x = 1\n" * 5000 + SAMPLES[0].line + "\n", "y = 2\n" * 5000
+    assert redact_around_cursor(prefix, suffix) is redact_around_cursor(prefix, suffix)
+    assert SAMPLES[0].secret not in redact_around_cursor(prefix, suffix)[0]
+
+
+def test_a_block_cut_by_a_window_takes_only_its_own_lines() -> None:
+    head = PRIVATE_KEY[: PRIVATE_KEY.index("-----END")]
+    out = redact(head + "\n\ndef sign(data):\n    return hmac.new(KEY, data).hexdigest()\n")
+    assert PRIVATE_KEY_BODY not in out
+    assert out == REDACTED + "\n\n\ndef sign(data):\n    return hmac.new(KEY, data).hexdigest()\n"
+    # prose that names the end marker is not the end of a key
+    prose = "Read until the line\n'-----END RSA PRIVATE KEY-----' and stop.\n"
+    assert redact(prose) == prose

@@ -199,7 +199,7 @@ def test_next_edits_are_counted_apart_and_old_files_get_the_new_columns(tmp_path
     for ident in ("n1", "n2", "n3"):
         store.add_suggestion({**row, "id": ident, "chars": 8, "ttft_ms": 2.0, "kind": "nextEdit"})
     store.update_suggestion("c", shown=1)
-    store.update_suggestion("n1", shown=1, accepted=1)
+    store.update_suggestion("n1", shown=1, accepted=1, kept_2m=0.5)
     store.update_suggestion("n2", shown=1, dismissed=1)
     rows = store.rows_since(day)
     store.close()
@@ -211,4 +211,5 @@ def test_next_edits_are_counted_apart_and_old_files_get_the_new_columns(tmp_path
         "accepted": 1,
         "dismissed": 1,
         "acceptRate": 0.5,
+        "keptRate2m": 0.5,
     }

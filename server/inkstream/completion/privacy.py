@@ -6,6 +6,7 @@ Pure: the caller supplies the ``.gitignore`` lines; nothing here reads files.
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -52,15 +53,7 @@ class Finding:
 
 def find_secrets(text: str) -> list[Finding]:
     """Every secret in ``text``, in order, overlapping findings merged (the first rule's name)."""
-    found: list[Finding] = []
-    for rule in secret_rules.RULES:
-        for match in rule.pattern.finditer(text):
-            start, end = match.span(rule.group)
-            if start < end and (rule.valid is None or rule.valid(match.group(rule.group))):
-                found.append(Finding(start, end, rule.name))
-    found.extend(
-        Finding(s, e, "secret-named value") for s, e in secret_rules.assigned_secret_spans(text)
-    )
+    found = [Finding(start, end, rule) for start, end, rule in secret_rules.rule_spans(text)]
     found.sort(key=lambda f: (f.start, -f.end))
     merged: list[Finding] = []
     for f in found:
@@ -76,24 +69,67 @@ def find_secrets(text: str) -> list[Finding]:
 def redact(text: str) -> str:
     """The text that may go upstream: each secret replaced by ``REDACTED``, the code around kept.
 
-    Everything sent to a model goes through this (or ``redact_around``): completion prompts,
+    Everything sent to a model goes through this (or ``redact_parts``): completion prompts,
     snippets from other files, explanations, next edits' edit history.
     """
     return _replace(text, find_secrets(text))
 
 
-def redact_around(prefix: str, suffix: str) -> tuple[str, str]:
-    """``redact`` for text cut in two at the cursor, so that a secret the cursor is inside of
-    (being typed, or edited) is still seen whole and redacted on both sides."""
-    findings = find_secrets(prefix + suffix)
-    cut = len(prefix)
-    before = [Finding(f.start, min(f.end, cut), f.rule) for f in findings if f.start < cut]
-    after = [Finding(max(f.start, cut) - cut, f.end - cut, f.rule) for f in findings if f.end > cut]
-    redacted_suffix = _replace(suffix, after)
-    if before and before[-1].end == cut and after and after[0].start == 0:
-        # one secret across the cursor: its marker goes before the cursor only
-        redacted_suffix = redacted_suffix[len(REDACTED) :]
-    return _replace(prefix, before), redacted_suffix
+def redact_parts(*parts: str) -> tuple[str, ...]:
+    """``redact`` for one text cut in pieces (before and after the cursor; before, in and after a
+    selection): a secret cut by a boundary is still seen whole, and goes from every piece (its
+    marker stands where it began)."""
+    joined = "".join(parts)
+    findings = find_secrets(joined)
+    out: list[str] = []
+    offset = 0
+    for part in parts:
+        end = offset + len(part)
+        pieces: list[str] = []
+        at = offset
+        for f in findings:
+            if f.end <= offset or f.start >= end:
+                continue
+            pieces.append(joined[at : max(f.start, offset)])
+            if f.start >= offset:
+                pieces.append(REDACTED)
+            at = min(f.end, end)
+        pieces.append(joined[at:end])
+        out.append("".join(pieces))
+        offset = end
+    return tuple(out)
+
+
+#: how much of the document either side of the cursor is redacted, and so may be sent: more than
+#: a prompt takes (1,500 tokens of about 4 characters), so the prompt builders cut exactly as they
+#: would from the whole text, and the cost stays that of a prompt, not of the whole file
+WINDOW_CHARS = 8_000
+
+
+def redact_around_cursor(prefix: str, suffix: str) -> tuple[str, str]:
+    """The text near the cursor (``near_cursor``) as it may be sent. Remembered for the last few
+    cursors, so that the inline handler can pay for it while its debounce waits anyway, and the
+    request that follows finds it done."""
+    return _redact_window(*near_cursor(prefix, suffix, WINDOW_CHARS))
+
+
+@functools.lru_cache(maxsize=8)
+def _redact_window(prefix: str, suffix: str) -> tuple[str, str]:
+    before, after = redact_parts(prefix, suffix)
+    return before, after
+
+
+def near_cursor(prefix: str, suffix: str, window: int) -> tuple[str, str]:
+    """The last and first ``window`` characters of the text either side, widened to whole lines
+    so no secret is cut in two (unless one line is longer than the window)."""
+    if len(prefix) > window:
+        start = len(prefix) - window
+        line_start = prefix.rfind("\n", 0, start) + 1
+        prefix = prefix[line_start if start - line_start < window else start :]
+    if len(suffix) > window:
+        line_end = suffix.find("\n", window)
+        suffix = suffix[: line_end if 0 <= line_end < 2 * window else window]
+    return prefix, suffix
 
 
 def _replace(text: str, findings: list[Finding]) -> str:

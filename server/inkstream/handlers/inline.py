@@ -15,7 +15,7 @@ from lsprotocol import types
 from inkstream.completion import documents
 from inkstream.completion.context import CompletionContext
 from inkstream.completion.generation import Generation
-from inkstream.completion.privacy import ExclusionRules
+from inkstream.completion.privacy import ExclusionRules, redact_around_cursor
 from inkstream.handlers.streaming import EditorListener, editor_request
 from inkstream.protocol import (
     DID_ACCEPT_COMMAND,
@@ -156,7 +156,12 @@ async def _from_model(
             ls.report_problem(budget)  # shown once a day
             return "", budget.message
         if automatic:
-            await asyncio.sleep(ls.debounce.delay)  # typing on supersedes us here, for free
+            started = time.perf_counter()
+            if ls.settings.resolved_provider == "openai":
+                # what may be sent, redacted while the debounce waits anyway (the request reuses it)
+                redact_around_cursor(ctx.prefix, ctx.suffix)
+            elapsed = time.perf_counter() - started
+            await asyncio.sleep(max(0.0, ls.debounce.delay - elapsed))  # typing on supersedes us
         snippets = documents.related_snippets(ls.workspace, ctx, rules, ls.recent_edits, root)
         full = dataclasses.replace(ctx, snippets=snippets)
         generation = Generation(
@@ -252,7 +257,7 @@ async def _generate(
     if stats.first_token_at is not None:
         ls.debounce.observe(stats.first_token_at - stats.started)
     if not text:
-        generation.empty_reason = _why_empty(ls, stats)
+        generation.empty_reason = _why_empty(ls, stats, ctx.uri)
         if _building(ls):
             return text  # not remembered: asked again, the model being built may answer
     if remember:
@@ -266,12 +271,15 @@ def _building(ls: InkstreamServer) -> str | None:
     return str(building()) if callable(building) and building() else None
 
 
-def _why_empty(ls: InkstreamServer, stats: StreamStats) -> str:
+def _why_empty(ls: InkstreamServer, stats: StreamStats, uri: str) -> str:
     """One line for the user: why the model's answer is empty."""
     if model := _building(ls):
         return f"{model} is still being built (once per machine); try again in a few seconds"
     offline = ls.provider.name == "offline"
     if stats.tokens == 0:
+        known = getattr(ls.provider, "empty_reason", None)
+        if callable(known) and (reason := known(uri)):
+            return str(reason)
         return (
             "the offline model has nothing confident here" if offline else "the model wrote nothing"
         )

@@ -20,7 +20,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from inkstream.completion import documents
-from inkstream.completion.privacy import redact
+from inkstream.completion.privacy import ExclusionRules, redact
 from inkstream.errors import InkstreamError
 from inkstream.handlers.streaming import editor_request
 from inkstream.nextedit import model, service
@@ -94,26 +94,9 @@ async def suggest(
         or rules.is_excluded(path, root)  # as for completions: inkstream leaves the file alone
     ):
         return {"edits": []}
-    lines = tuple(line.removesuffix("\r") for line in doc.source.split("\n"))
+    request = _request(ls, doc, uri, version, (line, column), rules, root)
+    lines = request.lines
     key = unquote(uri)  # history and registry: as pygls keys documents
-    now = time.monotonic()
-    request = service.NextEditRequest(
-        uri=uri,
-        path=path,
-        language_id=language,
-        version=version,
-        lines=lines,
-        cursor=(line, column),
-        edits=ls.history.edits(key, now),
-        opened=ls.history.opened(key),
-        prompt_edits=ls.history.context(
-            key,
-            now,
-            excluded=lambda u: rules.is_excluded(documents.path_of(u), root),
-            redact=redact,
-            budget_chars=PROMPT_HISTORY_BUDGET,
-        ),
-    )
     sources: list[service.HunkSource] = [service.offline_hunks]
     edits: list[dict[str, Any]] = []
     started = time.monotonic()
@@ -165,6 +148,37 @@ def _track(
         endpoint="offline" if offline else (s.next_edit.base_url or s.endpoint),
         ttft_ms=round(seconds * 1000, 1),
         kind="nextEdit",
+    )
+
+
+def _request(
+    ls: InkstreamServer,
+    doc: TextDocument,
+    uri: str,
+    version: int | None,
+    cursor: tuple[int, int],
+    rules: ExclusionRules,
+    root: str | None,
+) -> service.NextEditRequest:
+    """What the sources read: the document's lines, the cursor, its history."""
+    key = unquote(uri)  # history: as pygls keys documents
+    now = time.monotonic()
+    return service.NextEditRequest(
+        uri=uri,
+        path=documents.path_of(uri),
+        language_id=documents.language_of(doc),
+        version=version,
+        lines=tuple(text.removesuffix("\r") for text in doc.source.split("\n")),
+        cursor=cursor,
+        edits=ls.history.edits(key, now),
+        opened=ls.history.opened(key),
+        prompt_edits=ls.history.context(
+            key,
+            now,
+            excluded=lambda u: rules.is_excluded(documents.path_of(u), root),
+            redact=redact,
+            budget_chars=PROMPT_HISTORY_BUDGET,
+        ),
     )
 
 

@@ -8,9 +8,11 @@ on edits that say what to repeat:
 - a rename, one identifier for another (``total`` → ``subtotal``), when the new name is new to
   the file (changing an argument ``f(a)`` → ``f(b)`` to a name already in use is not a rename);
 - a substitution of a token sequence holding a name (``assertEquals(`` → ``assertEqual(``,
-  ``== None`` → ``is None``, ``, debug=True`` removed);
+  ``== None`` → ``is None``, ``, debug=True`` removed); one name made an expression goes only
+  where the name plays the same part;
 - an argument added at either end of a call (``fetch(url)`` → ``fetch(url, timeout=t)``): the
-  other calls of ``fetch`` get it, unless they already have it;
+  other calls of ``fetch`` get it, unless they already have it; a parameter added to a
+  definition goes to the other definitions of the name (overrides), never to calls;
 - a qualification added before a call (``helper(`` → ``self.helper(``);
 - a statement's rest wrapped in parentheses (``print x`` → ``print(x)``).
 
@@ -319,6 +321,7 @@ def _call_argument(
     # the callee: the name before the "(" that the insertion is inside of
     depth = 0
     callee = None
+    defining = False  # a signature changed: the same change to the other definitions only
     for i in range(len(before) - 1, -1, -1):
         token = before[i].group()
         if token == ")":
@@ -327,15 +330,16 @@ def _call_argument(
             if depth == 0:
                 if i > 0 and _NAME.match(before[i - 1].group()):
                     callee = before[i - 1].group()
+                    defining = i > 1 and before[i - 2].group() in _DEFINING
                 break
             depth -= 1
-    if callee is None:
-        return []
+    if callee is None or (defining and callee.startswith("__")):
+        return []  # each class's __init__ is its own
     argument = added.strip(" \t,")
     marker = argument.split("=", 1)[0].strip() + "=" if "=" in argument else argument
     out = []
     for m in _after_boundary(re.compile(rf"{re.escape(callee)}\s*\("), doc.text):
-        if doc.kind_at(m.start()) != CODE:
+        if doc.kind_at(m.start()) != CODE or _defined_at(doc.text, m.start()) != defining:
             continue
         close = _closing(doc.text, m.end())
         if close is None:
@@ -388,10 +392,7 @@ def _qualification(
     out = []
     calls = _after_boundary(re.compile(rf"{re.escape(name)}\s*\("), doc.text, not_after=".")
     for m in calls:
-        declared = re.search(
-            r"\b(?:def|function|fn|func)\s+\Z", doc.text[max(0, m.start() - 10) : m.start()]
-        )
-        if doc.kind_at(m.start()) == CODE and not declared:
+        if doc.kind_at(m.start()) == CODE and not _defined_at(doc.text, m.start()):
             out.append(_Replacement(m.start(), m.start(), added))
     return out
 
@@ -419,12 +420,39 @@ def _substitution(
     matches = (
         _after_boundary(compiled, doc.text) if _word_char(old[0]) else compiled.finditer(doc.text)
     )
+    # one name made an expression (``item`` → ``result.items[0]``): only where the name plays
+    # the same part, told by what precedes it (an argument after "(" or ",", a type after ":")
+    # and, for arguments and statements, whether "=" follows (a keyword's name, an assignment)
+    role = _before_char(old_line, old_mid[0].start()) if len(old_mid) == 1 else None
+    assigned = bool(_ASSIGNED.match(old_line, old_mid[-1].end()))
     out = []
     for m in matches:
         if doc.kind_at(m.start()) != kind:
             continue
+        if role is not None and (
+            _before_char(doc.text, m.start()) != role
+            or (role in "(," and bool(_ASSIGNED.match(doc.text, m.end())) != assigned)
+        ):
+            continue
         out.append(_Replacement(m.start(), m.end(), new))
     return out
+
+
+_DEFINING = {"def", "function", "fn", "func"}
+#: what follows a name being assigned, or a keyword argument's name
+_ASSIGNED = re.compile(r"[ \t]*=(?!=)")
+
+
+def _defined_at(text: str, start: int) -> bool:
+    """The name at ``start`` is being defined (``def name(``), not called."""
+    return bool(re.search(r"\b(?:def|function|fn|func)\s+\Z", text[max(0, start - 10) : start]))
+
+
+def _before_char(text: str, start: int) -> str:
+    """The last character before ``start`` on its line that is not a space ("" if none)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    stripped = text[line_start:start].rstrip()
+    return stripped[-1:]
 
 
 def _subsequence(part: list[str], whole: list[str]) -> bool:

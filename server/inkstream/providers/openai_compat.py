@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from inkstream.completion import prompts
 from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
-from inkstream.completion.privacy import redact, redact_around
+from inkstream.completion.privacy import (
+    near_cursor,
+    redact,
+    redact_around_cursor,
+    redact_parts,
+)
 from inkstream.completion.prompts import FimRoute, Route
 from inkstream.config import Settings
 from inkstream.errors import (
@@ -208,6 +213,11 @@ class OpenAICompatProvider:
             self._other_clients[base_url] = future
         return await asyncio.shield(future)
 
+    async def next_edit_ready(self, base_url: str | None = None) -> None:
+        """Wait for the client of the next-edit endpoint (built in a thread: importing openai
+        takes seconds on a loaded machine), so the relay's first-token timeout starts after."""
+        await self._client_for(base_url)
+
     async def next_edit(
         self,
         request: ModelRequest,
@@ -322,7 +332,7 @@ class OpenAICompatProvider:
         self, req: ExplainRequest, max_tokens: int, meter: RequestMeter | None = None
     ) -> TextStream:
         client = await self._client()
-        req = dataclasses.replace(req, code=redact(req.code), full_text=redact(req.full_text))
+        req = redact_explain_request(req)
         meter = meter or RequestMeter("explain", self.endpoint, self._settings.model)
         meter.route = "chat"
         yielded = False
@@ -550,15 +560,15 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
-#: how much of the document either side of the cursor is redacted, and so may be sent: several
-#: times any prompt's budget, so the prompt builders cut exactly as they would from the whole text
-REDACTED_WINDOW_CHARS = 32_000
+#: how much of the file around code to explain is redacted, and so may be sent (its prompt takes
+#: up to 3,000 tokens; see ``privacy.WINDOW_CHARS``)
+EXPLAIN_WINDOW_CHARS = 16_000
 
 
 def redact_context(ctx: CompletionContext) -> CompletionContext:
     """The copy of the context that may leave the machine: the text near the cursor (whole lines)
     and the snippets, with their secrets redacted."""
-    prefix, suffix = redact_around(*_near_cursor(ctx.prefix, ctx.suffix))
+    prefix, suffix = redact_around_cursor(ctx.prefix, ctx.suffix)
     return dataclasses.replace(
         ctx,
         prefix=prefix,
@@ -567,15 +577,14 @@ def redact_context(ctx: CompletionContext) -> CompletionContext:
     )
 
 
-def _near_cursor(prefix: str, suffix: str) -> tuple[str, str]:
-    """The last and first ``REDACTED_WINDOW_CHARS`` of the text either side, widened to whole
-    lines so no secret is cut in two (unless one line is longer than the window)."""
-    if len(prefix) > REDACTED_WINDOW_CHARS:
-        start = len(prefix) - REDACTED_WINDOW_CHARS
-        line_start = prefix.rfind("\n", 0, start) + 1
-        prefix = prefix[line_start if start - line_start < REDACTED_WINDOW_CHARS else start :]
-    if len(suffix) > REDACTED_WINDOW_CHARS:
-        line_end = suffix.find("\n", REDACTED_WINDOW_CHARS)
-        end = line_end if 0 <= line_end < 2 * REDACTED_WINDOW_CHARS else REDACTED_WINDOW_CHARS
-        suffix = suffix[:end]
-    return prefix, suffix
+def redact_explain_request(req: ExplainRequest) -> ExplainRequest:
+    """The copy of an explain request that may leave the machine: the code, and the file near
+    it, with their secrets redacted."""
+    start = req.full_text.find(req.code)
+    if start < 0:
+        return dataclasses.replace(req, code=redact(req.code), full_text=redact(req.full_text))
+    before, after = near_cursor(
+        req.full_text[:start], req.full_text[start + len(req.code) :], EXPLAIN_WINDOW_CHARS
+    )
+    before, code, after = redact_parts(before, req.code, after)
+    return dataclasses.replace(req, code=code, full_text=before + code + after)

@@ -36,7 +36,8 @@ def _kind(suggestion: dict[str, Any]) -> str:
 
 
 def next_edit_figures(suggestions: list[dict[str, Any]]) -> dict[str, Any]:
-    """Next edits offered, shown, accepted and dismissed (each edit counts once)."""
+    """Next edits offered, shown, accepted and dismissed (each edit counts once), and how much
+    of the accepted ones' text is still there after 2 minutes."""
     edits = [s for s in suggestions if _kind(s) == "nextEdit"]
     shown = [s for s in edits if s["shown"] or s["accepted"] or s.get("dismissed")]
     accepted = [s for s in edits if s["accepted"]]
@@ -46,6 +47,7 @@ def next_edit_figures(suggestions: list[dict[str, Any]]) -> dict[str, Any]:
         "accepted": len(accepted),
         "dismissed": sum(1 for s in edits if s.get("dismissed")),
         "acceptRate": _rate(len(accepted), len(shown)),
+        "keptRate2m": _mean(s["kept_2m"] for s in accepted),
     }
 
 

@@ -151,9 +151,9 @@ class Decoder:
         self.guard = Guard(structure, ctx.line_prefix) if structure is not None else None
         self.banned: set[tuple[int, str]] = set()  # (context length, token): starts rejected
         self.resumed = False  # the cursor ended a statement: the next line is being written
-        #: the best evidence for a line was another function's formula (``structure.copied``):
+        #: the function whose formula the best guess for a line was (``structure.copied``): then
         #: whatever else the model would write there is a worse guess, so it writes nothing
-        self.copied = False
+        self.copied: str | None = None
         self.mode = mode_of(ctx)
         start = ctx.prefix.rfind("\n", 0, max(0, len(ctx.prefix) - CONTEXT_CHARS)) + 1
         raw = tokenize_code(ctx.prefix[start:], ctx.language_id)
@@ -183,7 +183,7 @@ class Decoder:
             recalled = self._recall_next_line()
             if recalled is not None:
                 lines.append(_Line(True, self.floor, ended=True))  # the cursor's line, as it is
-        if self.copied:
+        if self.copied is not None:
             return
         # the word under the cursor is finished and given out with the cursor's line
         word = "" if self.blank or recalled else self._finish_word()
@@ -212,6 +212,7 @@ class Decoder:
                 and (problem := self._problem(line, lines, word))
             ):
                 if problem.startswith("copies "):
+                    self.copied = problem.removeprefix("copies ")
                     verdict = "stop"  # another function's formula: its other starts are worse
                 elif problem == "not a statement" and self._trim(line, lines, word):
                     verdict = "last"  # the line's start is right; its end is not
@@ -242,7 +243,7 @@ class Decoder:
                 # the statement was complete at the cursor (the end of a line): the next lines
                 self.mode, self.floor, self.resumed = "block", self.level, True
                 recalled = self._recall()
-                if self.copied:
+                if self.copied is not None:
                     return
                 continue
             self.resumed = False
@@ -344,7 +345,7 @@ class Decoder:
             column = level + (self.shift if self.untyped else 0)
             problem = guard.check_line(code, column, first=not self.resumed, previous=previous_raw)
             if problem is not None and problem.startswith("copies "):
-                copied.append(code)
+                copied.append(problem.removeprefix("copies "))
             return problem is None or (problem == "not a statement" and _depth(code) > 0)
 
         structure = self.guard.structure if self.guard is not None else None
@@ -357,10 +358,10 @@ class Decoder:
             tuple(structure.unstored[:1]) if structure is not None else (),
             binds,
         )
-        copied: list[str] = []  # candidates that copy another function's formula
+        copied: list[str] = []  # the functions whose formulas candidates copy
         found = recall(indexes, spot, fits)
         if copied:  # ranked above any line found: the evidence points at the wrong function
-            self.copied = True
+            self.copied = copied[0]
             return None
         if found is None:
             return None

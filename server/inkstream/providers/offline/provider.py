@@ -83,6 +83,8 @@ class OfflineProvider:
         self._models: list[tuple[NgramModel, float]] = []
         self._documents: OrderedDict[tuple[str, str, str, str], NgramModel] = OrderedDict()
         self._structures: OrderedDict[tuple[str, ...], Structure | None] = OrderedDict()
+        #: document -> the function whose formula the last completion there refused to copy
+        self._copied: dict[str, str | None] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._indexing: asyncio.Future[None] | None = None  # done when a run has ended
         self._loaded: asyncio.Event | None = None  # every part worth waiting for has a model
@@ -283,9 +285,19 @@ class OfflineProvider:
         await self.ready()
         self._maybe_refresh()
         models = [*self._models, (await self._document(ctx), DOCUMENT_WEIGHT)]
-        for token in Decoder(models, ctx, await self._structure(ctx)).tokens(max_tokens):
+        decoder = Decoder(models, ctx, await self._structure(ctx))
+        self._copied[ctx.uri] = None
+        for token in decoder.tokens(max_tokens):
             yield token
             await asyncio.sleep(self._pace)
+        self._copied[ctx.uri] = decoder.copied
+
+    def empty_reason(self, uri: str) -> str | None:
+        """Why the last completion in ``uri`` was empty, when the model knows better than
+        "nothing confident": its best guess copied another function's formula."""
+        if (name := self._copied.get(uri)) is not None:
+            return f"the offline model's best guess copies {name}(), which does something else"
+        return None
 
     async def _document(self, ctx: CompletionContext) -> NgramModel:
         """The model of the document around the cursor (its line left out, so it is reused
