@@ -59,6 +59,13 @@ PLUGINS: dict[str, dict[str, Any]] = {
             "copilot": {"ipCodeCitation": False, "watchedFiles": False},
         },
     },
+    "copilot-lsp": {
+        "initializationOptions": {
+            "editorInfo": {"name": "neovim", "version": "0.12.0"},
+            "editorPluginInfo": {"name": "Github Copilot LSP for Neovim", "version": "0.0.1"},
+        },
+        "capabilities": NEOVIM_CAPABILITIES,
+    },
     "copilot.vim": {
         "initializationOptions": {
             "editorInfo": {"name": "Vim", "version": "9.0.1378"},
@@ -162,7 +169,12 @@ async def plugin(
             )
         )
         speaker.tell("initialized", {})
-        if name == "copilot.lua":  # on_init: its settings, then the trace level
+        if name == "copilot-lsp":  # vim.lsp.config's settings
+            speaker.tell(
+                "workspace/didChangeConfiguration",
+                {"settings": {"nextEditSuggestions": {"enabled": True}}},
+            )
+        elif name == "copilot.lua":  # on_init: its settings, then the trace level
             speaker.tell(
                 "workspace/didChangeConfiguration",
                 {
@@ -435,9 +447,9 @@ async def test_copilot_lua_cancel_reaches_the_upstream(upstream: ScriptedUpstrea
         asking = asyncio.ensure_future(
             lua.ask("getCompletions", legacy_params(URI, pos), msg_id=77)
         )
-        await upstream.await_requests(1)
+        await upstream.await_requests(1, timeout=30)
         lua.tell("$/cancelRequest", {"id": 77})
-        req = await upstream.await_hangup(0)
+        req = await upstream.await_hangup(0, timeout=30)
         assert not req.completed
         with pytest.raises(JsonRpcException):
             await asyncio.wait_for(asking, 5)
@@ -451,7 +463,7 @@ async def test_newer_get_completions_supersedes(upstream: ScriptedUpstream) -> N
     async with plugin("copilot.lua", upstream) as lua:
         lua.open(text)
         first = asyncio.ensure_future(lua.ask("getCompletions", legacy_params(URI, pos)))
-        await upstream.await_requests(1)
+        await upstream.await_requests(1, timeout=30)
         lua.tell(
             "textDocument/didChange",
             {
@@ -467,7 +479,7 @@ async def test_newer_get_completions_supersedes(upstream: ScriptedUpstream) -> N
         after = type(pos)(line=pos.line, character=pos.character + 1)
         second = await lua.ask("getCompletions", legacy_params(URI, after, version=2))
         assert await asyncio.wait_for(first, 5) == {"completions": []}
-        assert not (await upstream.await_hangup(0)).completed
+        assert not (await upstream.await_hangup(0, timeout=30)).completed
         assert [c["displayText"] for c in second["completions"]] == ["pass"]
 
 
@@ -519,10 +531,10 @@ async def test_panel_refresh_cancels_the_old_solutions(upstream: ScriptedUpstrea
     async with plugin("copilot.lua", upstream) as lua:
         lua.open(text)
         await lua.ask("getPanelCompletions", legacy_params(URI, pos, panelId="1:p"), msg_id=90)
-        await upstream.await_requests(3)
+        await upstream.await_requests(3, timeout=30)
         lua.tell("$/cancelRequest", {"id": 90})
         for index in range(3):
-            assert not (await upstream.await_hangup(index)).completed
+            assert not (await upstream.await_hangup(index, timeout=30)).completed
         upstream.script(Reply.text("pass"), Reply.text("return None"), Reply.text("..."))
         await lua.ask("getPanelCompletions", legacy_params(URI, pos, panelId="2:p"))
         await wait_until(lambda: lua.notes_of("PanelSolutionsDone"), timeout=30)
@@ -553,6 +565,25 @@ async def test_panel_error_says_so_in_done(upstream: ScriptedUpstream) -> None:
         await wait_until(lambda: lua.notes_of("PanelSolutionsDone"), timeout=30)
         [done] = lua.notes_of("PanelSolutionsDone")
         assert done["status"] == "Error" and "rejected the API key" in done["message"]
+
+
+async def test_panel_says_when_the_budget_is_spent(upstream: ScriptedUpstream) -> None:
+    upstream.script(Reply.text("return a + b"))
+    text, pos = cursor(DOC)
+    async with plugin("copilot.el", upstream) as el:
+        budget = {"inkstream": {"budget": {"dailyTokens": 1}}}
+        el.tell("workspace/didChangeConfiguration", {"settings": budget})
+        el.open(text)
+        await el.ask("getCompletions", legacy_params(URI, pos))  # spends today's budget
+        for _ in range(100):
+            if (await el.ask("inkstream/status", {}))["budget"]["reached"]:
+                break
+            await asyncio.sleep(0.05)
+        await el.ask("getPanelCompletions", legacy_params(URI, pos, panelId="p"))
+        await wait_until(lambda: el.notes_of("PanelSolutionsDone"), timeout=30)
+        [done] = el.notes_of("PanelSolutionsDone")
+        assert done["status"] == "Error" and "Daily budget reached" in done["message"]
+        assert len(upstream.requests) == 1  # nothing more went upstream
 
 
 async def test_copilot_vim_panel_partial_results(upstream: ScriptedUpstream) -> None:
@@ -602,10 +633,10 @@ async def test_copilot_panel_cancel_reaches_the_upstream(upstream: ScriptedUpstr
                 msg_id=55,
             )
         )
-        await upstream.await_requests(3)
+        await upstream.await_requests(3, timeout=30)
         vim.tell("$/cancelRequest", {"id": 55})
         for index in range(3):
-            assert not (await upstream.await_hangup(index)).completed
+            assert not (await upstream.await_hangup(index, timeout=30)).completed
         with pytest.raises(JsonRpcException):
             await asyncio.wait_for(asking, 5)
 
@@ -646,6 +677,25 @@ async def test_models_list_and_choice(upstream: ScriptedUpstream) -> None:
         assert upstream.requests[-1].body["model"] == "test-model"
 
 
+async def test_choosing_a_listed_model_sets_it_for_the_session(
+    upstream: ScriptedUpstream,
+) -> None:
+    """copilot.el's ``copilot-select-completion-model``: ``copilot/models``, then the choice in
+    ``selectedCompletionModel``."""
+    upstream.script(Reply.text("return a + b"))
+    text, pos = cursor(DOC)
+    async with plugin("copilot.el", upstream) as el:
+        el.tell("workspace/didChangeConfiguration", {"settings": {"inkstream": {"model": "m2"}}})
+        listed = await el.ask("copilot/models", {})
+        assert [m["id"] for m in listed] == ["m2", "test-model"]
+        choice = {"github": {"copilot": {"selectedCompletionModel": "test-model"}}}
+        el.tell("workspace/didChangeConfiguration", {"settings": choice})
+        assert (await el.ask("checkStatus", {}))["user"] == "inkstream (test-model @ 127.0.0.1)"
+        el.open(text)
+        await el.ask("getCompletions", legacy_params(URI, pos))
+        assert upstream.requests[-1].body["model"] == "test-model"
+
+
 async def test_settings_pushed_under_inkstream_apply(upstream: ScriptedUpstream) -> None:
     """copilot.el's ``copilot-lsp-settings`` (and copilot.vim's ``g:copilot_lsp_settings``)
     reach the server in didChangeConfiguration: inkstream's settings go under ``inkstream``."""
@@ -673,3 +723,59 @@ async def test_malformed_copilot_requests_get_errors(upstream: ScriptedUpstream)
             {"command": "github.copilot.didAcceptCompletionItem", "arguments": ["unknown"]},
         )
         assert (await lua.ask("checkStatus", {}))["status"] == "OK"
+
+
+# -- next edits (built by the next-edit work; here: the shape these plugins need) ---------------
+
+RENAME_DOC = """\
+def report(items):
+    total = 0
+    for item in items:
+        total += item.price
+    return total
+"""
+
+
+async def test_copilot_lsp_next_edits_echo_uri_and_version(upstream: ScriptedUpstream) -> None:
+    """copilot-lsp and sidekick.nvim: typing renames a variable; ``copilotInlineEdit`` answers
+    an object whose edits echo the request's uri string and version (sidekick drops others)."""
+    uri = "file:///work/My%20Project/demo.py"
+    async with plugin("copilot-lsp", upstream, INKSTREAM_PROVIDER="offline") as lsp:
+        lsp.open(RENAME_DOC, uri=uri)
+        version = 1
+        for i, char in enumerate("sub"):  # one didChange per key, as Neovim sends them
+            version += 1
+            here = {"line": 1, "character": 4 + i}
+            lsp.tell(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"range": {"start": here, "end": here}, "text": char}],
+                },
+            )
+        params = {
+            "textDocument": {"uri": uri, "version": version},
+            "position": {"line": 1, "character": 7},
+        }
+        result = await lsp.ask("textDocument/copilotInlineEdit", params)
+        assert result["edits"], result
+        for edit in result["edits"]:
+            assert edit["textDocument"] == {"uri": uri, "version": version}
+            assert edit["command"]["command"] == "github.copilot.didAcceptCompletionItem"
+        assert {e["text"] for e in result["edits"]} == {"subtotal"}
+        # sidekick accepts through exec_cmd (a request), copilot.el as a notification
+        command = result["edits"][0]["command"]
+        assert await lsp.ask("workspace/executeCommand", command) is None
+        lsp.tell("workspace/executeCommand", result["edits"][1]["command"])
+        # nothing to suggest at the top: still an object (copilot-lsp iterates result.edits)
+        params["position"] = {"line": 0, "character": 0}
+        version += 1
+        lsp.tell(
+            "textDocument/didChange",
+            {
+                "textDocument": {"uri": uri, "version": version},
+                "contentChanges": [{"text": "# nothing\n" + RENAME_DOC}],
+            },
+        )
+        params["textDocument"]["version"] = version
+        assert await lsp.ask("textDocument/copilotInlineEdit", params) == {"edits": []}

@@ -70,6 +70,31 @@ function E.request(method, params)
   local response = client:request_sync(method, params, 5000, 0)
   return response and response.result or vim.NIL
 end
+function E.panel_lines()
+  for _, buf in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_name(buf):sub(1, 10) == 'copilot://' then
+      return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+    end
+  end
+  return {}
+end
+function E.panel_accept(text)
+  -- the cursor on the solution's text in the panel window, then copilot.lua's accept
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    local buf = vim.api.nvim_win_get_buf(win)
+    if vim.api.nvim_buf_get_name(buf):sub(1, 10) == 'copilot://' then
+      for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+        if line == text then
+          vim.api.nvim_set_current_win(win)
+          vim.api.nvim_win_set_cursor(win, { i, 0 })
+          require('copilot.panel').accept()
+          return true
+        end
+      end
+    end
+  end
+  return false
+end
 E.notes = {}
 vim.notify = function(msg, level) table.insert(E.notes, { msg = msg, level = level or 2 }) end
 """
@@ -99,7 +124,13 @@ def server_script(directory: Path, env: dict[str, str]) -> Path:
 class CopilotLua:
     """One Neovim with copilot.lua set up on a Python file."""
 
-    def __init__(self, directory: Path, env: dict[str, str], text: str) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        env: dict[str, str],
+        text: str,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         assert COPILOT_LUA and NVIM
         self.directory = directory
         server = server_script(directory, env)
@@ -107,19 +138,22 @@ class CopilotLua:
         self.nvim.exec_lua(_LUA)
         self.nvim.exec_lua(
             """
-            local plugin, server = ...
+            local plugin, server, settings = ...
+            if settings == vim.NIL then settings = nil end
             vim.opt.rtp:prepend(plugin)
             vim.o.swapfile = false
             require('copilot').setup({
               server = { type = 'binary', custom_server_filepath = server },
               suggestion = { enabled = true, auto_trigger = true, debounce = 75 },
-              panel = { enabled = false },
+              panel = { enabled = true },
               filetypes = { python = true },
               logger = { print_log_level = vim.log.levels.WARN },
+              server_opts_overrides = settings and { settings = settings } or {},
             })
             """,
             COPILOT_LUA,
             str(server),
+            settings,
         )
         self.path = directory / "demo.py"
         self.path.write_text(text)

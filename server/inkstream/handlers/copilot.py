@@ -27,6 +27,7 @@ from inkstream.errors import InkstreamError, InvalidParams, ServerCancelled
 from inkstream.handlers import inline
 from inkstream.handlers.streaming import editor_request
 from inkstream.protocol import InkstreamProtocol, raw_methods
+from inkstream.usage.guard import check_budget
 
 logger = logging.getLogger(__name__)
 
@@ -149,17 +150,20 @@ def register(server: InkstreamServer) -> None:
         uri, position, version = _legacy_target(params)
         ctx, where = _context(ls, uri, position)
         found = []
-        async with editor_request(
-            ls,
-            title="inkstream: alternatives",
-            document=f"cycling:{uri}",
-            work_done_token=None,
-            partial_token=None,
-            to_value=lambda _text: None,
-        ):
-            async for _index, text in _samples(ls, ctx):
-                ident = _track(ls, ctx, where, text)
-                found.append(shapes.legacy_completion(where, text, ident, version))
+        try:
+            async with editor_request(
+                ls,
+                title="inkstream: alternatives",
+                document=f"cycling:{uri}",
+                work_done_token=None,
+                partial_token=None,
+                to_value=lambda _text: None,
+            ):
+                async for _index, text in _samples(ls, ctx):
+                    ident = _track(ls, ctx, where, text)
+                    found.append(shapes.legacy_completion(where, text, ident, version))
+        except ServerCancelled:
+            return {"completions": []}  # superseded: as for getCompletions
         return {"completions": found}
 
     @server.feature(GET_PANEL_COMPLETIONS)
@@ -210,6 +214,7 @@ async def inline_for_copilot(
     ls: InkstreamServer, params: types.InlineCompletionParams
 ) -> dict[str, Any] | types.InlineCompletionList:
     """``textDocument/inlineCompletion`` as Copilot's language server answers it."""
+    where = _where(ls, params.text_document.uri, params.position)  # the line as asked about
     try:
         result = await inline.complete(ls, params, partial_token=None)
     except ServerCancelled:
@@ -218,14 +223,7 @@ async def inline_for_copilot(
         return {"items": []}
     if params.context.selected_completion_info is not None:
         return result
-    where = _where(ls, params.text_document.uri, params.position)
-    items = []
-    for item in result.items:
-        text = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
-        ident = str(item.command.arguments[0]) if item.command and item.command.arguments else ""
-        ls.copilot.remember_prefix(ident, shapes.utf16_len(where.line_prefix))
-        items.append(shapes.inline_item(where, text, ident))
-    return {"items": items}
+    return {"items": [shapes.inline_item(where, *found) for found in _found(ls, result, where)]}
 
 
 async def _legacy_completions(ls: InkstreamServer, params: Any) -> list[dict[str, Any]]:
@@ -238,17 +236,27 @@ async def _legacy_completions(ls: InkstreamServer, params: Any) -> list[dict[str
             trigger_kind=types.InlineCompletionTriggerKind.Invoked
         ),
     )
+    where = _where(ls, uri, position)
     try:
         result = await inline.complete(ls, request, partial_token=None)
     except ServerCancelled:
         return []
-    where = _where(ls, uri, position)
+    return [
+        shapes.legacy_completion(where, text, ident, version)
+        for text, ident in _found(ls, result, where)
+    ]
+
+
+def _found(
+    ls: InkstreamServer, result: types.InlineCompletionList, where: shapes.Where
+) -> list[tuple[str, str]]:
+    """Each item's text and id; its reports will count from the start of the line."""
     found = []
     for item in result.items:
         text = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
         ident = str(item.command.arguments[0]) if item.command and item.command.arguments else ""
         ls.copilot.remember_prefix(ident, shapes.utf16_len(where.line_prefix))
-        found.append(shapes.legacy_completion(where, text, ident, version))
+        found.append((text, ident))
     return found
 
 
@@ -262,6 +270,8 @@ async def _panel(
     """``PanelSolution`` per solution as soon as it is complete, then ``PanelSolutionsDone``.
     A newer panel for the document, or a ``$/cancelRequest``, stops it (and its streams)."""
     done: dict[str, Any] = {"panelId": panel_id, "status": "OK"}
+    if (budget := check_budget(ls)) is not None:  # said once a day; the panel says why it is empty
+        done.update(status="Error", message=budget.message)
     try:
         with ls.registry.track(document=f"panel:{ctx.uri}"):
             async for index, text in _samples(ls, ctx, count):

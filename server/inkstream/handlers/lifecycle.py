@@ -112,4 +112,7 @@ def choose_model(ls: InkstreamServer, chosen: str | None) -> None:
     if ls.settings.resolved_provider != "openai":
         return
     ls.init_options = {**ls.init_options, "model": chosen}
-    ls.apply_settings(ls.workspace_settings)
+    workspace = ls.workspace_settings
+    if workspace is not None and "model" in workspace:  # the choice wins for the session
+        workspace = {**workspace, "model": chosen}
+    ls.apply_settings(workspace)
