@@ -205,9 +205,13 @@ async function inlineScenario(page) {
   let lastChange = Date.now();
   let lastText = '';
   let typedAt = null;
+  const toastsSeen = new Set();
   const growth = await watchGhost(page, {
     label: 'inline',
     until: async (text, seen) => {
+      for (const message of await toasts(page)) {
+        toastsSeen.add(message);
+      }
       if (text !== lastText) {
         lastText = text;
         lastChange = Date.now();
@@ -241,6 +245,7 @@ async function inlineScenario(page) {
     steps: growth.filter((x) => x.text).length,
     typedAt,
     finalGhost: lastText,
+    toasts: [...toastsSeen],
   });
 
   // Tab accepts.
@@ -287,9 +292,15 @@ async function startupScenario(page) {
   await sleep(300);
 }
 
+/** Notification toasts on screen now (their messages). */
+async function toasts(page) {
+  return page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
+}
+
 /**
- * Explain the whole file, watch the panel stream, then stop it one of three ways:
- * 'stop' (the panel's Stop button), 'cancel' (the progress notification's Cancel), 'close' (close the panel).
+ * Explain the whole file, watch the panel stream, then stop it one of two ways:
+ * 'stop' (the panel's Stop button) or 'close' (close the panel). Records every notification toast
+ * seen while it streams (there should be none: the panel has Stop, the status bar the pace).
  */
 async function explainScenario(page, how) {
   const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
@@ -300,8 +311,17 @@ async function explainScenario(page, how) {
   const content = frame.locator('#content');
   await content.waitFor({ state: 'attached', timeout: 30000 });
   const seen = [];
+  const toastsSeen = new Set();
+  const paces = new Set();
   let shotTaken = how !== 'stop';
   while (Date.now() < deadline) {
+    for (const message of await toasts(page)) {
+      toastsSeen.add(message);
+    }
+    const pace = await statusText(page);
+    if (/tok\/s/.test(pace)) {
+      paces.add(pace);
+    }
     const text = (await content.textContent({ timeout: 5000 })) ?? '';
     if (!seen.length || seen[seen.length - 1].length !== text.length) {
       seen.push({ t: Date.now(), length: text.length });
@@ -321,12 +341,10 @@ async function explainScenario(page, how) {
     }
     await sleep(40);
   }
+  emit('explain-streaming', { how, toasts: [...toastsSeen], status: [...paces] });
   const stopAt = Date.now();
   if (how === 'stop') {
     await frame.locator('#stop').click();
-  } else if (how === 'cancel') {
-    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'explaining' });
-    await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
   } else {
     const tab = page.locator('.tab', { hasText: 'inkstream: Explain' });
     await tab.hover();
@@ -449,7 +467,7 @@ try {
   // Order matters: the upstream answers its scripted replies in order, and after Tab VS Code asks
   // for the next suggestion, so the inline scenario comes after the explain ones. The start-up
   // suggestion comes first, right after the file opened; the usage view reads what all of them recorded.
-  for (const step of (env.DRIVE_ORDER ?? 'startup,explain-stop,explain-cancel,explain-close,inline,status,usage').split(',')) {
+  for (const step of (env.DRIVE_ORDER ?? 'startup,explain-stop,explain-close,inline,status,usage').split(',')) {
     if (step === 'startup') {
       await startupScenario(page);
     } else if (step.startsWith('explain-')) {
