@@ -545,6 +545,11 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
         assert req.hung_up_at is not None, f"{how}: the upstream never saw the client hang up"
         [stop] = [e for e in by_kind["explain-stop"] if e["how"] == how]
         report[f"{how}_to_hangup_ms"] = round(wall_clock(req.hung_up_at) * 1000 - stop["t"])
+        if stop.get("clickedAt"):  # the harness's part: until the webview's click handler ran
+            report[f"{how}_click_handler_ms"] = stop["clickedAt"] - stop["t"]
+            report[f"{how}_handler_to_hangup_ms"] = round(
+                wall_clock(req.hung_up_at) * 1000 - stop["clickedAt"]
+            )
         assert report[f"{how}_to_hangup_ms"] < 3000, report
 
     # -- Ghost text appeared and grew while the upstream was still sending.

@@ -342,15 +342,23 @@ async function explainScenario(page, how) {
     await sleep(40);
   }
   emit('explain-streaming', { how, toasts: [...toastsSeen], status: [...paces] });
+  if (how === 'stop') {
+    // When the webview's own click handler runs: splits the harness's click latency from the rest.
+    await frame.locator('#stop').evaluate((button) => {
+      button.addEventListener('click', () => (window.__inkStopClickedAt = Date.now()), { capture: true, once: true });
+    });
+  }
   const stopAt = Date.now();
+  let clickedAt = null;
   if (how === 'stop') {
     await frame.locator('#stop').click();
+    clickedAt = await frame.locator('#stop').evaluate(() => window.__inkStopClickedAt ?? null);
   } else {
     const tab = page.locator('.tab', { hasText: 'inkstream: Explain' });
     await tab.hover();
     await tab.locator('.tab-actions .action-label').first().click();
   }
-  emit('explain-stop', { how, t: stopAt });
+  emit('explain-stop', { how, t: stopAt, clickedAt });
   if (how === 'close') {
     await page.locator('.tab', { hasText: 'inkstream: Explain' }).waitFor({ state: 'detached', timeout: 15000 });
     emit('explain-ended', { how, state: 'closed' });
@@ -426,6 +434,162 @@ async function missingScenario(page) {
   await shot(page, 'missing-server');
 }
 
+/**
+ * What the next-edit decorations draw in the active editor (runs in the page). Extension
+ * decorations are CSS classes: their `after`/`before` content and colours are in style sheets, so
+ * the rules that belong to inkstream's next edits are found there, then the elements that carry
+ * them. Lines are 1-based, read from the line-number gutter at the same height.
+ */
+function readNextEdit() {
+  const editor = document.querySelector('.editor-group-container.active .monaco-editor');
+  if (!editor) {
+    return { hints: [], lines: [], deleted: [], pictures: [] };
+  }
+  const rules = new Map(); // class → {kind, content}
+  for (const sheet of document.styleSheets) {
+    let list;
+    try {
+      list = sheet.cssRules;
+    } catch {
+      continue;
+    }
+    for (const rule of list) {
+      const selector = rule.selectorText ?? '';
+      const match = /\.(ced-[\w-]+)/.exec(selector);
+      if (!match) {
+        continue;
+      }
+      const content = rule.style?.content ?? '';
+      const css = rule.cssText ?? '';
+      if (css.includes('inkstream-nextEditDeletedBackground')) {
+        rules.set(match[1], { kind: 'deleted' });
+      } else if (/Tab to jump/.test(content)) {
+        rules.set(match[1], { kind: 'hint', content: JSON.parse(content) });
+      } else if (/^"→ /.test(content)) {
+        rules.set(match[1], { kind: 'line', content: JSON.parse(content).slice(2) });
+      } else if (content.includes('data:image/svg+xml;base64,')) {
+        const b64 = /base64,([A-Za-z0-9+/=]+)/.exec(content)?.[1] ?? '';
+        const svg = window.atob(b64);
+        const rows = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) =>
+          m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'),
+        );
+        rules.set(match[1], { kind: 'picture', content: rows });
+      }
+    }
+  }
+  const gutter = [...editor.querySelectorAll('.margin-view-overlays > div')].map((d) => ({ top: d.style.top, n: Number(d.textContent?.trim()) }));
+  const lineAt = (el) => {
+    const holder = el.closest('.view-line') ?? el.closest('.view-overlays > div') ?? el;
+    const top = holder.style.top;
+    return gutter.find((g) => g.top === top)?.n ?? null;
+  };
+  const out = { hints: [], lines: [], deleted: [], pictures: [] };
+  for (const [cls, rule] of rules) {
+    for (const el of editor.querySelectorAll(`.${cls}`)) {
+      const rect = el.getBoundingClientRect();
+      const item = { line: lineAt(el), x: Math.round(rect.left), y: Math.round(rect.top) };
+      if (rule.kind === 'deleted') {
+        out.deleted.push({ ...item, width: Math.round(rect.width) });
+      } else if (rule.kind === 'hint') {
+        out.hints.push({ ...item, text: rule.content });
+      } else if (rule.kind === 'line') {
+        out.lines.push({ ...item, text: rule.content });
+      } else {
+        out.pictures.push({ ...item, lines: rule.content });
+      }
+    }
+  }
+  for (const list of Object.values(out)) {
+    list.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.x - b.x);
+  }
+  return out;
+}
+
+function cursorLine() {
+  const editor = document.querySelector('.editor-group-container.active .monaco-editor');
+  const cursor = editor?.querySelector('.cursors-layer .cursor');
+  const status = [...document.querySelectorAll('.statusbar-item')].map((e) => e.textContent ?? '').find((t) => /Ln \d+, Col \d+/.test(t));
+  const match = /Ln (\d+), Col (\d+)/.exec(status ?? '');
+  return match ? { line: Number(match[1]), column: Number(match[2]), visible: Boolean(cursor) } : null;
+}
+
+/**
+ * Next edits (env DRIVE_NES, JSON): go to `line`:`column`, select `length` characters and type
+ * `type` (a rename at one place); record every change of what the next-edit decorations draw
+ * until they have been still for `idleMs`; then `then`: 'accept' (Tab until nothing is left, then
+ * save), 'escape', or 'elsewhere' (type `elsewhere` at the end of the file).
+ */
+async function nextEditScenario(page, spec) {
+  const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
+  await lines.click();
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 15000 });
+  await page.keyboard.type(`${spec.line}:${spec.column}`);
+  await page.keyboard.press('Enter');
+  await sleep(200);
+  for (let i = 0; i < spec.length; i++) {
+    await page.keyboard.press('Shift+ArrowRight');
+  }
+  emit('nes-typing', { text: spec.type });
+  await page.keyboard.type(spec.type, { delay: 40 });
+  emit('nes-typed', { cursor: await page.evaluate(cursorLine) });
+  const idleMs = spec.idleMs ?? 1500;
+  let last = '';
+  let lastChange = Date.now();
+  let shotTaken = false;
+  const until = Date.now() + (spec.waitMs ?? 20000);
+  while (Date.now() < until) {
+    const drawn = await page.evaluate(readNextEdit);
+    const key = JSON.stringify(drawn);
+    if (key !== last) {
+      last = key;
+      lastChange = Date.now();
+      emit('nes', { drawn });
+    }
+    const any = drawn.hints.length + drawn.lines.length + drawn.deleted.length + drawn.pictures.length > 0;
+    if (any && !shotTaken && spec.shot) {
+      shotTaken = true;
+      await sleep(300);
+      await shot(page, spec.shot);
+    }
+    if (any && Date.now() - lastChange > idleMs) {
+      break;
+    }
+    await sleep(25);
+  }
+  emit('nes-shown', { drawn: JSON.parse(last || '{}') });
+  if (spec.then === 'accept') {
+    for (let i = 0; i < (spec.maxTabs ?? 12); i++) {
+      const before = await page.evaluate(readNextEdit);
+      if (before.hints.length + before.lines.length + before.deleted.length + before.pictures.length === 0) {
+        break;
+      }
+      await page.keyboard.press('Tab');
+      await sleep(400);
+      emit('nes-tab', { cursor: await page.evaluate(cursorLine), drawn: await page.evaluate(readNextEdit) });
+    }
+    await page.keyboard.press('Control+S');
+    await sleep(500);
+    emit('nes-saved', { text: await editorText(page) });
+  } else if (spec.then === 'escape' || spec.then === 'elsewhere') {
+    if (spec.then === 'escape') {
+      await page.keyboard.press('Escape');
+    } else {
+      await page.keyboard.press('Control+End');
+      await page.keyboard.type(spec.elsewhere ?? '#');
+    }
+    emit('nes-hide', { how: spec.then });
+    // Until nothing is drawn (or 5 s: the test then fails on what is still drawn).
+    let drawn = await page.evaluate(readNextEdit);
+    const stopBy = Date.now() + 5000;
+    while (drawn.hints.length + drawn.lines.length + drawn.deleted.length + drawn.pictures.length > 0 && Date.now() < stopBy) {
+      await sleep(25);
+      drawn = await page.evaluate(readNextEdit);
+    }
+    emit('nes-after', { drawn });
+  }
+}
+
 let exitCode = 0;
 let browser;
 try {
@@ -480,6 +644,8 @@ try {
       await usageScenario(page);
     } else if (step === 'missing') {
       await missingScenario(page);
+    } else if (step === 'nextedit') {
+      await nextEditScenario(page, JSON.parse(env.DRIVE_NES ?? '{}'));
     }
   }
   emit('status', { text: await statusText(page) });
