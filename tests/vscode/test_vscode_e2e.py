@@ -710,3 +710,167 @@ def test_local_endpoint_stays_direct_with_a_vscode_proxy(code_server):
     assert STARTUP.strip() in startup["text"], startup
     assert requests and not any("via" in req.headers for req in requests)
     assert f"proxy: VS Code's http.proxy {proxy.url}" in output_logs(code_server)
+
+
+# -- Next edits (issue 18). The user renames or changes code at one place; the rest shows as next
+# edits drawn with decorations, Tab jumps, Tab applies.
+NES_RENAME = """\
+def scale(total, factor):
+    scaled = total * factor
+    return round(total + scaled, 2)
+"""
+NES_NO_GHOST = {**VSCODE_SETTINGS, "editor.inlineSuggest.enabled": False}
+
+
+def next_edit_drive(code_server: dict[str, Any], name: str, text: str, **spec: Any) -> list[Any]:
+    (code_server["ws"] / name).write_text(text)
+    events = run_drive(
+        code_server, DRIVE_FILE=name, DRIVE_ORDER="nextedit", DRIVE_NES=json.dumps(spec)
+    )
+    return events
+
+
+def drawn_count(drawn: dict[str, list[Any]]) -> int:
+    return sum(len(drawn.get(k, [])) for k in ("hints", "lines", "deleted", "pictures"))
+
+
+def offline_next_edits(code_server: dict[str, Any]) -> None:
+    code_server["start"](
+        {**NES_NO_GHOST, "inkstream.serverCommand": [PYTHON, "-m", "inkstream", "serve"]},
+        {"INKSTREAM_DATA_DIR": str(code_server["usage_dir"])},
+    )
+
+
+def test_next_edit_offline_rename_tab_jumps_tab_applies(code_server):
+    """Offline (no endpoint, no key): renaming ``total`` at its definition shows the two other
+    places as next edits (the old name marked, the new line beside it, "Tab to jump" at the
+    cursor); Tab jumps to the first, Tab applies it, and so on; the saved file is exactly the
+    renamed one."""
+    offline_next_edits(code_server)
+    events = next_edit_drive(
+        code_server, "scale.py", NES_RENAME,
+        line=1, column=11, length=5, type="subtotal", then="accept", shot="nextedit-1-shown",
+    )  # fmt: skip
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for e in events:
+        by_kind.setdefault(e["event"], []).append(e)
+    [shown] = by_kind["nes-shown"]
+    drawn = shown["drawn"]
+    assert [(d["line"], d["text"]) for d in drawn["lines"]] == [
+        (2, "scaled = subtotal * factor"),
+        (3, "return round(subtotal + scaled, 2)"),
+    ], drawn
+    assert [d["line"] for d in drawn["deleted"]] == [2, 3], drawn
+    assert [(h["line"], h["text"]) for h in drawn["hints"]] == [(1, "↓ Tab to jump (line 2)")]
+    # Tab 1 jumps to line 2, Tab 2 applies there (line 3's edit stays drawn), Tab 3 jumps to
+    # line 3, Tab 4 applies: nothing left.
+    tabs = by_kind["nes-tab"]
+    assert [t["cursor"]["line"] for t in tabs] == [2, 2, 3, 3], tabs
+    assert [d["line"] for d in tabs[1]["drawn"]["lines"]] == [3], tabs[1]
+    assert drawn_count(tabs[-1]["drawn"]) == 0, tabs[-1]
+    assert (code_server["ws"] / "scale.py").read_text() == NES_RENAME.replace("total", "subtotal")
+
+
+def test_next_edit_typing_elsewhere_hides_it(code_server):
+    offline_next_edits(code_server)
+    events = next_edit_drive(
+        code_server, "scale.py", NES_RENAME,
+        line=1, column=11, length=5, type="subtotal", then="elsewhere", elsewhere="#",
+    )  # fmt: skip
+    [shown] = [e for e in events if e["event"] == "nes-shown"]
+    assert drawn_count(shown["drawn"]) > 0, shown
+    [after] = [e for e in events if e["event"] == "nes-after"]
+    assert drawn_count(after["drawn"]) == 0, after
+
+
+# A next-edit model (format "chat") answering slowly, a line at a time: the user added a
+# parameter; the model replaces the two 100s with it, two hunks apart (lines 3 and 6).
+NES_LIMIT = (
+    "def scale(total, factor):\n"
+    "    scaled = total * factor\n"
+    "    if scaled > 100:\n"
+    '        print("clamped")\n'
+    "        scaled = scaled - 1\n"
+    "    return min(scaled, 100)\n"
+)
+NES_LIMIT_ANSWER = [
+    "```python\n",
+    "def scale(total, factor, limit):\n",
+    "    scaled = total * factor\n",
+    "    if scaled > limit:\n",
+    '        print("clamped")\n',
+    "        scaled = scaled - 1\n",
+    "    return min(scaled, limit)\n",
+    "```",
+]
+NES_LINE_DELAY = 0.8
+MODEL_PATH_MISSING = (
+    "needs the server's next-edit model path (streamed hunks from an upstream: branch nes-model, "
+    "inkstream.nextedit.converge), not merged here"
+)
+
+
+def model_next_edits(code_server: dict[str, Any], upstream: ScriptedUpstream) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("inkstream.nextedit.converge") is None:
+        pytest.skip(MODEL_PATH_MISSING)
+    upstream.script(Reply(chunks=NES_LIMIT_ANSWER, delay=NES_LINE_DELAY, first_delay=0.2))
+    code_server["start"](
+        {
+            **NES_NO_GHOST,
+            "inkstream.baseUrl": upstream.base_url,
+            "inkstream.model": "e2e-model",
+            "inkstream.apiStyle": "chat",
+            "inkstream.nextEdit.model": "e2e-nes",
+            "inkstream.nextEdit.format": "chat",
+            "inkstream.serverCommand": [PYTHON, "-m", "inkstream", "serve"],
+        },
+        {"INKSTREAM_API_KEY": API_KEY, "INKSTREAM_DATA_DIR": str(code_server["usage_dir"])},
+    )
+
+
+def nes_requests(upstream: ScriptedUpstream) -> list[Any]:
+    return [r for r in upstream.requests if r.body.get("stream") and "limit" in r.prompt_text]
+
+
+def test_next_edit_hunks_are_drawn_as_the_model_writes(code_server):
+    """Each hunk is drawn when the server sends it: the first (line 3) before the upstream has
+    sent the second (line 6), and it stays drawn, in the same place, while the second arrives."""
+    with ScriptedUpstream() as upstream:
+        model_next_edits(code_server, upstream)
+        events = next_edit_drive(
+            code_server, "limit.py", NES_LIMIT,
+            line=1, column=24, length=0, type=", limit", then="none", idleMs=3000,
+        )  # fmt: skip
+        [req] = nes_requests(upstream)
+    records = [e for e in events if e["event"] == "nes"]
+    first = next(e for e in records if any(d["line"] == 3 for d in e["drawn"]["lines"]))
+    second = NES_LIMIT_ANSWER.index("    return min(scaled, limit)\n")
+    second_sent = wall_clock(req.chunk_times[second])
+    assert first["t"] < second_sent * 1000, (first, second_sent)
+    [drawn_first] = [d for d in first["drawn"]["lines"] if d["line"] == 3]
+    assert drawn_first["text"] == "if scaled > limit:"
+    for later in records[records.index(first) :]:
+        assert drawn_first in later["drawn"]["lines"], later
+    last = records[-1]["drawn"]
+    assert [(d["line"], d["text"]) for d in last["lines"]] == [
+        (3, "if scaled > limit:"),
+        (6, "return min(scaled, limit)"),
+    ], last
+
+
+def test_next_edit_escape_stops_the_model(code_server):
+    """Escape while the model is still writing hides the edits and the upstream sees the hang-up."""
+    with ScriptedUpstream() as upstream:
+        model_next_edits(code_server, upstream)
+        events = next_edit_drive(
+            code_server, "limit.py", NES_LIMIT,
+            line=1, column=24, length=0, type=", limit", then="escape", idleMs=300,
+        )  # fmt: skip
+        [req] = nes_requests(upstream)
+        req.ended.wait(5)
+    [after] = [e for e in events if e["event"] == "nes-after"]
+    assert drawn_count(after["drawn"]) == 0, after
+    assert not req.completed, "the upstream finished before Escape"
+    assert req.hung_up_at is not None, "the upstream never saw the client hang up"

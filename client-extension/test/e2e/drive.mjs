@@ -445,6 +445,18 @@ function readNextEdit() {
   if (!editor) {
     return { hints: [], lines: [], deleted: [], pictures: [] };
   }
+  // VS Code writes a decoration's theme colour into its CSS rule as the resolved value: compare
+  // it with the value of the colour inkstream contributes (normalised by the browser).
+  const probe = document.createElement('div');
+  document.body.appendChild(probe);
+  const normalise = (color) => {
+    probe.style.backgroundColor = '';
+    probe.style.backgroundColor = color;
+    return window.getComputedStyle(probe).backgroundColor;
+  };
+  const workbench = document.querySelector('.monaco-workbench') ?? document.body;
+  const deletedVar = window.getComputedStyle(workbench).getPropertyValue('--vscode-inkstream-nextEditDeletedBackground').trim();
+  const deletedColor = deletedVar ? normalise(deletedVar) : null;
   const rules = new Map(); // class → {kind, content}
   for (const sheet of document.styleSheets) {
     let list;
@@ -461,7 +473,8 @@ function readNextEdit() {
       }
       const content = rule.style?.content ?? '';
       const css = rule.cssText ?? '';
-      if (css.includes('inkstream-nextEditDeletedBackground')) {
+      const background = rule.style?.backgroundColor ?? '';
+      if (css.includes('inkstream-nextEditDeletedBackground') || (deletedColor && background && normalise(background) === deletedColor)) {
         rules.set(match[1], { kind: 'deleted' });
       } else if (/Tab to jump/.test(content)) {
         rules.set(match[1], { kind: 'hint', content: JSON.parse(content) });
@@ -499,6 +512,7 @@ function readNextEdit() {
       }
     }
   }
+  probe.remove();
   for (const list of Object.values(out)) {
     list.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.x - b.x);
   }
