@@ -332,7 +332,10 @@ async function explainScenario(page, how) {
       await sleep(400);
       await shot(page, 'explain-1-streaming');
     }
-    if (seen.filter((x) => x.length > 0).length >= 4 && text.length > 80) {
+    // DRIVE_EXPLAIN_SETTLE_MS: stop only once the panel has not changed for that long (a stalled
+    // upstream), to compare Stop's latency with and without the panel redrawing.
+    const settle = Number(env.DRIVE_EXPLAIN_SETTLE_MS ?? 0);
+    if (seen.filter((x) => x.length > 0).length >= 4 && text.length > 80 && Date.now() - seen[seen.length - 1].t >= settle) {
       break;
     }
     const state = await frame.locator('body').getAttribute('class');
