@@ -47,6 +47,8 @@ export class NextEditController implements vscode.Disposable {
   private applying = false;
   private visible = false;
   private unsupported = false;
+  /** The edit last offered as ghost text. */
+  private ghostShown: string | undefined;
   private counter = 0;
   private readonly shownIds = new Set<string>();
   private readonly pictures = new Map<string, vscode.TextEditorDecorationType>();
@@ -142,8 +144,12 @@ export class NextEditController implements vscode.Disposable {
     if (!edit || document.uri.toString() !== this.uri) {
       return undefined;
     }
-    const drawing = drawingOf(edit, (line) => document.lineAt(line).text, { line: position.line, character: position.character });
-    if (drawing.kind !== 'ghost') {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.document !== document) {
+      return undefined;
+    }
+    const drawing = drawingOf(edit, (line) => document.lineAt(line).text, this.ghostCursor(editor));
+    if (drawing.kind !== 'ghost' || !position.isEqual(editor.selection.active)) {
       return undefined;
     }
     const command = edit.command ? { title: edit.command.title, command: edit.command.command, arguments: edit.command.arguments } : undefined;
@@ -284,20 +290,28 @@ export class NextEditController implements vscode.Disposable {
       this.shownIds.add(edit.id);
       this.notify(Methods.didShowInlineEdit, shownParams(edit));
     }
+  }
+
+  /** The cursor as drawingOf takes it: only when VS Code shows ghost text (else an insertion at the cursor is drawn beside the line). */
+  private ghostCursor(editor: vscode.TextEditor): { line: number; character: number } | undefined {
     const cursor = editor.selection.active;
-    if (added.includes(this.set.first as NextEdit) && this.set.first && drawingOf(this.set.first, () => '', { line: cursor.line, character: cursor.character }).kind === 'ghost') {
-      void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
-    }
+    const ghostText = vscode.workspace.getConfiguration('editor', editor.document).get<boolean>('inlineSuggest.enabled', true);
+    return ghostText && editor.selection.isEmpty ? { line: cursor.line, character: cursor.character } : undefined;
   }
 
   /** Draws every shown edit in `editor`. Unchanged decorations stay where they are (VS Code only repaints lines whose decorations changed). */
   private render(editor: vscode.TextEditor): void {
     const document = editor.document;
-    const cursor = editor.selection.active;
+    const cursor = this.ghostCursor(editor);
     const deleted: vscode.Range[] = [];
     const lines: vscode.DecorationOptions[] = [];
     for (const edit of this.set.edits) {
-      const drawing = drawingOf(edit, (line) => document.lineAt(line).text, { line: cursor.line, character: cursor.character });
+      const drawing = drawingOf(edit, (line) => document.lineAt(line).text, cursor);
+      if (drawing.kind === 'ghost' && edit === this.set.first && this.ghostShown !== edit.id) {
+        // VS Code asks the inline provider, which answers this edit (ghostAt).
+        this.ghostShown = edit.id;
+        void vscode.commands.executeCommand('editor.action.inlineSuggest.trigger');
+      }
       if (drawing.deleted) {
         deleted.push(toRange({ range: drawing.deleted }));
       }
@@ -405,6 +419,7 @@ export class NextEditController implements vscode.Disposable {
       this.note({ kind: 'hidden', at: Date.now(), ids, detail: why });
     }
     this.uri = undefined;
+    this.ghostShown = undefined;
     this.shownIds.clear();
     this.setVisible(false);
     return ids;
