@@ -853,6 +853,8 @@ def test_next_edit_hunks_are_drawn_as_the_model_writes(code_server):
     assert drawn_first["text"] == "if scaled > limit:"
     for later in records[records.index(first) :]:
         assert drawn_first in later["drawn"]["lines"], later
+    report = {"first_hunk_drawn_before_second_sent_ms": round(second_sent * 1000 - first["t"])}
+    print("vscode next edits:", json.dumps(report))  # noqa: T201
     last = records[-1]["drawn"]
     assert [(d["line"], d["text"]) for d in last["lines"]] == [
         (3, "if scaled > limit:"),
