@@ -810,12 +810,14 @@ MODEL_PATH_MISSING = (
 )
 
 
-def model_next_edits(code_server: dict[str, Any], upstream: ScriptedUpstream) -> None:
+def model_next_edits(
+    code_server: dict[str, Any], upstream: ScriptedUpstream, answer: list[str] = NES_LIMIT_ANSWER
+) -> None:
     import importlib.util
 
     if importlib.util.find_spec("inkstream.nextedit.converge") is None:
         pytest.skip(MODEL_PATH_MISSING)
-    upstream.script(Reply(chunks=NES_LIMIT_ANSWER, delay=NES_LINE_DELAY, first_delay=0.2))
+    upstream.script(Reply(chunks=answer, delay=NES_LINE_DELAY, first_delay=0.2))
     code_server["start"](
         {
             **NES_NO_GHOST,
@@ -876,3 +878,46 @@ def test_next_edit_escape_stops_the_model(code_server):
     assert drawn_count(after["drawn"]) == 0, after
     assert not req.completed, "the upstream finished before Escape"
     assert req.hung_up_at is not None, "the upstream never saw the client hang up"
+
+
+NES_STATS = """\
+def mean(xs):
+    total = 0
+    for x in xs:
+        total += x
+        print(x)
+    print("done")
+    return total / len(xs)
+"""
+NES_STATS_ANSWER = [
+    "```python\n",
+    "def mean(xs):\n",
+    "    total = 0\n",
+    "    count = 0\n",
+    "    for x in xs:\n",
+    "        total += x\n",
+    "        count += 1\n",
+    "        print(x)\n",
+    '    print("done")\n',
+    "    return total / count\n",
+    "```",
+]
+
+
+def test_next_edit_new_lines_are_drawn_as_a_picture(code_server):
+    """The user adds ``count = 0``; the model puts in a line (drawn as a picture of the new line,
+    in the editor's font, beside the place it goes) and changes the return (drawn beside it)."""
+    with ScriptedUpstream() as upstream:
+        model_next_edits(code_server, upstream, NES_STATS_ANSWER)
+        events = next_edit_drive(
+            code_server, "stats.py", NES_STATS,
+            line=2, column=14, length=0, type="\ncount = 0", then="none", idleMs=3000,
+            endShot="nextedit-2-picture",
+        )  # fmt: skip
+    [shown] = [e for e in events if e["event"] == "nes-shown"]
+    drawn = shown["drawn"]
+    assert [(p["line"], p["lines"]) for p in drawn["pictures"]] == [(6, ["count += 1"])], drawn
+    assert [(d["line"], d["text"]) for d in drawn["lines"]] == [(8, "return total / count")]
+    # the picture sits right of the text it is beside, not over it
+    [hint] = drawn["hints"]
+    assert hint["line"] == 3 and drawn["pictures"][0]["x"] > hint["x"] - 200, drawn

@@ -16,7 +16,7 @@ import { ErrorCodes, isCancellation, isRpcError, Methods, type NextEditParams, t
 import type { ServerManager } from '../server';
 import { currentSettings } from '../server';
 import { isLanguageEnabled, isNextEditEnabled } from '../settings';
-import { comparePositions, cursorAtEdit, drawingOf, EditSet, parseEdits, shownParams, type Drawing, type NextEdit } from './edits';
+import { comparePositions, cursorAtEdit, drawingOf, EditSet, lastLineOf, parseEdits, shownParams, type Drawing, type NextEdit } from './edits';
 import { editorLineHeight, renderLines, svgDataUri, themeColors } from './svg';
 
 const partialType = new ProgressType<NextEditResult>();
@@ -316,8 +316,7 @@ export class NextEditController implements vscode.Disposable {
         deleted.push(toRange({ range: drawing.deleted }));
       }
       if (drawing.kind === 'inline') {
-        const line = edit.range.end.line;
-        const end = document.lineAt(line).range.end;
+        const end = document.lineAt(lastLineOf(edit.range)).range.end;
         lines.push({ range: new vscode.Range(end, end), renderOptions: { after: { contentText: `→ ${drawing.newLines[0].trim()}` } } });
       } else if (drawing.kind === 'block') {
         this.drawPicture(editor, edit, drawing);

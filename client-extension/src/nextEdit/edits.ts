@@ -173,10 +173,22 @@ export function drawingOf(edit: NextEdit, lineAt: (line: number) => string, curs
   if (edit.text === '') {
     return { kind: 'delete', deleted, newLines: [] };
   }
+  if (empty && start.character === 0 && edit.text.endsWith('\n')) {
+    // Whole lines put in before a line: a picture of just those lines.
+    return { kind: 'block', newLines: edit.text.slice(0, -1).split('\n') };
+  }
   const first = lineAt(start.line);
   const last = start.line === end.line ? first : lineAt(end.line);
   const newLines = (first.slice(0, start.character) + edit.text + last.slice(end.character)).split('\n');
-  return { kind: start.line === end.line && newLines.length === 1 ? 'inline' : 'block', deleted, newLines };
+  if (end.character === 0 && edit.text.endsWith('\n')) {
+    newLines.pop(); // the line after the edit, unchanged
+  }
+  return { kind: lastLineOf(edit.range) === start.line && newLines.length === 1 ? 'inline' : 'block', deleted, newLines };
+}
+
+/** The last line a range touches (a range ending at a line's start ends on the line before). */
+export function lastLineOf(range: WireRange): number {
+  return range.end.character === 0 && range.end.line > range.start.line ? range.end.line - 1 : range.end.line;
 }
 
 /** Tab applies the edit when the cursor is on one of its lines; elsewhere it jumps there first. */

@@ -533,7 +533,7 @@ function cursorLine() {
 /**
  * Next edits (env DRIVE_NES, JSON): go to `line`:`column`, select `length` characters and type
  * `type` (a rename at one place); record every change of what the next-edit decorations draw
- * until they have been still for `idleMs`; then `then`: 'accept' (Tab until nothing is left, then
+ * until they have been still for `idleMs` (screenshots: `shot` at the first drawing, `endShot` then); then `then`: 'accept' (Tab until nothing is left, then
  * save), 'escape', or 'elsewhere' (type `elsewhere` at the end of the file).
  */
 async function nextEditScenario(page, spec) {
@@ -575,6 +575,9 @@ async function nextEditScenario(page, spec) {
     await sleep(25);
   }
   emit('nes-shown', { drawn: JSON.parse(last || '{}') });
+  if (spec.endShot) {
+    await shot(page, spec.endShot);
+  }
   if (spec.then === 'accept') {
     for (let i = 0; i < (spec.maxTabs ?? 12); i++) {
       const before = await page.evaluate(readNextEdit);

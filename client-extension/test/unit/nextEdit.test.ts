@@ -113,6 +113,12 @@ describe('drawingOf', () => {
     assert.deepEqual(drawing.newLines, ['    if count:', '        return 0', '    return count + 1']);
   });
 
+  it('shows whole lines put in as a picture of just those lines', () => {
+    assert.deepEqual(drawingOf(edit('a', 2, 0, 2, 0, '    y = 2\n    z = 3\n'), lineAt), { kind: 'block', newLines: ['    y = 2', '    z = 3'] });
+    const replaced = drawingOf(edit('b', 1, 0, 2, 0, '    return count\n'), lineAt);
+    assert.deepEqual(replaced, { kind: 'inline', deleted: { start: { line: 1, character: 0 }, end: { line: 2, character: 0 } }, newLines: ['    return count'] });
+  });
+
   it('jumps first when the cursor is not on the edit', () => {
     const e = edit('a', 4, 0, 5, 0, '');
     assert.equal(cursorAtEdit(e, { line: 2, character: 0 }), false);
