@@ -844,9 +844,13 @@ def test_next_edit_hunks_are_drawn_as_the_model_writes(code_server):
         events = next_edit_drive(
             code_server, "limit.py", NES_LIMIT,
             line=1, column=24, length=0, type=", limit", then="none", idleMs=3000,
+            sampleFrames=True,
         )  # fmt: skip
         [req] = nes_requests(upstream)
     records = [e for e in events if e["event"] == "nes"]
+    # Sampled in every frame from the first drawing on: nothing drawn went missing or moved.
+    [frames] = [e for e in events if e["event"] == "nes-frames"]
+    assert frames["frames"] > 0 and frames["missing"] == frames["moved"] == 0, frames
     first = next(e for e in records if any(d["line"] == 3 for d in e["drawn"]["lines"]))
     second = NES_LIMIT_ANSWER.index("    return min(scaled, limit)\n")
     second_sent = wall_clock(req.chunk_times[second])
@@ -855,7 +859,10 @@ def test_next_edit_hunks_are_drawn_as_the_model_writes(code_server):
     assert drawn_first["text"] == "if scaled > limit:"
     for later in records[records.index(first) :]:
         assert drawn_first in later["drawn"]["lines"], later
-    report = {"first_hunk_drawn_before_second_sent_ms": round(second_sent * 1000 - first["t"])}
+    report = {
+        "first_hunk_drawn_before_second_sent_ms": round(second_sent * 1000 - first["t"]),
+        "frames_sampled": frames["frames"],
+    }
     print("vscode next edits:", json.dumps(report))  # noqa: T201
     last = records[-1]["drawn"]
     assert [(d["line"], d["text"]) for d in last["lines"]] == [

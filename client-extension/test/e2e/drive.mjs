@@ -503,7 +503,7 @@ function readNextEdit() {
   for (const [cls, rule] of rules) {
     for (const el of editor.querySelectorAll(`.${cls}`)) {
       const rect = el.getBoundingClientRect();
-      const item = { line: lineAt(el), x: Math.round(rect.left), y: Math.round(rect.top) };
+      const item = { line: lineAt(el), x: Math.round(rect.left), y: Math.round(rect.top), cls };
       if (rule.kind === 'deleted') {
         out.deleted.push({ ...item, width: Math.round(rect.width) });
       } else if (rule.kind === 'hint') {
@@ -520,6 +520,49 @@ function readNextEdit() {
     list.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.x - b.x);
   }
   return out;
+}
+
+/**
+ * Watches, in every frame (runs in the page), the elements drawn for the next edits already shown
+ * (`watched`: their classes and lines): counts the frames in which one is missing or has moved.
+ */
+function startNesSampler(watched) {
+  const w = window;
+  const native = w.requestAnimationFrame.bind(w);
+  const state = { frames: 0, missing: 0, moved: 0, first: null };
+  const editor = document.querySelector('.editor-group-container.active .monaco-editor');
+  const place = (item) => {
+    const els = [...(editor?.querySelectorAll(`.${item.cls}`) ?? [])];
+    return els.map((el) => el.getBoundingClientRect()).map((r) => `${Math.round(r.left)},${Math.round(r.top)}`);
+  };
+  const initial = watched.map((item) => `${item.x},${item.y}`);
+  let running = true;
+  const tick = () => {
+    if (!running) {
+      return;
+    }
+    state.frames += 1;
+    watched.forEach((item, i) => {
+      const places = place(item);
+      if (places.length === 0) {
+        state.missing += 1;
+        state.first ??= { frame: state.frames, what: 'missing', item };
+      } else if (!places.includes(initial[i])) {
+        state.moved += 1;
+        state.first ??= { frame: state.frames, what: 'moved', item, places };
+      }
+    });
+    native(tick);
+  };
+  native(tick);
+  w.__inkStopNesSampler = () => {
+    running = false;
+    return state;
+  };
+}
+
+function stopNesSampler() {
+  return window.__inkStopNesSampler();
 }
 
 function cursorLine() {
@@ -554,6 +597,7 @@ async function nextEditScenario(page, spec) {
   let last = '';
   let lastChange = Date.now();
   let shotTaken = false;
+  let sampling = null;
   const until = Date.now() + (spec.waitMs ?? 20000);
   while (Date.now() < until) {
     const drawn = await page.evaluate(readNextEdit);
@@ -564,6 +608,12 @@ async function nextEditScenario(page, spec) {
       emit('nes', { drawn });
     }
     const any = drawn.hints.length + drawn.lines.length + drawn.deleted.length + drawn.pictures.length > 0;
+    if (any && spec.sampleFrames && !sampling) {
+      // From the first drawing on, every frame: does what is drawn stay drawn, in place?
+      sampling = [...drawn.lines, ...drawn.deleted, ...drawn.pictures];
+      await page.evaluate(startNesSampler, sampling);
+      emit('nes-sampling', { watched: sampling });
+    }
     if (any && !shotTaken && spec.shot) {
       shotTaken = true;
       await sleep(300);
@@ -573,6 +623,9 @@ async function nextEditScenario(page, spec) {
       break;
     }
     await sleep(25);
+  }
+  if (sampling) {
+    emit('nes-frames', await page.evaluate(stopNesSampler));
   }
   emit('nes-shown', { drawn: JSON.parse(last || '{}') });
   if (spec.endShot) {
