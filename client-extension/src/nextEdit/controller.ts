@@ -51,7 +51,8 @@ export class NextEditController implements vscode.Disposable {
   private ghostShown: string | undefined;
   private counter = 0;
   private readonly shownIds = new Set<string>();
-  private readonly pictures = new Map<string, vscode.TextEditorDecorationType>();
+  /** One decoration type per multi-line edit, with the range it was drawn for. */
+  private readonly pictures = new Map<string, { type: vscode.TextEditorDecorationType; range: string }>();
   private readonly disposables: vscode.Disposable[] = [];
   readonly events: NextEditEvent[] = [];
 
@@ -219,7 +220,7 @@ export class NextEditController implements vscode.Disposable {
       const added = this.set.add(valid);
       if (added.length) {
         this.note({ kind: 'hunk', at: Date.now(), ids: added.map((e) => e.id) });
-        this.drawNew(added);
+        this.drawNew();
       }
     };
     this.uri = uri;
@@ -269,27 +270,18 @@ export class NextEditController implements vscode.Disposable {
       this.schedule(); // the next place may only show up now
       return;
     }
-    // The others moved with the text: their pictures are redrawn at their new lines.
-    for (const other of this.set.edits) {
-      this.disposePicture(other.id);
-    }
     if (editor) {
       this.render(editor);
     }
   }
 
-  /** New edits of the running request: draw them, report them shown, and let ghost text show one at the cursor. */
-  private drawNew(added: NextEdit[]): void {
+  /** New edits of the running request: draw them (render reports them shown). */
+  private drawNew(): void {
     const editor = this.editor();
     if (!editor) {
       return;
     }
     this.render(editor);
-    const fresh = added.filter((edit) => !this.shownIds.has(edit.id));
-    for (const edit of fresh) {
-      this.shownIds.add(edit.id);
-      this.notify(Methods.didShowInlineEdit, shownParams(edit));
-    }
   }
 
   /** The cursor as drawingOf takes it: only when VS Code shows ghost text (else an insertion at the cursor is drawn beside the line). */
@@ -326,6 +318,12 @@ export class NextEditController implements vscode.Disposable {
     editor.setDecorations(this.lineType, lines);
     editor.setDecorations(this.hintType, this.hint(editor));
     this.setVisible(this.set.size > 0);
+    for (const edit of this.set.edits) {
+      if (!this.shownIds.has(edit.id)) {
+        this.shownIds.add(edit.id); // drawn (or offered as ghost text) for the first time
+        this.notify(Methods.didShowInlineEdit, shownParams(edit));
+      }
+    }
   }
 
   /** "Tab to jump" at the end of the cursor's line while the next edit is elsewhere or off screen. */
@@ -347,7 +345,11 @@ export class NextEditController implements vscode.Disposable {
 
   /** One decoration type per multi-line edit, so that drawing a later one never repaints it. */
   private drawPicture(editor: vscode.TextEditor, edit: NextEdit, drawing: Drawing): void {
-    let type = this.pictures.get(edit.id);
+    const range = JSON.stringify(edit.range);
+    if (this.pictures.get(edit.id)?.range !== range) {
+      this.disposePicture(edit.id); // moved by an accepted edit above it: its column may differ too
+    }
+    let type = this.pictures.get(edit.id)?.type;
     if (!type) {
       const font = vscode.workspace.getConfiguration('editor', editor.document);
       const fontSize = font.get<number>('fontSize', 14);
@@ -373,7 +375,7 @@ export class NextEditController implements vscode.Disposable {
           textDecoration: `none; position: absolute; top: 0; left: ${columns + 4}ch; z-index: 1; pointer-events: none`,
         },
       });
-      this.pictures.set(edit.id, type);
+      this.pictures.set(edit.id, { type, range });
     }
     const at = new vscode.Position(edit.range.start.line, 0);
     editor.setDecorations(type, [new vscode.Range(at, at)]);
@@ -390,7 +392,7 @@ export class NextEditController implements vscode.Disposable {
   }
 
   private disposePicture(id: string): void {
-    this.pictures.get(id)?.dispose();
+    this.pictures.get(id)?.type.dispose();
     this.pictures.delete(id);
   }
 
