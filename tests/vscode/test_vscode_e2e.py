@@ -810,13 +810,17 @@ MODEL_PATH_MISSING = (
 )
 
 
-def model_next_edits(
-    code_server: dict[str, Any], upstream: ScriptedUpstream, answer: list[str] = NES_LIMIT_ANSWER
-) -> None:
+def needs_model_path() -> None:
     import importlib.util
 
     if importlib.util.find_spec("inkstream.nextedit.converge") is None:
         pytest.skip(MODEL_PATH_MISSING)
+
+
+def model_next_edits(
+    code_server: dict[str, Any], upstream: ScriptedUpstream, answer: list[str] = NES_LIMIT_ANSWER
+) -> None:
+    needs_model_path()
     upstream.script(Reply(chunks=answer, delay=NES_LINE_DELAY, first_delay=0.2))
     code_server["start"](
         {
@@ -928,3 +932,56 @@ def test_next_edit_new_lines_are_drawn_as_a_picture(code_server):
     # the picture sits right of the text it is beside, not over it
     [hint] = drawn["hints"]
     assert hint["line"] == 3 and drawn["pictures"][0]["x"] > hint["x"] - 200, drawn
+
+
+NES_GHOST = """\
+def mean(xs):
+    total = 0
+    for x in xs:
+        total += x
+    return total / len(xs)
+"""
+NES_GHOST_ANSWER = [
+    "```python\n",
+    "def mean(xs):\n",
+    "    total = 0\n",
+    "    count = 0  # items seen\n",
+    "    for x in xs:\n",
+    "        total += x\n",
+    "    return total / len(xs)\n",
+    "```",
+]
+
+
+def test_next_edit_at_the_cursor_is_ghost_text(code_server):
+    """With ghost text on: the user adds ``count = 0``; the model's edit is an insertion right at
+    the cursor, so it shows as ghost text (not a decoration), and Tab inserts it. Completions go to
+    another endpoint, which answers nothing."""
+    needs_model_path()
+    with ScriptedUpstream() as completions, ScriptedUpstream() as model:
+        completions.default = Reply.text("")
+        model.script(Reply(chunks=NES_GHOST_ANSWER, delay=0.2, first_delay=0.2))
+        code_server["start"](
+            {
+                **VSCODE_SETTINGS,
+                "inkstream.baseUrl": completions.base_url,
+                "inkstream.model": "e2e-model",
+                "inkstream.apiStyle": "chat",
+                "inkstream.nextEdit.baseUrl": model.base_url,
+                "inkstream.nextEdit.model": "e2e-nes",
+                "inkstream.nextEdit.format": "chat",
+                "inkstream.serverCommand": [PYTHON, "-m", "inkstream", "serve"],
+            },
+            {"INKSTREAM_API_KEY": API_KEY, "INKSTREAM_DATA_DIR": str(code_server["usage_dir"])},
+        )
+        events = next_edit_drive(
+            code_server, "mean.py", NES_GHOST,
+            line=2, column=14, length=0, type="\ncount = 0", then="accept-ghost",
+            ghost="  # items seen", idleMs=500,
+        )  # fmt: skip
+    [shown] = [e for e in events if e["event"] == "nes-shown"]
+    assert shown["drawn"]["ghost"] == "  # items seen", shown
+    assert drawn_count(shown["drawn"]) == 0, shown  # ghost text only, no decoration
+    assert (code_server["ws"] / "mean.py").read_text() == NES_GHOST.replace(
+        "    total = 0\n", "    total = 0\n    count = 0  # items seen\n"
+    )

@@ -575,9 +575,12 @@ function cursorLine() {
 
 /**
  * Next edits (env DRIVE_NES, JSON): go to `line`:`column`, select `length` characters and type
- * `type` (a rename at one place); record every change of what the next-edit decorations draw
- * until they have been still for `idleMs` (screenshots: `shot` at the first drawing, `endShot` then); then `then`: 'accept' (Tab until nothing is left, then
- * save), 'escape', or 'elsewhere' (type `elsewhere` at the end of the file).
+ * `type` (a rename at one place); record every change of what the next-edit decorations (and the
+ * ghost text) draw until they have been still for `idleMs` (screenshots: `shot` at the first
+ * drawing, `endShot` then; `sampleFrames`: watch the first drawing in every frame); then `then`:
+ * 'accept' (Tab until nothing is left, then save), 'accept-ghost' (one Tab, for an insertion at
+ * the cursor shown as ghost text `ghost`, then save), 'escape', or 'elsewhere' (type `elsewhere`
+ * at the end of the file).
  */
 async function nextEditScenario(page, spec) {
   const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
@@ -600,14 +603,14 @@ async function nextEditScenario(page, spec) {
   let sampling = null;
   const until = Date.now() + (spec.waitMs ?? 20000);
   while (Date.now() < until) {
-    const drawn = await page.evaluate(readNextEdit);
+    const drawn = { ...(await page.evaluate(readNextEdit)), ghost: await page.evaluate(readGhost) };
     const key = JSON.stringify(drawn);
     if (key !== last) {
       last = key;
       lastChange = Date.now();
       emit('nes', { drawn });
     }
-    const any = drawn.hints.length + drawn.lines.length + drawn.deleted.length + drawn.pictures.length > 0;
+    const any = drawn.hints.length + drawn.lines.length + drawn.deleted.length + drawn.pictures.length > 0 || (spec.ghost !== undefined && drawn.ghost === spec.ghost);
     if (any && spec.sampleFrames && !sampling) {
       // From the first drawing on, every frame: does what is drawn stay drawn, in place?
       sampling = [...drawn.lines, ...drawn.deleted, ...drawn.pictures];
@@ -631,7 +634,12 @@ async function nextEditScenario(page, spec) {
   if (spec.endShot) {
     await shot(page, spec.endShot);
   }
-  if (spec.then === 'accept') {
+  if (spec.then === 'accept-ghost') {
+    await page.keyboard.press('Tab');
+    emit('nes-tab', { cursor: await page.evaluate(cursorLine), ghost: await page.evaluate(readGhost) });
+    await page.keyboard.press('Control+S');
+    await sleep(500);
+  } else if (spec.then === 'accept') {
     for (let i = 0; i < (spec.maxTabs ?? 12); i++) {
       const before = await page.evaluate(readNextEdit);
       if (before.hints.length + before.lines.length + before.deleted.length + before.pictures.length === 0) {
