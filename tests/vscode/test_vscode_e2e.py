@@ -985,3 +985,31 @@ def test_next_edit_at_the_cursor_is_ghost_text(code_server):
     assert (code_server["ws"] / "mean.py").read_text() == NES_GHOST.replace(
         "    total = 0\n", "    total = 0\n    count = 0  # items seen\n"
     )
+
+
+NES_FAR = (
+    "def scale(total, factor):\n"
+    + "".join(f"    step_{i} = factor + {i}\n" for i in range(60))
+    + "    return total * factor\n"
+)
+
+
+def test_next_edit_off_screen_tab_jumps_there(code_server):
+    """The other place is off screen: only "Tab to jump" shows at the cursor; Tab scrolls to it
+    (now drawn there), Tab applies it."""
+    offline_next_edits(code_server)
+    events = next_edit_drive(
+        code_server, "far.py", NES_FAR,
+        line=1, column=11, length=5, type="subtotal", then="accept",
+    )  # fmt: skip
+    [shown] = [e for e in events if e["event"] == "nes-shown"]
+    drawn = shown["drawn"]
+    assert [(h["line"], h["text"]) for h in drawn["hints"]] == [(1, "↓ Tab to jump (line 62)")]
+    assert drawn["lines"] == [] and drawn["deleted"] == [], drawn  # line 62 is not on screen
+    jump, apply = [e for e in events if e["event"] == "nes-tab"]
+    assert jump["cursor"]["line"] == 62, jump
+    assert [(d["line"], d["text"]) for d in jump["drawn"]["lines"]] == [
+        (62, "return subtotal * factor")
+    ], jump
+    assert drawn_count(apply["drawn"]) == 0, apply
+    assert (code_server["ws"] / "far.py").read_text() == NES_FAR.replace("total", "subtotal")

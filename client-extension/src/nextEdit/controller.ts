@@ -173,6 +173,8 @@ export class NextEditController implements vscode.Disposable {
       this.render(editor);
       return;
     }
+    // Its drawing goes first: a decorated range would otherwise stretch over the text put in.
+    this.render(editor, edit.id);
     this.applying = true;
     let applied = false;
     try {
@@ -181,6 +183,7 @@ export class NextEditController implements vscode.Disposable {
       this.applying = false;
     }
     if (!applied) {
+      this.render(editor);
       return;
     }
     const end = editor.document.positionAt(editor.document.offsetAt(start) + edit.text.length);
@@ -291,13 +294,20 @@ export class NextEditController implements vscode.Disposable {
     return ghostText && editor.selection.isEmpty ? { line: cursor.line, character: cursor.character } : undefined;
   }
 
-  /** Draws every shown edit in `editor`. Unchanged decorations stay where they are (VS Code only repaints lines whose decorations changed). */
-  private render(editor: vscode.TextEditor): void {
+  /**
+   * Draws every shown edit in `editor` (but `without`, about to be applied). Unchanged decorations
+   * stay where they are: VS Code only repaints lines whose decorations changed.
+   */
+  private render(editor: vscode.TextEditor, without?: string): void {
     const document = editor.document;
     const cursor = this.ghostCursor(editor);
     const deleted: vscode.Range[] = [];
     const lines: vscode.DecorationOptions[] = [];
     for (const edit of this.set.edits) {
+      if (edit.id === without) {
+        this.disposePicture(edit.id);
+        continue;
+      }
       const drawing = drawingOf(edit, (line) => document.lineAt(line).text, cursor);
       if (drawing.kind === 'ghost' && edit === this.set.first && this.ghostShown !== edit.id) {
         // VS Code asks the inline provider, which answers this edit (ghostAt).
@@ -316,7 +326,7 @@ export class NextEditController implements vscode.Disposable {
     }
     editor.setDecorations(this.deletedType, deleted);
     editor.setDecorations(this.lineType, lines);
-    editor.setDecorations(this.hintType, this.hint(editor));
+    editor.setDecorations(this.hintType, without === undefined ? this.hint(editor) : []);
     this.setVisible(this.set.size > 0);
     for (const edit of this.set.edits) {
       if (!this.shownIds.has(edit.id)) {
