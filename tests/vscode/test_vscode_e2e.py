@@ -821,7 +821,9 @@ def model_next_edits(
     code_server: dict[str, Any], upstream: ScriptedUpstream, answer: list[str] = NES_LIMIT_ANSWER
 ) -> None:
     needs_model_path()
-    upstream.script(Reply(chunks=answer, delay=NES_LINE_DELAY, first_delay=0.2))
+    # The same answer to each request: on a loaded machine a pause in the typing can ask early
+    # (that request is cancelled by the next keystroke); the last request is the one shown.
+    upstream.script(*[Reply(chunks=answer, delay=NES_LINE_DELAY, first_delay=0.2)] * 3)
     code_server["start"](
         {
             **NES_NO_GHOST,
@@ -836,8 +838,11 @@ def model_next_edits(
     )
 
 
-def nes_requests(upstream: ScriptedUpstream) -> list[Any]:
-    return [r for r in upstream.requests if r.body.get("stream") and "limit" in r.prompt_text]
+def nes_request(upstream: ScriptedUpstream) -> Any:
+    """The model request made after the whole edit was typed (earlier ones were cancelled)."""
+    asked = [r for r in upstream.requests if r.body.get("stream") and ", limit)" in r.prompt_text]
+    assert asked, [r.prompt_text[-300:] for r in upstream.requests]
+    return asked[-1]
 
 
 def test_next_edit_hunks_are_drawn_as_the_model_writes(code_server):
@@ -850,7 +855,7 @@ def test_next_edit_hunks_are_drawn_as_the_model_writes(code_server):
             line=1, column=24, length=0, type=", limit", then="none", idleMs=3000,
             sampleFrames=True,
         )  # fmt: skip
-        [req] = nes_requests(upstream)
+        req = nes_request(upstream)
     records = [e for e in events if e["event"] == "nes"]
     # Sampled in every frame from the first drawing on: nothing drawn went missing or moved.
     [frames] = [e for e in events if e["event"] == "nes-frames"]
@@ -883,7 +888,7 @@ def test_next_edit_escape_stops_the_model(code_server):
             code_server, "limit.py", NES_LIMIT,
             line=1, column=24, length=0, type=", limit", then="escape", idleMs=300,
         )  # fmt: skip
-        [req] = nes_requests(upstream)
+        req = nes_request(upstream)
         req.ended.wait(5)
     [after] = [e for e in events if e["event"] == "nes-after"]
     assert drawn_count(after["drawn"]) == 0, after
@@ -960,7 +965,7 @@ def test_next_edit_at_the_cursor_is_ghost_text(code_server):
     needs_model_path()
     with ScriptedUpstream() as completions, ScriptedUpstream() as model:
         completions.default = Reply.text("")
-        model.script(Reply(chunks=NES_GHOST_ANSWER, delay=0.2, first_delay=0.2))
+        model.script(*[Reply(chunks=NES_GHOST_ANSWER, delay=0.2, first_delay=0.2)] * 3)
         code_server["start"](
             {
                 **VSCODE_SETTINGS,
