@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { ExplainController } from './explain/panel';
 import { InlineProvider } from './inline/provider';
+import { NextEditController } from './nextEdit/controller';
 import { ApiKeyStore } from './secrets';
 import { ServerManager } from './server';
 import { StatusBar } from './status';
@@ -11,6 +12,7 @@ import { UsageView } from './usage/view';
 export interface InkstreamApi {
   server: ServerManager;
   inline: InlineProvider;
+  nextEdit: NextEditController;
 }
 
 let manager: ServerManager | undefined;
@@ -25,6 +27,8 @@ export function activate(context: vscode.ExtensionContext): InkstreamApi {
   const inline = new InlineProvider(server, status, output, usage);
   const usageView = new UsageView(server, output);
   const explain = new ExplainController(server, status, output);
+  const nextEdit = new NextEditController(server, output, (uri) => inline.isStreaming(uri));
+  inline.nextEditGhost = (document, position) => nextEdit.ghostAt(document, position);
 
   context.subscriptions.push(
     output,
@@ -32,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): InkstreamApi {
     server,
     usage,
     inline,
+    nextEdit,
     explain,
     usageView,
     vscode.languages.registerInlineCompletionItemProvider([{ scheme: 'file' }, { scheme: 'untitled' }], inline),
@@ -40,12 +45,18 @@ export function activate(context: vscode.ExtensionContext): InkstreamApi {
     vscode.commands.registerCommand('inkstream.clearApiKey', () => keys.clear()),
     vscode.commands.registerCommand('inkstream.restartServer', () => server.restart()),
     vscode.commands.registerCommand('inkstream.showOutput', () => output.show(true)),
-    vscode.commands.registerCommand('inkstream.dismiss', () => inline.dismiss()),
+    vscode.commands.registerCommand('inkstream.dismiss', () => {
+      nextEdit.dismiss('escape');
+      return inline.dismiss();
+    }),
+    vscode.commands.registerCommand('inkstream.nextEdit.trigger', () => nextEdit.trigger()),
+    vscode.commands.registerCommand('inkstream.nextEdit.accept', () => nextEdit.accept()),
+    vscode.commands.registerCommand('inkstream.nextEdit.dismiss', () => nextEdit.dismiss('escape')),
     vscode.commands.registerCommand('inkstream.showStatus', () => showStatus(server, status, output)),
     vscode.commands.registerCommand('inkstream.showUsage', () => usageView.show()),
   );
   void server.start();
-  return { server, inline };
+  return { server, inline, nextEdit };
 }
 
 export async function deactivate(): Promise<void> {

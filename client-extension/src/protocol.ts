@@ -11,6 +11,9 @@ export const Methods = {
   usage: 'inkstream/usage',
   didShowCompletion: 'textDocument/didShowCompletion',
   didPartiallyAcceptCompletion: 'textDocument/didPartiallyAcceptCompletion',
+  nextEdit: 'inkstream/nextEdit',
+  didShowInlineEdit: 'textDocument/didShowInlineEdit',
+  didDismissNextEdit: 'inkstream/didDismissNextEdit',
 } as const;
 
 /** The command on every completion item the server returns; editors run it on accept. */
@@ -86,6 +89,25 @@ export interface ExplainPartial {
 
 export interface ExplainResult {
   text: string;
+}
+
+export interface NextEditParams {
+  textDocument: { uri: string; version: number };
+  position: WirePosition;
+  partialResultToken?: string | number;
+}
+
+/** One predicted edit (docs/protocol.md `inkstream/nextEdit`): replace `range` of `version` with `text`. */
+export interface WireNextEdit {
+  range: WireRange;
+  text: string;
+  textDocument: { uri: string; version: number };
+  command?: WireCommand;
+}
+
+/** The final result and each `$/progress` value (a delta: the edits new since the last one). */
+export interface NextEditResult {
+  edits: WireNextEdit[];
 }
 
 export interface StatusResult {

@@ -18,6 +18,15 @@ export interface ExtensionSettings {
   serverCommand?: string[];
   pricing?: Record<string, Price>;
   budget?: Budget;
+  nextEdit?: NextEditSettings;
+}
+
+/** `inkstream.nextEdit.*`: `enable` is also the client's switch; the rest is the server's (docs/protocol.md). */
+export interface NextEditSettings {
+  enable?: boolean;
+  model?: string;
+  baseUrl?: string;
+  format?: string;
 }
 
 /** Price per million tokens (docs/usage.md). */
@@ -42,6 +51,7 @@ export interface ServerSettings {
   budget?: Budget;
   proxy?: string;
   caFile?: string;
+  nextEdit?: NextEditSettings;
 }
 
 /** Subset of vscode.WorkspaceConfiguration.inspect()'s result. */
@@ -57,9 +67,9 @@ export interface ConfigurationLike {
 }
 
 /** Settings that a cloned repository must not control in an untrusted workspace. */
-export const RESTRICTED_KEYS = ['baseUrl', 'serverCommand', 'proxy', 'caFile'] as const;
+export const RESTRICTED_KEYS = ['baseUrl', 'serverCommand', 'proxy', 'caFile', 'nextEdit.baseUrl'] as const;
 
-const SERVER_KEYS = ['baseUrl', 'model', 'apiStyle', 'maxTokens', 'enable', 'pricing', 'budget', 'proxy', 'caFile'] as const satisfies readonly (keyof ServerSettings)[];
+const SERVER_KEYS = ['baseUrl', 'model', 'apiStyle', 'maxTokens', 'enable', 'pricing', 'budget', 'proxy', 'caFile', 'nextEdit'] as const satisfies readonly (keyof ServerSettings)[];
 const API_STYLES: readonly string[] = ['auto', 'fim', 'chat'];
 
 /**
@@ -127,6 +137,20 @@ export function readSettings(config: ConfigurationLike, trusted: boolean): Exten
     }
     out.budget = limits;
   }
+  const nextEdit: NextEditSettings = {};
+  const nextEnable = configuredValue<unknown>(config, 'nextEdit.enable', trusted);
+  if (typeof nextEnable === 'boolean') {
+    nextEdit.enable = nextEnable;
+  }
+  for (const key of ['model', 'baseUrl', 'format'] as const) {
+    const value = configuredValue<unknown>(config, `nextEdit.${key}`, trusted);
+    if (typeof value === 'string' && value.trim() !== '') {
+      nextEdit[key] = value.trim();
+    }
+  }
+  if (Object.keys(nextEdit).length > 0) {
+    out.nextEdit = nextEdit;
+  }
   const command = configuredValue<unknown>(config, 'serverCommand', trusted);
   if (Array.isArray(command) && command.length > 0 && command.every((part) => typeof part === 'string')) {
     out.serverCommand = command;
@@ -190,6 +214,11 @@ export function initializationOptions(settings: ExtensionSettings, apiKey: strin
 /** True when a key sent at start-up is no longer set: only a restart drops it from initializationOptions. */
 export function needsRestart(sent: ServerSettings, next: ServerSettings): boolean {
   return Object.keys(sent).some((key) => !(key in next));
+}
+
+/** Next-edit suggestions are on unless `inkstream.nextEdit.enable` is false. */
+export function isNextEditEnabled(settings: ExtensionSettings): boolean {
+  return settings.nextEdit?.enable !== false;
 }
 
 export function isLanguageEnabled(enable: Record<string, boolean> | undefined, languageId: string): boolean {

@@ -1,7 +1,7 @@
 /**
  * "inkstream: Explain Selection": streams `inkstream/explain` partial results (`{delta}`) into a
- * webview. The Stop button, the progress notification's Cancel button and closing the panel all
- * cancel the request (vscode-languageclient sends `$/cancelRequest`, the server closes the upstream).
+ * webview. The Stop button and closing the panel cancel the request (vscode-languageclient sends
+ * `$/cancelRequest`, the server closes the upstream).
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -67,55 +67,50 @@ export class ExplainController implements vscode.Disposable {
     };
     let text = '';
     const stream = this.status.beginStream();
-    await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `inkstream: explaining ${name}:${lines}`, cancellable: true },
-      async (progress, progressToken) => {
-        const subscriptions: vscode.Disposable[] = [
-          progressToken.onCancellationRequested(() => source.cancel()),
-          client.onProgress(partialType, `${tag}-partial`, (value) => {
-            if (source.token.isCancellationRequested || typeof value?.delta !== 'string') {
-              return;
-            }
-            text += value.delta;
-            this.scheduleRender(() => text);
-          }),
-          client.onProgress(WorkDoneProgress.type, `${tag}-work`, (value) => {
-            const report = parseTokenReport((value as WorkDoneProgressReport).message);
-            if (report) {
-              stream.report(report.tokens, report.rate);
-              progress.report({ message: `${report.tokens} tokens, ${report.rate.toFixed(1)} tok/s` });
-              if (this.current === source) {
-                this.view.note = `Streaming… ${report.tokens} tokens, ${report.rate.toFixed(1)} tok/s`;
-              }
-            }
-          }),
-        ];
-        try {
-          const result = await client.sendRequest<ExplainResult>(Methods.explain, params, source.token);
-          if (this.current === source) {
-            text = typeof result?.text === 'string' && result.text.length >= text.length ? result.text : text;
-            this.finish(text, 'done', 'Done.');
-          }
-          stream.end();
-        } catch (error) {
-          const cancelled = source.token.isCancellationRequested || isCancellation(error);
-          const message = isRpcError(error) ? error.message : String(error);
-          if (this.current === source) {
-            this.finish(text, cancelled ? 'stopped' : 'error', cancelled ? 'Stopped.' : `Error: ${message}`);
-          }
-          this.output.appendLine(`[explain] ${cancelled ? 'stopped' : `failed: ${message}`}`);
-          stream.end(cancelled ? undefined : message);
-        } finally {
-          for (const subscription of subscriptions) {
-            subscription.dispose();
-          }
-          if (this.current === source) {
-            this.current = undefined;
-          }
-          source.dispose();
+    // Progress shows in the panel (with its Stop) and as the pace in the status bar; no notification
+    // toast with a second Cancel (issue 20 §5).
+    const subscriptions: vscode.Disposable[] = [
+      client.onProgress(partialType, `${tag}-partial`, (value) => {
+        if (source.token.isCancellationRequested || typeof value?.delta !== 'string') {
+          return;
         }
-      },
-    );
+        text += value.delta;
+        this.scheduleRender(() => text);
+      }),
+      client.onProgress(WorkDoneProgress.type, `${tag}-work`, (value) => {
+        const report = parseTokenReport((value as WorkDoneProgressReport).message);
+        if (report) {
+          stream.report(report.tokens, report.rate);
+          if (this.current === source) {
+            this.view.note = `Streaming… ${report.tokens} tokens, ${report.rate.toFixed(1)} tok/s`;
+          }
+        }
+      }),
+    ];
+    try {
+      const result = await client.sendRequest<ExplainResult>(Methods.explain, params, source.token);
+      if (this.current === source) {
+        text = typeof result?.text === 'string' && result.text.length >= text.length ? result.text : text;
+        this.finish(text, 'done', 'Done.');
+      }
+      stream.end();
+    } catch (error) {
+      const cancelled = source.token.isCancellationRequested || isCancellation(error);
+      const message = isRpcError(error) ? error.message : String(error);
+      if (this.current === source) {
+        this.finish(text, cancelled ? 'stopped' : 'error', cancelled ? 'Stopped.' : `Error: ${message}`);
+      }
+      this.output.appendLine(`[explain] ${cancelled ? 'stopped' : `failed: ${message}`}`);
+      stream.end(cancelled ? undefined : message);
+    } finally {
+      for (const subscription of subscriptions) {
+        subscription.dispose();
+      }
+      if (this.current === source) {
+        this.current = undefined;
+      }
+      source.dispose();
+    }
   }
 
   /** Cancels the running explanation, if any. */

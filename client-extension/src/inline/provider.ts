@@ -56,6 +56,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
   private useStandard = false;
   private counter = 0;
   readonly events: StreamEvent[] = [];
+  /** A next edit that is an insertion at the cursor shows as ghost text (src/nextEdit/controller.ts). */
+  nextEditGhost: ((document: vscode.TextDocument, position: vscode.Position) => vscode.InlineCompletionItem | undefined) | undefined;
 
   constructor(
     private readonly server: ServerManager,
@@ -89,6 +91,10 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     const client = this.server.client;
     if (!client || !isLanguageEnabled(currentSettings().enable, document.languageId)) {
       return undefined;
+    }
+    const nextEdit = this.nextEditGhost?.(document, position);
+    if (nextEdit) {
+      return [nextEdit];
     }
     if (this.useStandard || this.server.capabilities?.inlineCompletion !== true || context.selectedCompletionInfo) {
       return this.standard(client, document, position, context, token);
@@ -136,6 +142,11 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     const command = this.usage?.shown(document, position, now.remainder, this.usage.idOf(entry), now.typed.length, whole);
     const item = new vscode.InlineCompletionItem(now.remainder, new vscode.Range(position, position), command);
     return [item];
+  }
+
+  /** Whether a completion stream is running for the document. */
+  isStreaming(uri: string): boolean {
+    return this.cache.get(uri)?.running === true;
   }
 
   /** Escape: hide the suggestion and stop the model. */

@@ -205,9 +205,13 @@ async function inlineScenario(page) {
   let lastChange = Date.now();
   let lastText = '';
   let typedAt = null;
+  const toastsSeen = new Set();
   const growth = await watchGhost(page, {
     label: 'inline',
     until: async (text, seen) => {
+      for (const message of await toasts(page)) {
+        toastsSeen.add(message);
+      }
       if (text !== lastText) {
         lastText = text;
         lastChange = Date.now();
@@ -241,6 +245,7 @@ async function inlineScenario(page) {
     steps: growth.filter((x) => x.text).length,
     typedAt,
     finalGhost: lastText,
+    toasts: [...toastsSeen],
   });
 
   // Tab accepts.
@@ -287,9 +292,15 @@ async function startupScenario(page) {
   await sleep(300);
 }
 
+/** Notification toasts on screen now (their messages). */
+async function toasts(page) {
+  return page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
+}
+
 /**
- * Explain the whole file, watch the panel stream, then stop it one of three ways:
- * 'stop' (the panel's Stop button), 'cancel' (the progress notification's Cancel), 'close' (close the panel).
+ * Explain the whole file, watch the panel stream, then stop it one of two ways:
+ * 'stop' (the panel's Stop button) or 'close' (close the panel). Records every notification toast
+ * seen while it streams (there should be none: the panel has Stop, the status bar the pace).
  */
 async function explainScenario(page, how) {
   const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
@@ -300,8 +311,17 @@ async function explainScenario(page, how) {
   const content = frame.locator('#content');
   await content.waitFor({ state: 'attached', timeout: 30000 });
   const seen = [];
+  const toastsSeen = new Set();
+  const paces = new Set();
   let shotTaken = how !== 'stop';
   while (Date.now() < deadline) {
+    for (const message of await toasts(page)) {
+      toastsSeen.add(message);
+    }
+    const pace = await statusText(page);
+    if (/tok\/s/.test(pace)) {
+      paces.add(pace);
+    }
     const text = (await content.textContent({ timeout: 5000 })) ?? '';
     if (!seen.length || seen[seen.length - 1].length !== text.length) {
       seen.push({ t: Date.now(), length: text.length });
@@ -312,7 +332,10 @@ async function explainScenario(page, how) {
       await sleep(400);
       await shot(page, 'explain-1-streaming');
     }
-    if (seen.filter((x) => x.length > 0).length >= 4 && text.length > 80) {
+    // DRIVE_EXPLAIN_SETTLE_MS: stop only once the panel has not changed for that long (a stalled
+    // upstream), to compare Stop's latency with and without the panel redrawing.
+    const settle = Number(env.DRIVE_EXPLAIN_SETTLE_MS ?? 0);
+    if (seen.filter((x) => x.length > 0).length >= 4 && text.length > 80 && Date.now() - seen[seen.length - 1].t >= settle) {
       break;
     }
     const state = await frame.locator('body').getAttribute('class');
@@ -321,18 +344,24 @@ async function explainScenario(page, how) {
     }
     await sleep(40);
   }
+  emit('explain-streaming', { how, toasts: [...toastsSeen], status: [...paces] });
+  if (how === 'stop') {
+    // When the webview's own click handler runs: splits the harness's click latency from the rest.
+    await frame.locator('#stop').evaluate((button) => {
+      button.addEventListener('click', () => (window.__inkStopClickedAt = Date.now()), { capture: true, once: true });
+    });
+  }
   const stopAt = Date.now();
+  let clickedAt = null;
   if (how === 'stop') {
     await frame.locator('#stop').click();
-  } else if (how === 'cancel') {
-    const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'explaining' });
-    await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    clickedAt = await frame.locator('#stop').evaluate(() => window.__inkStopClickedAt ?? null);
   } else {
     const tab = page.locator('.tab', { hasText: 'inkstream: Explain' });
     await tab.hover();
     await tab.locator('.tab-actions .action-label').first().click();
   }
-  emit('explain-stop', { how, t: stopAt });
+  emit('explain-stop', { how, t: stopAt, clickedAt });
   if (how === 'close') {
     await page.locator('.tab', { hasText: 'inkstream: Explain' }).waitFor({ state: 'detached', timeout: 15000 });
     emit('explain-ended', { how, state: 'closed' });
@@ -408,6 +437,240 @@ async function missingScenario(page) {
   await shot(page, 'missing-server');
 }
 
+/**
+ * What the next-edit decorations draw in the active editor (runs in the page). Extension
+ * decorations are CSS classes: their `after`/`before` content and colours are in style sheets, so
+ * the rules that belong to inkstream's next edits are found there, then the elements that carry
+ * them. Lines are 1-based, read from the line-number gutter at the same height.
+ */
+function readNextEdit() {
+  const editor = document.querySelector('.editor-group-container.active .monaco-editor');
+  if (!editor) {
+    return { hints: [], lines: [], deleted: [], pictures: [] };
+  }
+  // VS Code writes a decoration's theme colour into its CSS rule as the resolved value: compare
+  // it with the value of the colour inkstream contributes (normalised by the browser).
+  const probe = document.createElement('div');
+  document.body.appendChild(probe);
+  const normalise = (color) => {
+    probe.style.backgroundColor = '';
+    probe.style.backgroundColor = color;
+    return window.getComputedStyle(probe).backgroundColor;
+  };
+  const workbench = document.querySelector('.monaco-workbench') ?? document.body;
+  const deletedVar = window.getComputedStyle(workbench).getPropertyValue('--vscode-inkstream-nextEditDeletedBackground').trim();
+  const deletedColor = deletedVar ? normalise(deletedVar) : null;
+  const rules = new Map(); // class → {kind, content}
+  for (const sheet of document.styleSheets) {
+    let list;
+    try {
+      list = sheet.cssRules;
+    } catch {
+      continue;
+    }
+    for (const rule of list) {
+      const selector = rule.selectorText ?? '';
+      const match = /\.(ced-[\w-]+)/.exec(selector);
+      if (!match) {
+        continue;
+      }
+      const content = rule.style?.content ?? '';
+      const css = rule.cssText ?? '';
+      const background = rule.style?.backgroundColor ?? '';
+      if (css.includes('inkstream-nextEditDeletedBackground') || (deletedColor && background && normalise(background) === deletedColor)) {
+        rules.set(match[1], { kind: 'deleted' });
+      } else if (/Tab to jump/.test(content)) {
+        rules.set(match[1], { kind: 'hint', content: JSON.parse(content) });
+      } else if (/^"→ /.test(content)) {
+        rules.set(match[1], { kind: 'line', content: JSON.parse(content).slice(2) });
+      } else if (content.includes('data:image/svg+xml;base64,')) {
+        const b64 = /base64,([A-Za-z0-9+/=]+)/.exec(content)?.[1] ?? '';
+        const svg = window.atob(b64);
+        const rows = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) =>
+          m[1].replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&'),
+        );
+        rules.set(match[1], { kind: 'picture', content: rows });
+      }
+    }
+  }
+  const gutter = [...editor.querySelectorAll('.margin-view-overlays > div')].map((d) => ({ top: d.style.top, n: Number(d.textContent?.trim()) }));
+  const lineAt = (el) => {
+    const holder = el.closest('.view-line') ?? el.closest('.view-overlays > div') ?? el;
+    const top = holder.style.top;
+    return gutter.find((g) => g.top === top)?.n ?? null;
+  };
+  const out = { hints: [], lines: [], deleted: [], pictures: [] };
+  for (const [cls, rule] of rules) {
+    for (const el of editor.querySelectorAll(`.${cls}`)) {
+      const rect = el.getBoundingClientRect();
+      const item = { line: lineAt(el), x: Math.round(rect.left), y: Math.round(rect.top), cls };
+      if (rule.kind === 'deleted') {
+        out.deleted.push({ ...item, width: Math.round(rect.width) });
+      } else if (rule.kind === 'hint') {
+        out.hints.push({ ...item, text: rule.content });
+      } else if (rule.kind === 'line') {
+        out.lines.push({ ...item, text: rule.content });
+      } else {
+        out.pictures.push({ ...item, lines: rule.content });
+      }
+    }
+  }
+  probe.remove();
+  for (const list of Object.values(out)) {
+    list.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.x - b.x);
+  }
+  return out;
+}
+
+/**
+ * Watches, in every frame (runs in the page), the elements drawn for the next edits already shown
+ * (`watched`: their classes and lines): counts the frames in which one is missing or has moved.
+ */
+function startNesSampler(watched) {
+  const w = window;
+  const native = w.requestAnimationFrame.bind(w);
+  const state = { frames: 0, missing: 0, moved: 0, first: null };
+  const editor = document.querySelector('.editor-group-container.active .monaco-editor');
+  const place = (item) => {
+    const els = [...(editor?.querySelectorAll(`.${item.cls}`) ?? [])];
+    return els.map((el) => el.getBoundingClientRect()).map((r) => `${Math.round(r.left)},${Math.round(r.top)}`);
+  };
+  const initial = watched.map((item) => `${item.x},${item.y}`);
+  let running = true;
+  const tick = () => {
+    if (!running) {
+      return;
+    }
+    state.frames += 1;
+    watched.forEach((item, i) => {
+      const places = place(item);
+      if (places.length === 0) {
+        state.missing += 1;
+        state.first ??= { frame: state.frames, what: 'missing', item };
+      } else if (!places.includes(initial[i])) {
+        state.moved += 1;
+        state.first ??= { frame: state.frames, what: 'moved', item, places };
+      }
+    });
+    native(tick);
+  };
+  native(tick);
+  w.__inkStopNesSampler = () => {
+    running = false;
+    return state;
+  };
+}
+
+function stopNesSampler() {
+  return window.__inkStopNesSampler();
+}
+
+function cursorLine() {
+  const editor = document.querySelector('.editor-group-container.active .monaco-editor');
+  const cursor = editor?.querySelector('.cursors-layer .cursor');
+  const status = [...document.querySelectorAll('.statusbar-item')].map((e) => e.textContent ?? '').find((t) => /Ln \d+, Col \d+/.test(t));
+  const match = /Ln (\d+), Col (\d+)/.exec(status ?? '');
+  return match ? { line: Number(match[1]), column: Number(match[2]), visible: Boolean(cursor) } : null;
+}
+
+/**
+ * Next edits (env DRIVE_NES, JSON): go to `line`:`column`, select `length` characters and type
+ * `type` (a rename at one place); record every change of what the next-edit decorations (and the
+ * ghost text) draw until they have been still for `idleMs` (screenshots: `shot` at the first
+ * drawing, `endShot` then; `sampleFrames`: watch the first drawing in every frame); then `then`:
+ * 'accept' (Tab until nothing is left, then save), 'accept-ghost' (one Tab, for an insertion at
+ * the cursor shown as ghost text `ghost`, then save), 'escape', or 'elsewhere' (type `elsewhere`
+ * at the end of the file).
+ */
+async function nextEditScenario(page, spec) {
+  const lines = page.locator('.editor-group-container .monaco-editor .view-lines').first();
+  await lines.click();
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible', timeout: 15000 });
+  await page.keyboard.type(`${spec.line}:${spec.column}`);
+  await page.keyboard.press('Enter');
+  await sleep(200);
+  for (let i = 0; i < spec.length; i++) {
+    await page.keyboard.press('Shift+ArrowRight');
+  }
+  emit('nes-typing', { text: spec.type });
+  await page.keyboard.type(spec.type, { delay: 40 });
+  emit('nes-typed', { cursor: await page.evaluate(cursorLine) });
+  const idleMs = spec.idleMs ?? 1500;
+  let last = '';
+  let lastChange = Date.now();
+  let shotTaken = false;
+  let sampling = null;
+  const until = Date.now() + (spec.waitMs ?? 20000);
+  while (Date.now() < until) {
+    const drawn = { ...(await page.evaluate(readNextEdit)), ghost: await page.evaluate(readGhost) };
+    const key = JSON.stringify(drawn);
+    if (key !== last) {
+      last = key;
+      lastChange = Date.now();
+      emit('nes', { drawn });
+    }
+    const any = drawn.hints.length + drawn.lines.length + drawn.deleted.length + drawn.pictures.length > 0 || (spec.ghost !== undefined && drawn.ghost === spec.ghost);
+    if (any && spec.sampleFrames && !sampling) {
+      // From the first drawing on, every frame: does what is drawn stay drawn, in place?
+      sampling = [...drawn.lines, ...drawn.deleted, ...drawn.pictures];
+      await page.evaluate(startNesSampler, sampling);
+      emit('nes-sampling', { watched: sampling });
+    }
+    if (any && !shotTaken && spec.shot) {
+      shotTaken = true;
+      await sleep(300);
+      await shot(page, spec.shot);
+    }
+    if (any && Date.now() - lastChange > idleMs) {
+      break;
+    }
+    await sleep(25);
+  }
+  if (sampling) {
+    emit('nes-frames', await page.evaluate(stopNesSampler));
+  }
+  emit('nes-shown', { drawn: JSON.parse(last || '{}') });
+  if (spec.endShot) {
+    await shot(page, spec.endShot);
+  }
+  if (spec.then === 'accept-ghost') {
+    await page.keyboard.press('Tab');
+    emit('nes-tab', { cursor: await page.evaluate(cursorLine), ghost: await page.evaluate(readGhost) });
+    await page.keyboard.press('Control+S');
+    await sleep(500);
+  } else if (spec.then === 'accept') {
+    for (let i = 0; i < (spec.maxTabs ?? 12); i++) {
+      const before = await page.evaluate(readNextEdit);
+      if (before.hints.length + before.lines.length + before.deleted.length + before.pictures.length === 0) {
+        break;
+      }
+      await page.keyboard.press('Tab');
+      await sleep(400);
+      emit('nes-tab', { cursor: await page.evaluate(cursorLine), drawn: await page.evaluate(readNextEdit) });
+    }
+    await page.keyboard.press('Control+S');
+    await sleep(500);
+    emit('nes-saved', { text: await editorText(page) });
+  } else if (spec.then === 'escape' || spec.then === 'elsewhere') {
+    if (spec.then === 'escape') {
+      await page.keyboard.press('Escape');
+    } else {
+      await page.keyboard.press('Control+End');
+      await page.keyboard.type(spec.elsewhere ?? '#');
+    }
+    emit('nes-hide', { how: spec.then });
+    // Until nothing is drawn (or 5 s: the test then fails on what is still drawn).
+    let drawn = await page.evaluate(readNextEdit);
+    const stopBy = Date.now() + 5000;
+    while (drawn.hints.length + drawn.lines.length + drawn.deleted.length + drawn.pictures.length > 0 && Date.now() < stopBy) {
+      await sleep(25);
+      drawn = await page.evaluate(readNextEdit);
+    }
+    emit('nes-after', { drawn });
+  }
+}
+
 let exitCode = 0;
 let browser;
 try {
@@ -449,7 +712,7 @@ try {
   // Order matters: the upstream answers its scripted replies in order, and after Tab VS Code asks
   // for the next suggestion, so the inline scenario comes after the explain ones. The start-up
   // suggestion comes first, right after the file opened; the usage view reads what all of them recorded.
-  for (const step of (env.DRIVE_ORDER ?? 'startup,explain-stop,explain-cancel,explain-close,inline,status,usage').split(',')) {
+  for (const step of (env.DRIVE_ORDER ?? 'startup,explain-stop,explain-close,inline,status,usage').split(',')) {
     if (step === 'startup') {
       await startupScenario(page);
     } else if (step.startsWith('explain-')) {
@@ -462,6 +725,8 @@ try {
       await usageScenario(page);
     } else if (step === 'missing') {
       await missingScenario(page);
+    } else if (step === 'nextedit') {
+      await nextEditScenario(page, JSON.parse(env.DRIVE_NES ?? '{}'));
     }
   }
   emit('status', { text: await statusText(page) });

@@ -5,6 +5,7 @@ import {
   initializationOptions,
   installCommand,
   isLanguageEnabled,
+  isNextEditEnabled,
   needsRestart,
   pythonServerCommand,
   readSettings,
@@ -39,6 +40,21 @@ describe('readSettings', () => {
       model: { workspaceValue: 'ws-model' },
     });
     assert.deepEqual(readSettings(c, false), { baseUrl: 'http://user/v1', model: 'ws-model' });
+  });
+
+  it('inkstream.nextEdit.* reach the server as nextEdit; an untrusted workspace cannot set its endpoint', () => {
+    const c = config({
+      'nextEdit.enable': { defaultValue: true, workspaceValue: false },
+      'nextEdit.model': { globalValue: 'zeta' },
+      'nextEdit.baseUrl': { globalValue: 'http://nes/v1', workspaceValue: 'http://evil/v1' },
+      'nextEdit.format': { globalValue: ' zeta ' },
+    });
+    const untrusted = readSettings(c, false);
+    assert.deepEqual(toServerSettings(untrusted), { nextEdit: { enable: false, model: 'zeta', baseUrl: 'http://nes/v1', format: 'zeta' } });
+    assert.equal(isNextEditEnabled(untrusted), false);
+    assert.equal(readSettings(c, true).nextEdit?.baseUrl, 'http://evil/v1');
+    assert.equal(isNextEditEnabled(readSettings(config({ 'nextEdit.enable': { defaultValue: true } }), true)), true);
+    assert.deepEqual(readSettings(config({ 'nextEdit.model': { defaultValue: '' } }), true), {});
   });
 
   it('proxy and caFile reach the server; an untrusted workspace cannot set them', () => {
