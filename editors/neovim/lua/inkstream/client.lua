@@ -166,8 +166,8 @@ function M.request(buf, method, params, on_partial, on_done)
       return
     end
     finish()
-    -- -32800 (cancelled by us) and -32802 (superseded) are not problems
-    if err and err.code ~= -32800 and err.code ~= -32802 then
+    -- -32800 (cancelled by us), -32802 (superseded) and -32601 (a server without the method) are not problems
+    if err and err.code ~= -32800 and err.code ~= -32802 and err.code ~= -32601 then
       M.last_error = err.message
     elseif not err then
       M.last_error = nil
