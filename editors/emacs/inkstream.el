@@ -271,6 +271,24 @@ credentials in INKSTREAM_PROXY_USER and INKSTREAM_PROXY_PASSWORD."
   :type '(choice (const :tag "Server default" nil) file)
   :set #'inkstream--set-setting :initialize #'custom-initialize-default)
 
+(defcustom inkstream-next-edit-model nil
+  "Model asked for next edits, e.g. \"zeta\"; nil: the server's choice.
+With none set, the server's offline predictor answers, unless the
+completion model is a next-edit model."
+  :type '(choice (const :tag "Server default" nil) string)
+  :set #'inkstream--set-setting :initialize #'custom-initialize-default)
+
+(defcustom inkstream-next-edit-base-url nil
+  "Endpoint of the next-edit model; nil: the completion endpoint."
+  :type '(choice (const :tag "Server default" nil) string)
+  :set #'inkstream--set-setting :initialize #'custom-initialize-default)
+
+(defcustom inkstream-next-edit-format nil
+  "Prompt format of the next-edit model; nil: \"auto\" (from its name).
+The others are \"zeta\", \"instinct\", \"sweep\", \"chat\" and \"offline\"."
+  :type '(choice (const :tag "Server default" nil) string)
+  :set #'inkstream--set-setting :initialize #'custom-initialize-default)
+
 (defface inkstream-ghost-face '((t :inherit shadow))
   "Face of the ghost text (the suggestion shown after point).")
 
@@ -288,6 +306,15 @@ credentials in INKSTREAM_PROXY_USER and INKSTREAM_PROXY_PASSWORD."
           ('inkstream-exclude (setq value (and value (vconcat value)))))
         (when value
           (setq plist (append plist (list key value))))))
+    (let ((next-edit (append
+                      (and inkstream-next-edit-model
+                           (list :model inkstream-next-edit-model))
+                      (and inkstream-next-edit-base-url
+                           (list :baseUrl inkstream-next-edit-base-url))
+                      (and inkstream-next-edit-format
+                           (list :format inkstream-next-edit-format)))))
+      (when next-edit
+        (setq plist (append plist (list :nextEdit next-edit)))))
     (or plist (make-hash-table))))
 
 ;;;; Log

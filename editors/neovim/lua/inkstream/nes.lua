@@ -202,6 +202,13 @@ function M.visible()
   return n ~= nil and #n.edits > 0 and api.nvim_get_current_buf() == n.buf
 end
 
+--- Whether next edits are being asked for (or will be, once the pause ends).
+function M.running()
+  return (n ~= nil and n.handle ~= nil) or timer:is_active()
+end
+
+M.requests = 0 -- requests sent, for the tests
+
 --- Ask for next edits at the cursor now.
 function M.trigger()
   M.dismiss()
@@ -246,7 +253,9 @@ function M.trigger()
       n = nil
     end
   end)
-  if not st.handle then
+  if st.handle then
+    M.requests = M.requests + 1
+  else
     n = nil
   end
 end
@@ -344,7 +353,13 @@ function M.setup(cfg)
   config = cfg
   local group = api.nvim_create_augroup('inkstream_nes', { clear = true })
   M.dismiss()
+  local keys = cfg.keymaps or {}
   if cfg.next_edit == false then
+    for _, lhs in ipairs({ keys.nes_accept, keys.nes_dismiss }) do
+      if lhs and vim.fn.maparg(lhs, 'n', false, true).desc == 'inkstream' then
+        vim.keymap.del('n', lhs) -- ours, from an earlier setup()
+      end
+    end
     return
   end
   api.nvim_create_autocmd({ 'TextChangedI', 'TextChangedP' }, { group = group, callback = changed })
@@ -374,7 +389,6 @@ function M.setup(cfg)
       M.dismiss()
     end,
   })
-  local keys = cfg.keymaps or {}
   local ghost = require('inkstream.ghost')
   ghost.map_nes('n', keys.nes_accept, 'accept')
   ghost.map_nes('n', keys.nes_dismiss, 'dismiss')
