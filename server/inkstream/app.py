@@ -9,9 +9,11 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.io_ import StdoutWriter
@@ -23,10 +25,11 @@ from inkstream.completion.debounce import AdaptiveDebounce
 from inkstream.completion.generation import Generation
 from inkstream.completion.privacy import ExclusionRules
 from inkstream.errors import BudgetReached, InkstreamError, Notifier
+from inkstream.nextedit.history import EditHistory
 from inkstream.protocol import InkstreamProtocol
 from inkstream.providers import Provider
 from inkstream.relay import Timeouts, hang_up_all
-from inkstream.session import RequestRegistry
+from inkstream.session import STALE, RequestRegistry, next_edit_key
 from inkstream.usage.service import UsageService
 
 logger = logging.getLogger(__name__)
@@ -62,6 +65,8 @@ class InkstreamServer(LanguageServer):
         self.debounce = AdaptiveDebounce()
         #: (uri, line) of the latest edits, newest last
         self.recent_edits: list[tuple[str, int]] = []
+        #: every open document's recent edits, for next edits
+        self.history = EditHistory()
         self._exclusions: tuple[tuple[str, ...], ExclusionRules] | None = None
         self._provider: Provider | None = None
         #: after ``initialized``, a provider is built (and warms up) as soon as settings name it
@@ -191,6 +196,15 @@ class InkstreamServer(LanguageServer):
     def note_edit(self, uri: str, line: int) -> None:
         self.recent_edits = [e for e in self.recent_edits if e != (uri, line)][-19:]
         self.recent_edits.append((uri, line))
+
+    def document_changed(self, uri: str) -> None:
+        """After a ``didChange``: record the edit; a next edit computed for the version before
+        is worthless now, so the request still running for it stops (-32802, model hung up)."""
+        key = unquote(uri)  # as pygls keys documents, whatever the client's spelling
+        document = self.workspace.text_documents.get(key)
+        if document is not None:
+            self.history.change(key, document.source, time.monotonic())
+        self.registry.cancel_document(next_edit_key(key), STALE)
 
     def _document_text(self, uri: str) -> str | None:
         document = self.workspace.text_documents.get(uri)

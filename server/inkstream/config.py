@@ -26,6 +26,20 @@ class SettingsError(ValueError):
     """A setting has a value of the wrong type or outside its allowed values."""
 
 
+#: next-edit prompt formats (docs/next-edit.md); ``auto`` picks one from the model's name
+NEXT_EDIT_FORMATS = ("auto", "zeta", "instinct", "sweep", "chat", "offline")
+
+
+@dataclass(frozen=True)
+class NextEditSettings:
+    """The ``nextEdit`` setting: ``model``/``base_url`` None mean the completion ones."""
+
+    enable: bool = True
+    model: str | None = None
+    base_url: str | None = None
+    format: str = "auto"
+
+
 @dataclass(frozen=True)
 class Settings:
     provider: ProviderName = "auto"
@@ -56,6 +70,7 @@ class Settings:
     proxy: str | None = field(default=None, repr=False)
     #: PEM bundle trusted in addition to the system's certificate authorities
     ca_file: str | None = None
+    next_edit: NextEditSettings = field(default_factory=NextEditSettings)
 
     @property
     def resolved_provider(self) -> Literal["openai", "offline"]:
@@ -178,12 +193,39 @@ def _budget(value: Any) -> dict[str, Any]:
     }
 
 
+def _next_edit(value: Any) -> dict[str, Any]:
+    """``{"enable": bool, "model": str, "baseUrl": str, "format": str}``, each optional."""
+    if not isinstance(value, Mapping) or not set(value) <= {"enable", "model", "baseUrl", "format"}:
+        raise SettingsError('nextEdit must be {"enable", "model", "baseUrl", "format"}')
+    out: dict[str, Any] = {}
+    if (enable := value.get("enable")) is not None:
+        if not isinstance(enable, bool):
+            raise SettingsError("nextEdit.enable must be true or false")
+        out["enable"] = enable
+    for key, name in (("model", "model"), ("baseUrl", "base_url")):
+        if key in value:
+            if value[key] is not None and not isinstance(value[key], str):
+                raise SettingsError(f"nextEdit.{key} must be a string")
+            out[name] = value[key] or None
+    if (fmt := value.get("format")) is not None:
+        if fmt not in NEXT_EDIT_FORMATS:
+            raise SettingsError(
+                f"nextEdit.format must be one of {', '.join(NEXT_EDIT_FORMATS)}, not {fmt!r}"
+            )
+        out["format"] = fmt
+    return out
+
+
 def from_wire(values: Mapping[str, Any] | None, *, allow_key: bool) -> dict[str, Any]:
     """camelCase wire settings → validated snake_case overrides; unknown keys are ignored."""
     out: dict[str, Any] = {}
     for key, value in (values or {}).items():
         if key == "budget":
             out.update(_budget(value))
+            continue
+        if key == "nextEdit":
+            if value is not None:
+                out["next_edit"] = _next_edit(value)
             continue
         name = _snake(key)
         if (
@@ -231,7 +273,12 @@ def merge(
 ) -> Settings:
     """Build Settings from every source; raises SettingsError on a bad value."""
     values: dict[str, Any] = {}
-    values.update(from_env(env))
-    values.update(from_wire(init_options, allow_key=True))
-    values.update(from_wire(workspace, allow_key=False))
-    return Settings(**values)
+    next_edit: dict[str, Any] = {}  # merged key by key: a workspace may set only the model
+    for source in (
+        from_env(env),
+        from_wire(init_options, allow_key=True),
+        from_wire(workspace, allow_key=False),
+    ):
+        next_edit.update(source.pop("next_edit", {}))
+        values.update(source)
+    return Settings(**values, next_edit=NextEditSettings(**next_edit))

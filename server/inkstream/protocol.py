@@ -30,6 +30,12 @@ INKSTREAM_USAGE = "inkstream/usage"
 #: Copilot language server's notifications, accepted as they are (docs/protocol.md)
 DID_SHOW_COMPLETION = "textDocument/didShowCompletion"
 DID_PARTIALLY_ACCEPT_COMPLETION = "textDocument/didPartiallyAcceptCompletion"
+INKSTREAM_NEXT_EDIT = "inkstream/nextEdit"
+DID_DISMISS_NEXT_EDIT = "inkstream/didDismissNextEdit"
+#: Copilot language server's next edits, its "shown" notification and its accept command
+COPILOT_INLINE_EDIT = "textDocument/copilotInlineEdit"
+DID_SHOW_INLINE_EDIT = "textDocument/didShowInlineEdit"
+COPILOT_ACCEPT_COMMAND = "github.copilot.didAcceptCompletionItem"
 
 
 @attrs.define
@@ -45,6 +51,38 @@ class ExplainParams:
     range: types.Range
     work_done_token: types.ProgressToken | None = attrs.field(default=None)
     partial_result_token: types.ProgressToken | None = attrs.field(default=None)
+
+
+@attrs.define
+class NextEditDocument:
+    """``{uri, version?}``; Copilot clients add ``languageId`` and such, which are ignored."""
+
+    uri: str
+    version: int | None = attrs.field(default=None)
+
+
+@attrs.define
+class NextEditParams:
+    text_document: NextEditDocument
+    position: types.Position
+    work_done_token: types.ProgressToken | None = attrs.field(default=None)
+    partial_result_token: types.ProgressToken | None = attrs.field(default=None)
+
+
+@attrs.define
+class NextEditRequestMessage:
+    id: int | str
+    params: NextEditParams
+    method: str = INKSTREAM_NEXT_EDIT
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
+class CopilotInlineEditRequestMessage:
+    id: int | str
+    params: NextEditParams
+    method: str = COPILOT_INLINE_EDIT
+    jsonrpc: str = "2.0"
 
 
 @attrs.define
@@ -82,6 +120,8 @@ execute_command_params: contextvars.ContextVar[types.ExecuteCommandParams | None
 _CUSTOM_TYPES: dict[str, type] = {
     INKSTREAM_INLINE_COMPLETION: StreamingInlineCompletionRequest,
     INKSTREAM_EXPLAIN: ExplainRequestMessage,
+    INKSTREAM_NEXT_EDIT: NextEditRequestMessage,
+    COPILOT_INLINE_EDIT: CopilotInlineEditRequestMessage,
 }
 
 
@@ -156,6 +196,11 @@ class InkstreamProtocol(LanguageServerProtocol):
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
         result = yield from super().lsp_initialize(params)
         result.capabilities.experimental = {
-            "inkstream": {"inlineCompletion": True, "explain": True, "partialResults": True}
+            "inkstream": {
+                "inlineCompletion": True,
+                "explain": True,
+                "partialResults": True,
+                "nextEdit": True,
+            }
         }
         return result

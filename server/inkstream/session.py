@@ -1,6 +1,7 @@
 """Who is running: one registry of in-flight requests, so every way of saying "stop" finds its task.
 
-Inline requests are keyed by document, so a newer one supersedes the older (the user typed on).
+Inline requests are keyed by document, so a newer one supersedes the older (the user typed on);
+next-edit requests likewise, under a key of their own (``next_edit_key``).
 Work-done tokens map to their request task, so ``window/workDoneProgress/cancel`` can cancel it.
 """
 
@@ -17,6 +18,13 @@ logger = logging.getLogger(__name__)
 
 SUPERSEDED = "superseded"
 SHUTDOWN = "shutdown"
+#: the document changed after the request's version (a next edit for it is worthless)
+STALE = "stale"
+
+
+def next_edit_key(uri: str) -> str:
+    """Next-edit requests are one per document too, apart from the document's completion."""
+    return f"\0nextEdit {uri}"
 
 
 class RequestRegistry:
@@ -57,6 +65,14 @@ class RequestRegistry:
             return False
         hang_up_task(task)  # the socket first (relay.HangUp)
         task.cancel()
+        return True
+
+    def cancel_document(self, document: str, reason: str) -> bool:
+        """Cancel the request running for ``document`` (answered -32802 with ``reason``)."""
+        task = self._by_document.get(document)
+        if task is None or task.done():
+            return False
+        self._cancel(task, reason)
         return True
 
     def cancel_all(self) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inkstream.config import Settings, SettingsError, merge
+from inkstream.config import NextEditSettings, Settings, SettingsError, merge
 
 ENV = {
     "INKSTREAM_BASE_URL": "http://env/v1",
@@ -144,3 +144,18 @@ def test_a_bad_proxy_url_is_not_echoed_with_its_credentials() -> None:
     with pytest.raises(SettingsError) as info:
         merge({}, {"proxy": "socks5://me:secret@proxy:1080"})
     assert "socks5://" in str(info.value) and "secret" not in str(info.value)
+
+
+def test_next_edit_settings_merge_key_by_key_and_reject_bad_values() -> None:
+    settings = merge(
+        {},
+        {"nextEdit": {"model": "zeta", "baseUrl": "http://127.0.0.1:8080/v1"}},
+        {"nextEdit": {"format": "zeta"}},
+    )
+    assert settings.next_edit == NextEditSettings(
+        enable=True, model="zeta", base_url="http://127.0.0.1:8080/v1", format="zeta"
+    )
+    assert merge({}).next_edit == NextEditSettings()
+    for bad in ({"format": "diff"}, {"enable": "yes"}, {"model": 3}, {"other": 1}, []):
+        with pytest.raises(SettingsError):
+            merge({}, {"nextEdit": bad})

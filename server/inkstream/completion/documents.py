@@ -22,7 +22,7 @@ EDIT_WINDOW = 10  # lines around a recent edit
 
 
 def open_document(workspace: Workspace, uri: str) -> TextDocument:
-    if uri not in workspace.text_documents:
+    if unquote(uri) not in workspace.text_documents:  # pygls keys documents unquoted
         raise InvalidParams(
             f"Document {uri} is not open.", hint="Send textDocument/didOpen before asking about it."
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from lsprotocol import types
 
@@ -45,11 +46,20 @@ def register(server: InkstreamServer) -> None:
         else:
             await refresh_configuration(ls)
 
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: InkstreamServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.history.open(unquote(params.text_document.uri), params.text_document.text)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: InkstreamServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.history.close(unquote(params.text_document.uri))
+
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: InkstreamServer, params: types.DidChangeTextDocumentParams) -> None:
         for change in params.content_changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
                 ls.note_edit(params.text_document.uri, change.range.start.line)
+        ls.document_changed(params.text_document.uri)
 
     @server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def work_done_progress_cancel(

@@ -43,6 +43,7 @@ class EditorListener(Listener):
         self._work_done_token = work_done_token
         self._to_value = to_value
         self._last_report = 0.0
+        self._answered = False
         #: when the editor first got text (a partial result): time to first ghost text
         self.first_text_at: float | None = None
         self._coalescer = (
@@ -70,15 +71,27 @@ class EditorListener(Listener):
                 self._work_done_token, types.WorkDoneProgressReport(message=stats.summary())
             )
 
+    def send_value(self, value: Any) -> None:
+        """A partial result that is a delta of its own (new next edits): sent at once, never
+        coalesced or replaced, and never after the request is answered."""
+        if self._partial_token is None or self._answered:
+            return
+        if self.first_text_at is None:
+            self.first_text_at = time.monotonic()
+        value = self._ls.protocol._converter.unstructure(value)
+        self._ls.progress(types.ProgressParams(token=self._partial_token, value=value))
+
     def finish(self) -> None:
         """The stream ended normally: send what is pending, then nothing more."""
         if self._coalescer is not None:
             self._coalescer.flush()
             self._coalescer.close()
+        self._answered = True
 
     def abandon(self) -> None:
         if self._coalescer is not None:
             self._coalescer.close()
+        self._answered = True
 
 
 async def _server_created_token(ls: InkstreamServer) -> types.ProgressToken | None:

@@ -14,6 +14,7 @@ from typing import Any
 from inkstream.app import InkstreamServer
 from inkstream.errors import InvalidParams
 from inkstream.protocol import (
+    COPILOT_ACCEPT_COMMAND,
     DID_ACCEPT_COMMAND,
     DID_PARTIALLY_ACCEPT_COMPLETION,
     DID_SHOW_COMPLETION,
@@ -42,14 +43,22 @@ def item_id(params: Any) -> str | None:
     return first if isinstance(first, str) else None
 
 
+def _accept(ls: InkstreamServer, command: str, args: tuple[Any, ...]) -> None:
+    if len(args) != 1 or not isinstance(args[0], str):
+        raise InvalidParams(f"{command} takes one argument, the item id from the item's command.")
+    ls.usage.accepted(args[0])
+
+
 def register(server: InkstreamServer) -> None:
     @server.command(DID_ACCEPT_COMMAND)
     def did_accept(ls: InkstreamServer, *args: Any) -> None:
-        if len(args) != 1 or not isinstance(args[0], str):
-            raise InvalidParams(
-                f"{DID_ACCEPT_COMMAND} takes one argument, the item id from the item's command."
-            )
-        ls.usage.accepted(args[0])
+        _accept(ls, DID_ACCEPT_COMMAND, args)
+
+    @server.command(COPILOT_ACCEPT_COMMAND)
+    def did_accept_copilot(ls: InkstreamServer, *args: Any) -> None:
+        # Copilot clients accept next edits (and completion items) with its command; the README
+        # says only the first argument is required
+        _accept(ls, COPILOT_ACCEPT_COMMAND, args[:1])
 
     @server.feature(DID_SHOW_COMPLETION)
     def did_show(ls: InkstreamServer, params: Any) -> None:

@@ -29,7 +29,8 @@ class CharEdit:
 
 
 def narrow(hunk: LineHunk, document_lines: list[str]) -> CharEdit:
-    """The smallest character range whose replacement turns the old lines into the new ones."""
+    """The smallest character range whose replacement turns the old lines into the new ones,
+    widened to whole words where it starts or ends inside one."""
     old = "\n".join(document_lines[hunk.start : hunk.end])
     new = "\n".join(hunk.lines)
     if hunk.start == hunk.end:  # a pure insertion of whole lines before line ``start``
@@ -52,11 +53,36 @@ def narrow(hunk: LineHunk, document_lines: list[str]) -> CharEdit:
     tail = 0
     while tail < limit - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
         tail += 1
+    head, tail = _whole_words(old, new, head, tail)
     return CharEdit(
         _position(old, head, hunk.start),
         _position(old, len(old) - tail, hunk.start),
         new[head : len(new) - tail],
     )
+
+
+def _word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _whole_words(old: str, new: str, head: int, tail: int) -> tuple[int, int]:
+    """Widen a change that starts or ends inside a word to the whole word, so a rename reads
+    as ``total`` → ``subtotal`` rather than ``sub`` inserted before ``tal``."""
+
+    def inside_at_head() -> bool:
+        edge = [s[head] for s in (old, new) if head < len(s) - tail]
+        return head > 0 and _word(old[head - 1]) and any(_word(c) for c in edge)
+
+    def inside_at_tail() -> bool:
+        edge = [s[len(s) - tail - 1] for s in (old, new) if len(s) - tail - 1 >= head]
+        return tail > 0 and _word(old[len(old) - tail]) and any(_word(c) for c in edge)
+
+    if head < len(old) - tail or head < len(new) - tail:  # something changed
+        while inside_at_head():
+            head -= 1
+        while inside_at_tail():
+            tail -= 1
+    return head, tail
 
 
 def _position(text: str, offset: int, first_line: int) -> tuple[int, int]:
