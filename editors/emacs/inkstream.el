@@ -947,6 +947,9 @@ the first and applies it (`inkstream-nes-accept')."
 (defface inkstream-nes-hint-face '((t :inherit shadow))
   "Face of the hint at point that says where the next edit is.")
 
+(defvar inkstream--nes-requests 0
+  "How many next-edit requests were sent (the tests count them).")
+
 (defvar inkstream--nes-timer nil
   "Timer that asks for next edits once editing pauses.")
 
@@ -1107,6 +1110,7 @@ DISMISSED non-nil: tell the server the edits shown were dismissed."
                  (inkstream--guard
                    (when (eq nes inkstream--nes)
                      (inkstream--nes-clear t)))))))
+          (cl-incf inkstream--nes-requests)
           (setf (inkstream--nes-id nes) id
                 (inkstream--nes-timer nes) timer))))))
 

@@ -198,7 +198,9 @@ def render_nes_svg(frames: list[dict[str, object]]) -> str:
             for i, part in enumerate(str(text).split("\n")):
                 if i:
                     lines.append([])
-                if part:
+                if part and lines[-1] and lines[-1][-1][1] == kind:  # one run per kind
+                    lines[-1][-1] = (lines[-1][-1][0] + part, str(kind))
+                elif part:
                     lines[-1].append((part, str(kind)))
         rows.extend(lines[:-1] if not lines[-1] else lines)
         mode = f"-UUU:**-  {frame['file']}    Top   (Python ink)"
@@ -230,7 +232,7 @@ def render_nes_svg(frames: list[dict[str, object]]) -> str:
                 colour, background, strike = "#7f9f7f", None, False
             else:
                 colour, background, strike = styles[kind]
-            w = len(text) * char_w
+            w = round(len(text) * char_w, 1)
             if background:
                 out.append(
                     f'<rect x="{x}" y="{y + 2}" width="{w}" height="{line_h - 2}" '
@@ -241,6 +243,6 @@ def render_nes_svg(frames: list[dict[str, object]]) -> str:
                 f'<text x="{x}" y="{y + 15}" fill="{colour}"{decoration} xml:space="preserve">'
                 f"{escape(text)}</text>"
             )
-            x += w
+            x = round(x + w, 1)
     out.append("</svg>")
     return "\n".join(out) + "\n"

@@ -89,8 +89,8 @@ function E.nes(buf)
     out[#out + 1] = {
       id = m[1], row = m[2], col = m[3], end_row = d.end_row or m[2], end_col = d.end_col or m[3],
       hl = d.hl_group or '', text = chunks(d.virt_text), lines = lines,
-      text_hl = (d.virt_text and d.virt_text[1] and d.virt_text[1][2]) or '',
-      pos = d.virt_text_pos or '',
+      text_hl = (d.virt_text and d.virt_text[#d.virt_text][2]) or '',
+      pos = d.virt_text_pos or '', chunks = d.virt_text or {},
     }
   end
   return out
@@ -119,10 +119,12 @@ function E.nes_screen(rows)
       local from = vim.fn.strdisplaywidth(line:sub(1, m.col))
       spans[#spans + 1] = { m.row, from, vim.fn.strdisplaywidth(line:sub(1, m.end_col)), m.hl }
     end
-    if m.text ~= '' then
-      local from = m.pos == 'eol' and vim.fn.strdisplaywidth(line) + 1
-        or vim.fn.strdisplaywidth(line:sub(1, m.col))
-      spans[#spans + 1] = { m.row, from, from + vim.fn.strdisplaywidth(m.text), m.text_hl }
+    local from = m.pos == 'eol' and vim.fn.strdisplaywidth(line) + 1
+      or vim.fn.strdisplaywidth(line:sub(1, m.col))
+    for _, chunk in ipairs(m.chunks) do
+      local to = from + vim.fn.strdisplaywidth(chunk[1])
+      if chunk[2] then spans[#spans + 1] = { m.row, from, to, chunk[2] } end
+      from = to
     end
   end
   return { lines = lines, spans = spans }

@@ -165,6 +165,34 @@ def test_next_edit_false_turns_it_off(tmp_path: Path) -> None:
         editor.close()
 
 
+@pytest.mark.parametrize("ghost", ["", "_sum"])
+def test_insert_mode_tab_is_the_ghost_texts_first(
+    upstream: ScriptedUpstream, tmp_path: Path, ghost: str
+) -> None:
+    """In Insert mode Tab accepts ghost text while it shows; with none, it is the next edit's."""
+    upstream.default = Reply.text(ghost)
+    editor = start(tmp_path, model_settings(upstream.base_url, None), INKSTREAM_API_KEY="sk-t")
+    try:
+        editor.open(tmp_path / "area.py", DOC)
+        require_next_edit(editor)
+        editor.nvim.input("2Gwciwtotal")
+        if ghost:
+            editor.wait(lambda: editor.ghost() == ghost, 20)
+        editor.nvim.input("<Cmd>lua require('inkstream').nes_trigger()<CR>")
+        editor.wait(lambda: len(deletions(editor)) == 2)
+        editor.nvim.input("<Tab>")
+        if ghost:  # the completion's; the change hides the next edits
+            editor.wait(lambda: editor.lines()[1] == "    total_sum = width * height")
+            editor.wait(lambda: editor.nes() == [])
+        else:  # jump, then apply, staying in Insert mode
+            editor.wait(lambda: editor.cursor() == (3, 10))
+            editor.nvim.input("<Tab>")
+            editor.wait(lambda: editor.lines()[2] == "    print(total)")
+            assert editor.cursor() == (3, 15) and editor.mode() == "i"
+    finally:
+        editor.close()
+
+
 # -- (4) typing elsewhere hides the suggestion -------------------------------------------------
 
 
@@ -220,15 +248,18 @@ LONG = (
 )
 
 
-def model_settings(base_url: str) -> dict[str, Any]:
-    return {
+def model_settings(base_url: str, next_edit_model: str | None = "zeta") -> dict[str, Any]:
+    """Completions from the scripted upstream; next edits from `next_edit_model` (None: offline)."""
+    settings: dict[str, Any] = {
         "baseUrl": base_url,
         "model": "test-model",
-        "apiStyle": "fim",
+        "apiStyle": "chat",
         "firstTokenTimeout": 5.0,
         "idleTimeout": 5.0,
-        "nextEdit": {"model": "zeta", "format": "zeta"},
     }
+    if next_edit_model:
+        settings["nextEdit"] = {"model": next_edit_model, "format": "zeta"}
+    return settings
 
 
 def zeta_answer(region: str) -> list[str]:

@@ -95,7 +95,7 @@ local function draw(e, r)
   else
     local first = table.remove(new, 1)
     if removes or srow ~= erow or #new == 0 then
-      opts.virt_text = { { '  ' .. first:gsub('^%s+', ''), 'InkstreamNesAdd' } }
+      opts.virt_text = { { '  ' }, { (first:gsub('^%s+', '')), 'InkstreamNesAdd' } }
       opts.virt_text_pos = 'eol'
     else
       -- an insertion of lines after the cursor's text: the rest of its line stays, the new lines follow
@@ -140,7 +140,7 @@ local function hint()
   local row = api.nvim_win_get_cursor(0)[1] - 1
   n.hint = api.nvim_buf_set_extmark(n.buf, ns, row, 0, {
     id = n.hint,
-    virt_text = { { string.format('  Tab: next edit at line %d', r[1] + 1), 'InkstreamNesHint' } },
+    virt_text = { { '  ' }, { string.format('Tab: next edit at line %d', r[1] + 1), 'InkstreamNesHint' } },
     virt_text_pos = 'eol',
     priority = 3000,
   })
