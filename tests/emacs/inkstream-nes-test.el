@@ -118,6 +118,23 @@ KIND is normal, delete, insert, hint or cursor."
   (inkstream-test-type "C-_")                          ; one undo step per edit
   (should (string-match-p "print(total)\n    return size\n\\'" (buffer-string))))
 
+(ert-deftest inkstream-nes-test-ghost-text-first ()
+  "TAB accepts ghost text while it shows; once it is gone, TAB is the next edit's."
+  (inkstream-test-open inkstream-nes-test-doc "area.py")  ; completions from the upstream
+  (inkstream-nes-test-require)
+  (inkstream-test-type "M-d t o t a l")
+  (should (inkstream-test-wait (lambda () (and (inkstream-test-done-p) (inkstream-test-ghost)))))
+  (inkstream-test-type "M-x inkstream-nes-trigger RET")
+  (should (inkstream-test-wait (lambda () (= 2 (length (inkstream-nes-test-edits))))))
+  (should (inkstream-test-ghost))
+  (should (eq (key-binding (kbd "TAB")) 'inkstream-accept))
+  (inkstream-test-type "C-g")                          ; the ghost text's C-g first
+  (should (null (inkstream-test-ghost)))
+  (should (= 2 (length (inkstream-nes-test-edits))))
+  (should (eq (key-binding (kbd "TAB")) 'inkstream-nes-accept))
+  (inkstream-test-type "TAB")
+  (should (equal (list (line-number-at-pos) (current-column)) '(3 10))))
+
 ;;;; (4) typing elsewhere hides the next edits
 
 (ert-deftest inkstream-nes-test-typing-elsewhere-hides ()

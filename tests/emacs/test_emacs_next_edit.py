@@ -30,10 +30,10 @@ if EMACS is None:
 TESTS = Path(__file__).resolve().parent
 ERT_FILE = TESTS / "inkstream-nes-test.el"
 ARTIFACTS = TESTS.parents[1] / "artifacts" / "emacs"
-MODEL_PATH = importlib.util.find_spec("inkstream.nextedit.formats") is not None
+MODEL_PATH = importlib.util.find_spec("inkstream.nextedit.model") is not None
 NEEDS_MODEL = pytest.mark.skipif(
     not MODEL_PATH,
-    reason="needs the server's next-edit model path (inkstream.nextedit.formats: a next-edit "
+    reason="needs the server's next-edit model path (inkstream.nextedit.model: a next-edit "
     "model asked through the scripted upstream); the offline predictor alone cannot stream slowly",
 )
 LONG = (
@@ -72,6 +72,12 @@ def test_rename_shows_the_rest_and_tab_jumps_then_applies(
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     svg = render_nes_svg(frames)
     (ARTIFACTS / "emacs-next-edit.svg").write_text(svg, encoding="utf-8")
+
+
+def test_tab_is_the_ghost_texts_first(upstream: ScriptedUpstream, tmp_path: Path) -> None:
+    upstream.default = Reply.text("_sum")
+    ert("inkstream-nes-test-ghost-text-first", upstream, tmp_path)
+    assert upstream.requests  # the ghost text came from the upstream, the next edits offline
 
 
 def test_typing_elsewhere_hides_the_next_edits(upstream: ScriptedUpstream, tmp_path: Path) -> None:

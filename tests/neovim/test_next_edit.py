@@ -26,10 +26,10 @@ if NVIM is None:
 
 ARTIFACTS = Path(os.environ.get("INKSTREAM_ARTIFACTS", ROOT / "artifacts")) / "neovim"
 # the model path: next-edit formats and the server asking a model (issue 17, section 3)
-MODEL_PATH = importlib.util.find_spec("inkstream.nextedit.formats") is not None
+MODEL_PATH = importlib.util.find_spec("inkstream.nextedit.model") is not None
 NEEDS_MODEL = pytest.mark.skipif(
     not MODEL_PATH,
-    reason="needs the server's next-edit model path (inkstream.nextedit.formats: a next-edit "
+    reason="needs the server's next-edit model path (inkstream.nextedit.model: a next-edit "
     "model asked through the scripted upstream); the offline predictor alone cannot stream slowly",
 )
 
