@@ -175,13 +175,14 @@ KIND is normal, delete, insert, hint or cursor."
           "    a = 1\n    b = 2\n    c = 3\n    d = 4\n    return size\n"))
 
 (defun inkstream-nes-test-model ()
-  "Open the long sample with a next-edit model, rename `size' on line 2, ask.
-The rename is made outside the command loop, so no completion is asked
-for; `inkstream-nes-trigger' asks for the next edits."
+  "Open the long sample with a next-edit model, add a factor on line 2, ask.
+The edit is made outside the command loop, so no completion is asked
+for; `inkstream-nes-trigger' asks for the next edits.  The offline
+predictor repeats none of it: what shows comes from the model."
   (setq inkstream-next-edit-model "zeta")
   (inkstream-test-open inkstream-nes-test-long "area.py")
-  (delete-region (point) (+ (point) 4))
-  (insert "total")
+  (end-of-line)
+  (insert " * depth")
   (inkstream-test-type "M-x inkstream-nes-trigger RET"))
 
 (ert-deftest inkstream-nes-test-model-streams ()
@@ -191,15 +192,19 @@ for; `inkstream-nes-trigger' asks for the next edits."
   ;; drawn now: has the upstream sent the second hunk yet?
   (should (equal (inkstream-test-checkpoint "second-hunk-sent") "no"))
   (let ((first (assq 3 (inkstream-nes-test-edits))) (samples nil) (timer nil))
+    (should (equal first '(3 "" " * depth" nil)))
     (setq timer (run-at-time 0 0.01 (lambda () (push (inkstream-nes-test-edits) samples))))
     (unwind-protect
         (should (inkstream-test-wait (lambda () (= 2 (length (inkstream-nes-test-edits)))) 20))
       (cancel-timer timer))
     ;; the first stayed drawn, unchanged, while the second arrived
     (should (cl-every (lambda (edits) (equal (assq 3 edits) first)) samples))
-    (should (equal (inkstream-nes-test-edits)
-                   '((3 "size" "total" inkstream-nes-delete-face)
-                     (8 "size" "total" inkstream-nes-delete-face))))))
+    (should (equal (inkstream-nes-test-edits) '((3 "" " * depth" nil) (8 "" " * depth" nil)))))
+  (inkstream-test-type "TAB TAB TAB TAB")
+  (should (equal (buffer-string)
+                 (concat "def area(width, height):\n    size = width * height * depth\n"
+                         "    print(size * depth)\n    a = 1\n    b = 2\n    c = 3\n    d = 4\n"
+                         "    return size * depth\n"))))
 
 (ert-deftest inkstream-nes-test-model-dismiss ()
   "C-g while the model writes: the upstream sees the hang-up."

@@ -93,15 +93,24 @@ def test_next_edit_off(upstream: ScriptedUpstream, tmp_path: Path) -> None:
 
 
 def zeta_answer(region: str) -> list[str]:
-    """Zeta's answer, one line per chunk: the rewritten region between its markers."""
-    lines = [f"{line}\n" for line in region.splitlines()]
+    """Zeta's answer, one line per chunk: the rewritten region between its markers (the region
+    ends with the document's last, empty line, as the prompt shows it)."""
+    lines = [f"{line}\n" for line in region.split("\n")]
     return ["<|editable_region_start|>\n", *lines, "<|editable_region_end|>"]
+
+
+# The user adds a factor on line 2; the model carries it to lines 3 and 8 (two hunks).
+PREDICTED = (
+    LONG.replace("width * height", "width * height * depth")
+    .replace("print(size)", "print(size * depth)")
+    .replace("return size", "return size * depth")
+)
 
 
 @NEEDS_MODEL
 def test_model_hunks_are_drawn_as_they_stream(upstream: ScriptedUpstream, tmp_path: Path) -> None:
-    chunks = zeta_answer(LONG.replace("size", "total"))
-    second = next(i for i, c in enumerate(chunks) if "return total" in c)
+    chunks = zeta_answer(PREDICTED)
+    second = next(i for i, c in enumerate(chunks) if "return size * depth" in c)
     upstream.script(Reply(chunks=chunks, first_delay=0.1, delay=0.4))
 
     def second_hunk_sent(_: str) -> str:
@@ -114,12 +123,13 @@ def test_model_hunks_are_drawn_as_they_stream(upstream: ScriptedUpstream, tmp_pa
         **{"second-hunk-sent": second_hunk_sent},
     )
     [req] = upstream.requests
-    assert req.completed
+    assert req.body["model"] == "zeta"
 
 
 @NEEDS_MODEL
 def test_model_dismiss_hangs_up(upstream: ScriptedUpstream, tmp_path: Path) -> None:
-    chunks = zeta_answer(LONG.replace("size", "total"))
+    chunks = zeta_answer(PREDICTED)
+    # the first hunk and the two lines that make it final, then the model goes on slowly
     upstream.script(Reply(chunks=chunks[:7] + [" "] * 400, first_delay=0.1, delay=0.05))
 
     def hangup(arg: str) -> str:
