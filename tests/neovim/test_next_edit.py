@@ -299,7 +299,7 @@ def test_model_hunks_are_drawn_as_they_stream(upstream: ScriptedUpstream, tmp_pa
         editor.sample_nes(3)
         add_a_factor(editor, tmp_path)
         req = upstream.wait_for_end(0, timeout=20)  # the server may close it at the region's end
-        editor.wait(lambda: nes_done(editor) and added_rows(editor.nes()) == [2, 7])
+        editor.wait(lambda: nes_done(editor) and added_rows(editor.nes()) == [2, 7], 30)
         samples = editor.nes_samples()
         first_drawn = next(t for t, marks in samples if 2 in added_rows(marks))
         # drawn before the upstream had even sent the line of the second hunk
@@ -330,5 +330,25 @@ def test_dismiss_hangs_up_the_upstream(upstream: ScriptedUpstream, tmp_path: Pat
         req = upstream.wait_for_hangup(0, timeout=5)
         assert not req.completed
         editor.wait(lambda: editor.nes() == [])
+    finally:
+        editor.close()
+
+
+@NEEDS_MODEL
+def test_lines_removed_and_added(upstream: ScriptedUpstream, tmp_path: Path) -> None:
+    """A line the model removes is highlighted whole; lines it adds are virtual lines where they
+    will go (every Neovim version draws these)."""
+    rewritten = EDITED.replace("    a = 1\n", "").replace("    d = 4\n", "    d = 4\n    e = 5\n")
+    upstream.script(Reply(chunks=zeta_answer(rewritten)))
+    editor = start(tmp_path, model_settings(upstream.base_url), INKSTREAM_API_KEY="sk-test")
+    try:
+        add_a_factor(editor, tmp_path)
+        editor.wait(lambda: nes_done(editor) and len(editor.nes()) >= 3, 20)
+        marks = editor.nes()
+        removed = [(m["row"], m["col"], m["end_row"], m["end_col"]) for m in marks if m["hl"]]
+        assert removed == [(3, 0, 4, 0)]  # "    a = 1" and its line break
+        assert [(m["row"], m["lines"]) for m in marks if m["lines"]] == [(7, ["    e = 5"])]
+        editor.nvim.input("<Tab><Tab><Tab><Tab>")
+        editor.wait(lambda: editor.lines() == rewritten.splitlines())
     finally:
         editor.close()

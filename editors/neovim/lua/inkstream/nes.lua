@@ -62,44 +62,80 @@ local function clear_marks(e)
   end
 end
 
+-- The LSP position after the document's last newline is a line Neovim does not have: the edit is
+-- re-expressed within the buffer's lines (text and range, for drawing and applying alike).
+local function clamp(buf, r, text)
+  local count = api.nvim_buf_line_count(buf)
+  if r[3] < count then
+    return r, text
+  end
+  local last = count - 1
+  local srow, scol = r[1], r[2]
+  if srow >= count then -- lines added after the last one
+    srow, scol = last, #line(buf, last)
+    text = '\n' .. text
+  elseif text == '' and scol == 0 and srow > 0 then -- the last lines removed, with the newline before
+    srow, scol = srow - 1, #line(buf, srow - 1)
+  end
+  return { srow, scol, last, #line(buf, last) }, (text:gsub('\n$', ''))
+end
+
+-- An insertion after a line's indentation that ends with a line break and that indentation is
+-- whole lines inserted before the line: drawn (and applied) as such, above it.
+local function whole_lines_inserted(buf, r, text)
+  if r[1] == r[3] and r[2] == r[4] and r[2] > 0 then
+    local indent = line(buf, r[1]):sub(1, r[2])
+    if indent:match('^%s+$') and text:sub(-(#indent + 1)) == '\n' .. indent then
+      return { r[1], 0, r[1], 0 }, indent .. text:sub(1, -(#indent + 1))
+    end
+  end
+  return r, text
+end
+
 -- Draw one edit: the text it removes in InkstreamNesDelete; what it inserts beside it in
 -- InkstreamNesAdd (inline on 0.10+; on 0.7-0.9 the changed line as it will read, at the end of
 -- the line, since they have no inline virtual text), and lines it adds as virtual lines.
 local function draw(e, r)
   local buf = n.buf
+  local text
+  r, text = whole_lines_inserted(buf, clamp(buf, r, e.edit.text or ''))
+  e.text = text
   local srow, scol, erow, ecol = r[1], r[2], r[3], r[4]
   local removes = srow ~= erow or scol ~= ecol
-  local whole_lines = removes and ecol == 0 and scol == 0 and erow > srow
+  -- whole lines removed, replaced or inserted
+  local whole_lines = scol == 0 and ecol == 0 and (erow > srow or text:sub(-1) == '\n')
   e.mark = api.nvim_buf_set_extmark(buf, ns, srow, scol, {
     end_row = erow,
     end_col = ecol,
     hl_group = removes and 'InkstreamNesDelete' or nil,
-    hl_eol = whole_lines or nil,
+    hl_eol = (removes and whole_lines) or nil,
     priority = 4000,
   })
   e.marks = { e.mark }
-  local text = e.edit.text or ''
   if text == '' then
     return
   end
-  local new = vim.split(line(buf, srow):sub(1, scol) .. text .. line(buf, erow):sub(ecol + 1), '\n', true)
+  local new
   local opts = { priority = 4000 }
+  local row, col = erow, ecol
   if whole_lines then
-    -- whole lines replaced or inserted: the new lines below the last line removed (above, if none)
-    new = vim.split(text:gsub('\n$', ''), '\n', true)
-    opts.virt_lines_above = erow == srow
+    -- the new lines below the last line removed, or above the line they go before
+    new = vim.split((text:gsub('\n$', '')), '\n', true)
+    if erow > srow then
+      row, col = erow - 1, 0
+    else
+      opts.virt_lines_above = true
+    end
   elseif has_inline and not text:find('\n') then
     opts.virt_text = { { text, 'InkstreamNesAdd' } }
     opts.virt_text_pos = 'inline'
     new = {}
   else
+    new = vim.split(line(buf, srow):sub(1, scol) .. text .. line(buf, erow):sub(ecol + 1), '\n', true)
     local first = table.remove(new, 1)
-    if removes or srow ~= erow or #new == 0 then
+    if first ~= line(buf, srow) or srow ~= erow then -- the changed line as it will read
       opts.virt_text = { { '  ' }, { (first:gsub('^%s+', '')), 'InkstreamNesAdd' } }
       opts.virt_text_pos = 'eol'
-    else
-      -- an insertion of lines after the cursor's text: the rest of its line stays, the new lines follow
-      table.insert(new, 1, first)
     end
   end
   if #new > 0 then
@@ -107,12 +143,6 @@ local function draw(e, r)
     for i, l in ipairs(new) do
       opts.virt_lines[i] = { { l, 'InkstreamNesAdd' } }
     end
-  end
-  local row, col = erow, ecol
-  if opts.virt_lines_above then
-    row, col = srow, 0
-  elseif whole_lines then
-    row, col = erow - 1, 0
   end
   e.marks[2] = api.nvim_buf_set_extmark(buf, ns, row, col, opts)
 end
@@ -263,8 +293,7 @@ end
 -- Apply the first edit (one undo step), run its command, and keep the others.
 local function apply(e, r)
   local buf = n.buf
-  local text = e.edit.text
-  local lines = vim.split(text, '\n', true)
+  local lines = vim.split(e.text, '\n', true)
   local insert = api.nvim_get_mode().mode:sub(1, 1) == 'i'
   table.remove(n.edits, 1)
   clear_marks(e)
