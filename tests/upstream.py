@@ -34,6 +34,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     error_message: str = "scripted error"
     fault: str | None = None  # drop | garbled | error_event | hang | no_headers
+    # hang: after ``fault_after`` chunks, keep the stream open, sending nothing, until hung up
     fault_after: int = 0
     finish_reason: str = "stop"
     prompt_tokens: int = 10  # what the usage chunk reports, when the client asks for one
@@ -274,7 +275,7 @@ class ScriptedUpstream:
         await writer.drain()
         watcher = asyncio.ensure_future(self._until_hangup(reader, req, None))
         try:
-            if reply.fault == "hang":
+            if reply.fault == "hang" and reply.fault_after == 0:
                 await watcher
                 return False
             await self._pause(reply.first_delay, watcher)
@@ -282,6 +283,9 @@ class ScriptedUpstream:
             for i, text in enumerate(chunks):
                 if i > 0:
                     await self._pause(reply.delay, watcher)
+                if reply.fault == "hang" and i == reply.fault_after:
+                    await watcher
+                    return False
                 if reply.fault and i == reply.fault_after:
                     return await self._fault(reply.fault, writer)
                 await self._event(writer, _chunk(route, ident, body, text, None, first=i == 0))

@@ -16,12 +16,17 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from inkstream.completion import postprocess
 from inkstream.completion.context import CompletionContext
 from inkstream.errors import UpstreamTimeout
 from inkstream.providers import TextStream
+
+if TYPE_CHECKING:
+    from inkstream.nextedit.converge import Converger
+    from inkstream.nextedit.formats import RegionRead
+    from inkstream.nextedit.hunk import LineHunk
 
 logger = logging.getLogger(__name__)
 
@@ -279,3 +284,59 @@ async def relay_explanation(
                 listener.on_text(delta, line_completed="\n" in delta)
             listener.on_stats(stats)
     return "".join(parts)
+
+
+async def relay_next_edit(
+    deltas: TextStream,
+    *,
+    read: Callable[[str, bool], RegionRead],
+    converger: Converger,
+    timeouts: Timeouts,
+    listener: Listener,
+    stats: StreamStats | None = None,
+    cut_short: Callable[[], bool] = lambda: False,
+) -> AsyncGenerator[LineHunk, None]:
+    """Stream a rewritten region, yielding each hunk the moment it is final.
+
+    ``read(raw, final)`` turns the text so far into the region's complete lines (a format's
+    reader); ``converger`` turns lines into hunks. The stream closes as soon as the region's end
+    is seen or the answer is rejected. ``cut_short()`` (asked once the stream ended by itself)
+    says the model stopped at ``max_tokens``: then no pending edit is sent. The caller iterates
+    this inside ``aclosing``, like any stream.
+    """
+    stats = stats or StreamStats()
+    raw = ""
+    fed = 0
+    stopped_early = False
+    timed = _deltas_with_timeouts(deltas, timeouts, stats)
+    async with _consuming(listener), aclosing(deltas), aclosing(timed):
+        async for delta in timed:
+            raw += delta
+            region = read(raw, False)
+            for line in region.lines[fed:]:
+                for hunk in converger.feed(line):
+                    stats.visible_tokens = stats.tokens
+                    yield hunk
+            fed = len(region.lines)
+            listener.on_stats(stats)
+            if region.done or converger.rejected is not None:
+                logger.debug("next edit: region read after %d tokens; closing stream", stats.tokens)
+                stopped_early = True
+                break
+    region = read(raw, True)
+    if region.error is not None:
+        converger.reject(region.error)
+    for line in region.lines[fed:]:
+        for hunk in converger.feed(line):
+            stats.visible_tokens = stats.tokens
+            yield hunk
+    complete = stopped_early or not cut_short()
+    for hunk in converger.finish(complete=complete):
+        stats.visible_tokens = stats.tokens
+        yield hunk
+    if converger.rejected is not None:
+        logger.info("next edit: no edit from the model: %s", converger.rejected)
+    elif converger.unchanged:
+        logger.info("next edit: no edit from the model: it repeated the region unchanged")
+    elif not complete:
+        logger.info("next edit: the model stopped at max_tokens; its unfinished edit is dropped")

@@ -237,3 +237,65 @@ async def test_a_wrong_model_name_gets_a_clear_error(
 def only_vllm(engine: Engine) -> None:
     if engine.name != "vllm":
         pytest.skip("llama-cpp-python serves its one model under any name")
+
+
+async def test_stopping_a_next_edit_stops_the_engine(
+    client: LanguageClient, engine: Engine
+) -> None:
+    """A next edit from a chat model: the tiny model writes its explanation loop (no region, no
+    hunk) for some 850 tokens; the request is cancelled once tokens flow, and the engine must
+    see the hang-up. Its text is gibberish for a next edit, so nothing is asserted about it.
+
+    The tiny model writes those tokens in about a second: on a loaded machine the answer may be
+    complete before the cancel lands (then there is nothing to hang up on), so up to three
+    requests are made; each cancelled one must be a hang-up the engine saw."""
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"inkstream": {"nextEdit": {"model": engine.model, "format": "chat"}}}
+        )
+    )
+    # long lines: the region and its context make max_tokens about 850, inside the
+    # engine's 4,096-token context with the prompt
+    lines = [f"    value_{i} = compute(" + ", ".join(["argument"] * 6) + ")" for i in range(18)]
+    uri = open_doc(client, "def f():\n" + "\n".join(lines) + "\n", uri="file:///work/next.py")
+    for attempt in range(3):
+        log_before = engine.log_text().count("Disconnected from client")
+        before = engine.metrics() if engine.name == "vllm" else {}
+        token = f"ne{attempt}"
+        client.progress_reports[token] = []
+        params = {
+            "textDocument": {"uri": uri, "version": 1},
+            "position": {"line": 16, "character": 4},
+            "partialResultToken": f"n{attempt}",
+            "workDoneToken": token,
+        }
+        msg_id = 78 + attempt
+        task = asyncio.ensure_future(request(client, "inkstream/nextEdit", params, msg_id=msg_id))
+        for _ in range(6000):  # tokens are flowing once work-done progress reports them
+            reports = client.progress_reports[token]
+            if task.done() or any(type(r).__name__ == "WorkDoneProgressReport" for r in reports):
+                break
+            await asyncio.sleep(0.01)
+        client.cancel_request(types.CancelParams(id=msg_id))
+        try:
+            await asyncio.wait_for(task, 10)
+            continue  # answered before the cancel landed: the model had finished
+        except JsonRpcRequestCancelled:
+            break
+    else:
+        pytest.fail("the engine finished every answer before its cancel landed")
+
+    stopped = False
+    for _ in range(600):
+        if engine.name == "vllm":
+            after = engine.metrics()
+            stopped = after.get("vllm:num_requests_running", 1) == 0
+        else:
+            stopped = engine.log_text().count("Disconnected from client") > log_before
+        if stopped:
+            break
+        await asyncio.sleep(0.1)
+    assert stopped, engine.log_text()[-2000:]
+    if engine.name == "vllm":
+        written = after["vllm:generation_tokens_total"] - before["vllm:generation_tokens_total"]
+        assert 0 < written < 1000

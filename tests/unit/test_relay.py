@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 
 import pytest
 
@@ -17,6 +18,7 @@ from inkstream.relay import (
     on_hang_up,
     relay_completion,
     relay_explanation,
+    relay_next_edit,
 )
 
 TIMEOUTS = Timeouts(first_token=2.0, idle=2.0)
@@ -158,3 +160,65 @@ async def test_a_hang_up_drops_the_stream_before_the_task_unwinds() -> None:
     binder.hang_up()
     hang_up_all()
     assert source.dropped == 1 and source.closed  # once, and nothing registered after the end
+
+
+# --- next edits: hunks out of a rewritten region ---------------------------------------------
+
+
+def _next_edit_relay(source: Source, region: list[str], *, fmt: str = "sweep", cut: bool = False):  # type: ignore[no-untyped-def]
+    from functools import partial
+
+    from inkstream.nextedit.converge import Converger
+    from inkstream.nextedit.formats import read_region
+
+    converger = Converger(region, start=10, document=[""] * 10 + region)
+    relay = relay_next_edit(
+        source.stream(),
+        read=partial(read_region, fmt),  # type: ignore[arg-type]
+        converger=converger,
+        timeouts=TIMEOUTS,
+        listener=Recorder(),
+        cut_short=lambda: cut,
+    )
+    return relay, converger
+
+
+REGION = ["def f(xs):", "    total = 0", "    for x in xs:", "        total += x", "    end"]
+RENAMED = [line.replace("total", "subtotal") for line in REGION]
+
+
+async def test_next_edit_hunks_come_out_while_the_model_still_writes() -> None:
+    # the model renames line 1 and then writes on, slowly
+    source = Source([line + "\n" for line in (REGION[0], RENAMED[1], *REGION[2:])] * 1)
+    relay, _ = _next_edit_relay(source, REGION)
+    async with aclosing(relay):
+        first = await anext(relay)
+        assert (first.start, first.end, first.lines) == (11, 12, ("    subtotal = 0",))
+        assert source.sent < len(source.deltas)  # final before the answer was
+        rest = [h async for h in relay]
+    assert rest == [] and source.closed
+
+
+async def test_next_edit_stops_the_model_at_the_regions_end() -> None:
+    answer = "<|editable_region_start|>\n" + "\n".join(RENAMED) + "\n<|editable_region_end|>\n"
+    source = Source([answer[i : i + 5] for i in range(0, len(answer), 5)] + ["more"] * 50)
+    relay, converger = _next_edit_relay(source, REGION, fmt="zeta")
+    hunks = [h async for h in relay]
+    assert [(h.start, h.end) for h in hunks] == [(11, 12), (13, 14)]
+    assert source.closed and source.sent < len(source.deltas)
+    assert converger.rejected is None
+
+
+async def test_next_edit_cut_short_drops_the_unfinished_edit() -> None:
+    answer = [REGION[0] + "\n", RENAMED[1] + "\n", "    for y in xs:\n"]
+    relay, converger = _next_edit_relay(Source(answer), REGION, cut=True)
+    assert [h async for h in relay] == []
+    relay, converger = _next_edit_relay(Source(answer), REGION, cut=False)
+    assert [(h.start, h.end) for h in [h async for h in relay]] == [(11, 15)]
+
+
+async def test_next_edit_unreadable_answer_gives_nothing() -> None:
+    source = Source(["Sure! Here is", " the code:\n", "def f(xs):\n"])
+    relay, converger = _next_edit_relay(source, REGION, fmt="zeta")
+    assert [h async for h in relay] == []
+    assert converger.rejected is not None and "editable_region_start" in converger.rejected

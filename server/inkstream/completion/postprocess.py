@@ -217,6 +217,16 @@ def _marker_shape(markers: tuple[str, ...]) -> tuple[int, frozenset[str]]:
 
 
 def unwrap_chat(text: str, ctx: CompletionContext, *, final: bool) -> tuple[str, bool]:
+    text, done = unwrap_markdown(text, final=final)
+    text = text.replace("<|CURSOR|>", "")
+    return strip_echo(text, ctx, final=final or done), done
+
+
+def unwrap_markdown(text: str, *, final: bool) -> tuple[str, bool]:
+    """The code in a chat answer: inside the first fence, or the text minus a lead-in line.
+
+    ``done``: the fence closed, nothing after it matters. Also used for next edits' chat format.
+    """
     done = False
     fence = text.find("```")
     if fence >= 0:
@@ -240,8 +250,7 @@ def unwrap_chat(text: str, ctx: CompletionContext, *, final: bool) -> tuple[str,
             text = "\n".join(lines[1:]).lstrip("\n")
         if not final and text.lstrip(" \n").startswith("`") and len(text.strip()) < 3:
             return "", False  # the start of a fence
-    text = text.replace("<|CURSOR|>", "")
-    return strip_echo(text, ctx, final=final or done), done
+    return text, done
 
 
 def _may_be_prose(line: str) -> bool:

@@ -8,6 +8,7 @@ source makes it final, answer with all of them. Accepting runs the edit's comman
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 import uuid
@@ -22,7 +23,7 @@ from inkstream.completion import documents
 from inkstream.completion.privacy import redact
 from inkstream.errors import InkstreamError
 from inkstream.handlers.streaming import editor_request
-from inkstream.nextedit import service
+from inkstream.nextedit import model, service
 from inkstream.nextedit.hunk import LineHunk, narrow
 from inkstream.protocol import (
     COPILOT_ACCEPT_COMMAND,
@@ -110,6 +111,9 @@ async def suggest(
         partial_token=params.partial_result_token,
         to_value=lambda _text: None,
     ) as listener:
+        if model.model_choice(settings) is not None:  # after the offline hunks, debounced
+            ask = functools.partial(model.model_hunks, ls, listener)
+            sources.append(service.after_pause(ask, ls.debounce.delay))
         try:
             async with aclosing(service.predict(request, sources)) as hunks:
                 async for hunk in hunks:

@@ -40,6 +40,8 @@ from inkstream.usage.meter import RequestMeter
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from inkstream.nextedit.formats import ModelRequest
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -84,6 +86,8 @@ class OpenAICompatProvider:
         self._route_task: asyncio.Task[Route] | None = None
         self._refusals = UsageOptionRefusals()
         self._usage_option: bool | None = None  # ask for the usage chunk? (None: not read yet)
+        #: clients for next-edit endpoints other than the completion one (``nextEdit.baseUrl``)
+        self._other_clients: dict[str, asyncio.Future[AsyncOpenAI]] = {}
 
     @property
     def endpoint(self) -> str:
@@ -182,9 +186,77 @@ class OpenAICompatProvider:
     async def aclose(self) -> None:
         if self._route_task is not None:
             self._route_task.cancel()
-        if self._client_future is not None and self._client_future.done():
-            if not self._client_future.cancelled() and self._client_future.exception() is None:
-                await self._client_future.result().close()
+        for future in (self._client_future, *self._other_clients.values()):
+            if future is not None and future.done():
+                if not future.cancelled() and future.exception() is None:
+                    await future.result().close()
+
+    async def _client_for(self, base_url: str | None) -> AsyncOpenAI:
+        """The completion client, or one for another endpoint (same key, proxy, timeouts)."""
+        if not base_url or base_url == self._settings.base_url:
+            return await self._client()
+        future = self._other_clients.get(base_url)
+        if future is None:
+            settings = dataclasses.replace(self._settings, base_url=base_url)
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(None, build_client, settings)
+            self._other_clients[base_url] = future
+        return await asyncio.shield(future)
+
+    async def next_edit(
+        self,
+        request: ModelRequest,
+        *,
+        model: str,
+        base_url: str | None = None,
+        meter: RequestMeter | None = None,
+    ) -> TextStream:
+        """Stream a model's rewrite of a next-edit region: a raw ``/v1/completions`` prompt
+        (Zeta, Sweep) or chat messages (Instinct, chat), as the format built it. The request
+        was built from redacted text. ``meter.finish_reason`` tells a cut-off answer."""
+        client = await self._client_for(base_url)
+        import openai  # only now: the client's thread has imported it
+
+        where = base_url or self.endpoint
+        meter = meter or RequestMeter("completion", where, model)
+        meter.route = "template" if request.prompt is not None else "chat"
+        yielded = False
+        try:
+            if request.prompt is not None:
+                prompt = request.prompt
+                meter.prompt_chars = len(prompt)
+                stream = await self._create_metered(
+                    lambda usage: client.completions.create(
+                        model=model,
+                        prompt=prompt,
+                        max_tokens=request.max_tokens,
+                        temperature=0.0,
+                        stream=True,
+                        stop=list(request.stop) if request.stop else openai.omit,
+                        **usage,
+                    )
+                )
+                async with stream, on_hang_up(partial(_drop_connection, stream.response)):
+                    async for chunk in stream:
+                        if chunk.usage is not None:
+                            meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                        if chunk.choices and chunk.choices[0].finish_reason:
+                            meter.finish_reason = chunk.choices[0].finish_reason
+                        if chunk.choices and chunk.choices[0].text:
+                            yielded = True
+                            yield chunk.choices[0].text
+                meter.stream_ended = True
+            else:
+                chat = prompts.ChatPrompt(messages=request.messages or (), stop=request.stop)
+                async for text in self._stream_chat(
+                    client, chat, request.max_tokens, meter, model=model, temperature=0.0
+                ):
+                    yielded = True
+                    yield text
+        except InkstreamError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, midstream=yielded, endpoint=where, model=model) from exc
 
     async def complete(
         self, ctx: CompletionContext, max_tokens: int, meter: RequestMeter | None = None
@@ -253,7 +325,14 @@ class OpenAICompatProvider:
             raise self._translate(exc, midstream=yielded) from exc
 
     async def _stream_chat(
-        self, client: AsyncOpenAI, chat: prompts.ChatPrompt, max_tokens: int, meter: RequestMeter
+        self,
+        client: AsyncOpenAI,
+        chat: prompts.ChatPrompt,
+        max_tokens: int,
+        meter: RequestMeter,
+        *,
+        model: str | None = None,
+        temperature: float | None = None,
     ) -> TextStream:
         import openai
         from openai.types.chat import ChatCompletionMessageParam
@@ -263,10 +342,10 @@ class OpenAICompatProvider:
         meter.prompt_chars = sum(len(str(m.get("content", ""))) for m in chat.messages)
         stream = await self._create_metered(
             lambda usage: client.chat.completions.create(
-                model=s.model,
+                model=model or s.model,
                 messages=messages,
                 max_tokens=max_tokens,
-                temperature=s.temperature,
+                temperature=s.temperature if temperature is None else temperature,
                 stream=True,
                 stop=list(chat.stop) if chat.stop else openai.omit,
                 **usage,
@@ -276,6 +355,8 @@ class OpenAICompatProvider:
             async for chunk in stream:
                 if chunk.usage is not None:
                     meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                if chunk.choices and chunk.choices[0].finish_reason:
+                    meter.finish_reason = chunk.choices[0].finish_reason
                 if chunk.choices and chunk.choices[0].delta.content:
                     yield chunk.choices[0].delta.content
         meter.stream_ended = True
@@ -317,12 +398,19 @@ class OpenAICompatProvider:
             await asyncio.sleep(wait)
             return await call()
 
-    def _translate(self, exc: Exception, *, midstream: bool) -> InkstreamError:
+    def _translate(
+        self,
+        exc: Exception,
+        *,
+        midstream: bool,
+        endpoint: str | None = None,
+        model: str | None = None,
+    ) -> InkstreamError:
         """Turn an upstream failure into an error that tells the user what to do."""
         import openai
 
-        where = self.endpoint
-        model = self._settings.model
+        where = endpoint or self.endpoint
+        model = model or self._settings.model
         if isinstance(exc, openai.APIStatusError):
             status = exc.status_code
             detail = self._redact(_upstream_message(exc))

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["completion", "explain"]
+Kind = Literal["completion", "explain", "nextEdit"]
 #: how a request ended; everything but "complete" stopped the model early
 Outcome = Literal["complete", "complete-early", "cancelled", "superseded", "error"]
 
@@ -31,6 +31,8 @@ class RequestMeter:
     reported_generated: int | None = None
     #: the upstream stream ran to its end (rather than being closed by us)
     stream_ended: bool = False
+    #: the endpoint's last ``finish_reason`` ("length": cut off at max_tokens)
+    finish_reason: str | None = None
     started: float = field(default_factory=time.monotonic)
 
     def report(self, prompt_tokens: int | None, completion_tokens: int | None) -> None:

@@ -1,0 +1,302 @@
+"""Next edits from a model: each format's answer streams in as hunks, every way of stopping hangs
+up on the model, and an answer that is no edit gives none.
+
+The scripted upstream answers in each format with outputs written here. "Before the upstream
+finished" is read from the upstream's own record (it holds the stream open after a given chunk),
+never from wall time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
+from pytest_lsp import LanguageClient
+
+from conftest import open_doc, request, wait_until
+from upstream import Reply, ScriptedUpstream
+
+pytestmark = pytest.mark.e2e
+
+URI = "file:///work/stats.py"
+BEFORE = [
+    "def mean(xs):",
+    "    total = 0",
+    "    for x in xs:",
+    "        total += x",
+    "        print(x)",
+    '    print("done")',
+    "    return total / len(xs)",
+    "",
+]
+TYPED = "    count = 0"  # the user's edit: a new line after line 1 (no substitution to repeat)
+NOW = [*BEFORE[:2], TYPED, *BEFORE[2:]]
+CURSOR = {"line": 2, "character": len(TYPED)}
+# what the model means: count each x, and divide by the count
+REWRITE = [*NOW[:5], "        count += 1", *NOW[5:7], "    return total / count", ""]
+INSERT_COUNT = {
+    "range": {"start": {"line": 5, "character": 0}, "end": {"line": 5, "character": 0}},
+    "text": "        count += 1\n",
+}
+RETURN_COUNT = {
+    "range": {"start": {"line": 7, "character": 19}, "end": {"line": 7, "character": 26}},
+    "text": "count",
+}
+
+
+def _lines(region: list[str]) -> list[str]:
+    return [line + "\n" for line in region]
+
+
+# Each format's answer, one chunk a line. The regions differ: Zeta and Sweep rewrite the whole
+# (short) file, Instinct lines 1-7 (1 above the cursor, 5 below), chat lines 0-7 (2 above, 5
+# below); the rewrite of lines 1-7 is REWRITE[1:9] (it gained a line).
+ANSWERS: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "zeta": (
+        {"model": "zed-industries/zeta"},
+        ["```stats.py\n", "<|editable_region_start|>\n", *_lines(REWRITE),
+         "<|editable_region_end|>\n", "```"],
+    ),
+    "instinct": (
+        {"model": "nate/instinct"},
+        [*_lines(REWRITE[1:8]), REWRITE[8]],
+    ),
+    "sweep": (
+        {"model": "sweep-next-edit-1.5b"},
+        [*_lines(REWRITE), "<|file_sep|>", "other.py\n"],
+    ),
+    "chat": (
+        {"model": "qwen2.5-coder-7b-instruct"},
+        ["Here is the region:\n", "```python\n", *_lines(REWRITE[:9]), "```\n",
+         "I added a counter."],
+    ),
+}  # fmt: skip
+ROUTES = {"zeta": "/v1/completions", "sweep": "/v1/completions"}
+
+
+def _hold_after_first_hunk(chunks: list[str]) -> int:
+    """The chunk after the line that makes the first hunk final (two lines agreeing again)."""
+    return chunks.index('    print("done")\n') + 1
+
+
+async def _edit_history(client: LanguageClient) -> None:
+    """Open the file and type the new line, as an editor reports it."""
+    open_doc(client, "\n".join(BEFORE), uri=URI)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=2, character=0),
+                        end=types.Position(line=2, character=0),
+                    ),
+                    text=TYPED + "\n",
+                )
+            ],
+        )
+    )
+
+
+def _params(token: str = "p", **extra: Any) -> dict[str, Any]:
+    return {
+        "textDocument": {"uri": URI, "version": 2},
+        "position": CURSOR,
+        "partialResultToken": token,
+        **extra,
+    }
+
+
+def _configure(client: LanguageClient, next_edit: dict[str, Any]) -> None:
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"inkstream": {"nextEdit": next_edit}})
+    )
+
+
+def _strip(edits: list[Any]) -> list[dict[str, Any]]:
+    """Range and text of each edit (ids differ run to run)."""
+    return [{"range": e["range"], "text": e["text"]} for e in map(_plain, edits)]
+
+
+def _plain(value: Any) -> Any:
+    """pygls's result objects (named tuples) and lists of them as plain JSON."""
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _partials(client: LanguageClient, token: str) -> list[dict[str, Any]]:
+    values = client.partial_results.get(token, [])  # type: ignore[attr-defined]
+    return [edit for value in values for edit in _strip(_plain(value)["edits"])]
+
+
+@pytest.mark.parametrize("fmt", list(ANSWERS))
+async def test_each_format_streams_its_first_hunk_before_the_model_has_finished(
+    client: LanguageClient, upstream: ScriptedUpstream, fmt: str
+) -> None:
+    settings, chunks = ANSWERS[fmt]
+    hold = _hold_after_first_hunk(chunks)
+    upstream.script(Reply(chunks=chunks, fault="hang", fault_after=hold))
+    _configure(client, settings)
+    await _edit_history(client)
+    task = asyncio.ensure_future(request(client, "inkstream/nextEdit", _params(), msg_id=7001))
+    # the first request builds the HTTP client (importing openai: seconds on a loaded machine)
+    await wait_until(lambda: bool(_partials(client, "p")), timeout=20)
+    req = upstream.requests[0]
+    # the upstream is holding the rest of its answer back: the hunk came from what it had sent
+    assert not req.completed and req.chunks_sent == hold < len(chunks)
+    assert _partials(client, "p") == [INSERT_COUNT]
+    assert req.path == ROUTES.get(fmt, "/v1/chat/completions")
+    assert req.body["model"] == settings["model"]
+    assert TYPED in req.prompt_text
+    client.cancel_request(types.CancelParams(id=7001))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(task, 5)
+    assert (await upstream.await_hangup(0)).hung_up_at is not None
+
+
+@pytest.mark.parametrize("fmt", list(ANSWERS))
+async def test_each_format_answers_every_hunk_once(
+    client: LanguageClient, upstream: ScriptedUpstream, fmt: str
+) -> None:
+    settings, chunks = ANSWERS[fmt]
+    upstream.script(Reply(chunks=chunks))
+    _configure(client, settings)
+    await _edit_history(client)
+    result = await request(client, "inkstream/nextEdit", _params())
+    edits = _strip(_plain(result)["edits"])
+    assert edits == [INSERT_COUNT, RETURN_COUNT]
+    assert _partials(client, "p") == edits  # each sent once, as it became final
+    for edit in _plain(result)["edits"]:
+        assert edit["textDocument"] == {"uri": URI, "version": 2}
+        assert edit["command"]["command"] == "inkstream.didAccept"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param("I cannot help with that request.", id="prose, no region"),
+        pytest.param("<|editable_region_start|>\n" + "\n".join(NOW) + "\n<|editable_region_end|>",
+                     id="the region unchanged"),
+        pytest.param("<|editable_region_start|>\n" + "\n".join([*BEFORE[:-1], ""])
+                     + "\n<|editable_region_end|>", id="the user's edit undone"),
+    ],
+)  # fmt: skip
+async def test_an_answer_that_is_no_edit_gives_none_and_no_popup(
+    client: LanguageClient, upstream: ScriptedUpstream, answer: str
+) -> None:
+    upstream.script(Reply.text(answer))
+    _configure(client, {"model": "zed-industries/zeta"})
+    await _edit_history(client)
+    result = await request(client, "inkstream/nextEdit", _params())
+    assert _plain(result) == {"edits": []}
+    assert len(upstream.requests) == 1
+    assert client.messages == []  # no window/showMessage
+
+
+@pytest.mark.settings(budget={"dailyTokens": 0})
+async def test_no_model_request_once_the_budget_is_reached(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply(chunks=ANSWERS["chat"][1]))
+    _configure(client, {"model": "qwen2.5-coder-7b-instruct"})
+    await _edit_history(client)
+    result = await request(client, "inkstream/nextEdit", _params())
+    assert _plain(result) == {"edits": []}
+    await request(client, "inkstream/status", {})
+    assert upstream.requests == []
+
+
+async def test_no_model_is_asked_unless_one_is_chosen_for_next_edits(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    # the completion model's name ("test-model") shows no next-edit format, nextEdit.model unset
+    await _edit_history(client)
+    result = await request(client, "inkstream/nextEdit", _params())
+    assert _plain(result) == {"edits": []}
+    assert upstream.requests == []
+
+
+# --- every way of stopping hangs up on the model ---------------------------------------------
+
+
+async def _held(client: LanguageClient, upstream: ScriptedUpstream, **extra: Any) -> asyncio.Future:
+    settings, chunks = ANSWERS["chat"]
+    upstream.script(Reply(chunks=chunks, fault="hang", fault_after=_hold_after_first_hunk(chunks)))
+    _configure(client, settings)
+    await _edit_history(client)
+    msg_id = extra.pop("msg_id", 7100)
+    task = asyncio.ensure_future(
+        request(client, "inkstream/nextEdit", _params(**extra), msg_id=msg_id)
+    )
+    # the first request builds the HTTP client (importing openai: seconds on a loaded machine)
+    await wait_until(lambda: bool(_partials(client, "p")), timeout=20)
+    assert not upstream.requests[0].completed
+    return task
+
+
+async def test_work_done_cancel_hangs_up(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    client.progress_reports["wd"] = []
+    task = await _held(client, upstream, workDoneToken="wd")
+    client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token="wd"))
+    with pytest.raises(JsonRpcRequestCancelled):
+        await asyncio.wait_for(task, 5)
+    assert (await upstream.await_hangup(0)).hung_up_at is not None
+
+
+async def test_a_newer_request_for_the_document_hangs_up_the_older(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    older = await _held(client, upstream)
+    upstream.script(Reply(chunks=ANSWERS["chat"][1]))
+    newer = asyncio.ensure_future(request(client, "inkstream/nextEdit", _params("q")))
+    with pytest.raises(JsonRpcException) as raised:
+        await asyncio.wait_for(older, 5)
+    assert raised.value.code == -32802
+    assert (await upstream.await_hangup(0)).hung_up_at is not None
+    assert _strip(_plain(await asyncio.wait_for(newer, 5))["edits"]) == [
+        INSERT_COUNT,
+        RETURN_COUNT,
+    ]
+
+
+async def test_an_edit_that_makes_the_version_stale_hangs_up(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    task = await _held(client, upstream)
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=URI, version=3),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=0, character=0),
+                        end=types.Position(line=0, character=0),
+                    ),
+                    text="# stats\n",
+                )
+            ],
+        )
+    )
+    with pytest.raises(JsonRpcException) as raised:
+        await asyncio.wait_for(task, 5)
+    assert raised.value.code == -32802
+    assert (await upstream.await_hangup(0)).hung_up_at is not None
+
+
+async def test_shutdown_hangs_up(client: LanguageClient, upstream: ScriptedUpstream) -> None:
+    task = await _held(client, upstream)
+    await client.shutdown_session()
+    with pytest.raises(JsonRpcException) as raised:
+        await asyncio.wait_for(task, 5)
+    assert raised.value.code in (-32800, -32802)
+    assert (await upstream.await_hangup(0)).hung_up_at is not None
