@@ -21,6 +21,11 @@
 ;;   (`inkstream-accept'), M-f accepts a word, C-e a line, C-g dismisses
 ;;   it; these keys act only while ghost text is shown.  Typing the
 ;;   characters the suggestion starts with keeps the running stream.
+;; - Next edits: after a pause in editing, the edits the server predicts
+;;   (the rest of a rename, say) are drawn where they would apply, each
+;;   as soon as it arrives.  TAB jumps to the first one, TAB again
+;;   applies it (`inkstream-nes-accept'); C-g or typing hides them
+;;   (`inkstream-nes-dismiss').  `inkstream-next-edit' turns them off.
 ;; - `global-inkstream-mode' turns it on in the major modes listed in
 ;;   `inkstream-enabled-modes'.
 ;; - `inkstream-explain' streams an explanation of the region (or the

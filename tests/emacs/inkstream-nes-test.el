@@ -179,7 +179,8 @@ KIND is normal, delete, insert, hint or cursor."
 The edit is made outside the command loop, so no completion is asked
 for; `inkstream-nes-trigger' asks for the next edits.  The offline
 predictor repeats none of it: what shows comes from the model."
-  (setq inkstream-next-edit-model "zeta")
+  (setq inkstream-next-edit-model "zeta"
+        inkstream-first-token-timeout 30.0)  ; the first request imports the HTTP client
   (inkstream-test-open inkstream-nes-test-long "area.py")
   (end-of-line)
   (insert " * depth")
@@ -188,14 +189,14 @@ predictor repeats none of it: what shows comes from the model."
 (ert-deftest inkstream-nes-test-model-streams ()
   "The first hunk is drawn before the second arrives, and stays drawn."
   (inkstream-nes-test-model)
-  (should (inkstream-test-wait (lambda () (assq 3 (inkstream-nes-test-edits))) 20))
+  (should (inkstream-test-wait (lambda () (assq 3 (inkstream-nes-test-edits))) 60))
   ;; drawn now: has the upstream sent the second hunk yet?
   (should (equal (inkstream-test-checkpoint "second-hunk-sent") "no"))
   (let ((first (assq 3 (inkstream-nes-test-edits))) (samples nil) (timer nil))
     (should (equal first '(3 "" " * depth" nil)))
     (setq timer (run-at-time 0 0.01 (lambda () (push (inkstream-nes-test-edits) samples))))
     (unwind-protect
-        (should (inkstream-test-wait (lambda () (= 2 (length (inkstream-nes-test-edits)))) 20))
+        (should (inkstream-test-wait (lambda () (= 2 (length (inkstream-nes-test-edits)))) 60))
       (cancel-timer timer))
     ;; the first stayed drawn, unchanged, while the second arrived
     (should (cl-every (lambda (edits) (equal (assq 3 edits) first)) samples))
@@ -209,7 +210,7 @@ predictor repeats none of it: what shows comes from the model."
 (ert-deftest inkstream-nes-test-model-dismiss ()
   "C-g while the model writes: the upstream sees the hang-up."
   (inkstream-nes-test-model)
-  (should (inkstream-test-wait (lambda () (inkstream-nes-test-edits)) 20))
+  (should (inkstream-test-wait (lambda () (inkstream-nes-test-edits)) 60))
   (inkstream-test-type "C-g")
   (should (null (inkstream-nes-test-edits)))
   (should (equal (inkstream-test-checkpoint "hangup" "0") "hung-up")))

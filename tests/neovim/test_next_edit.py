@@ -254,8 +254,8 @@ def model_settings(base_url: str, next_edit_model: str | None = "zeta") -> dict[
         "baseUrl": base_url,
         "model": "test-model",
         "apiStyle": "chat",
-        "firstTokenTimeout": 5.0,
-        "idleTimeout": 5.0,
+        "firstTokenTimeout": 30.0,  # the first model request imports the HTTP client
+        "idleTimeout": 10.0,
     }
     if next_edit_model:
         settings["nextEdit"] = {"model": next_edit_model, "format": "zeta"}
@@ -298,8 +298,8 @@ def test_model_hunks_are_drawn_as_they_stream(upstream: ScriptedUpstream, tmp_pa
     try:
         editor.sample_nes(3)
         add_a_factor(editor, tmp_path)
-        req = upstream.wait_for_end(0, timeout=20)  # the server may close it at the region's end
-        editor.wait(lambda: nes_done(editor) and added_rows(editor.nes()) == [2, 7], 30)
+        req = upstream.wait_for_end(0, timeout=60)  # the server may close it at the region's end
+        editor.wait(lambda: nes_done(editor) and added_rows(editor.nes()) == [2, 7], 60)
         samples = editor.nes_samples()
         first_drawn = next(t for t, marks in samples if 2 in added_rows(marks))
         # drawn before the upstream had even sent the line of the second hunk
@@ -325,9 +325,9 @@ def test_dismiss_hangs_up_the_upstream(upstream: ScriptedUpstream, tmp_path: Pat
     editor = start(tmp_path, model_settings(upstream.base_url), INKSTREAM_API_KEY="sk-test")
     try:
         add_a_factor(editor, tmp_path)
-        editor.wait(lambda: added_rows(editor.nes()) == [2], 20)
+        editor.wait(lambda: added_rows(editor.nes()) == [2], 60)
         editor.nvim.input("<Esc>")
-        req = upstream.wait_for_hangup(0, timeout=5)
+        req = upstream.wait_for_hangup(0, timeout=15)
         assert not req.completed
         editor.wait(lambda: editor.nes() == [])
     finally:
@@ -343,7 +343,7 @@ def test_lines_removed_and_added(upstream: ScriptedUpstream, tmp_path: Path) -> 
     editor = start(tmp_path, model_settings(upstream.base_url), INKSTREAM_API_KEY="sk-test")
     try:
         add_a_factor(editor, tmp_path)
-        editor.wait(lambda: nes_done(editor) and len(editor.nes()) >= 3, 20)
+        editor.wait(lambda: nes_done(editor) and len(editor.nes()) >= 3, 60)
         marks = editor.nes()
         removed = [(m["row"], m["col"], m["end_row"], m["end_col"]) for m in marks if m["hl"]]
         assert removed == [(3, 0, 4, 0)]  # "    a = 1" and its line break
