@@ -164,8 +164,8 @@ KIND is normal, delete, insert, hint or cursor."
   (setq inkstream-provider "offline" inkstream-next-edit nil)
   (inkstream-test-open inkstream-nes-test-doc "area.py")
   (inkstream-test-type "M-d t o t a l C-a")
-  (inkstream-test-wait (lambda () nil) 0.3)
-  (should (null inkstream--nes))
+  (should (null inkstream--nes-timer))                 ; nothing will be asked
+  (should (= inkstream--nes-requests 0))
   (should (null (inkstream-nes-test-edits))))
 
 ;;;; (2), (3) a next-edit model streaming hunks
