@@ -207,6 +207,20 @@ predictor repeats none of it: what shows comes from the model."
                          "    print(size * depth)\n    a = 1\n    b = 2\n    c = 3\n    d = 4\n"
                          "    return size * depth\n"))))
 
+(ert-deftest inkstream-nes-test-model-lines ()
+  "A line the model removes is marked whole; a line it adds shows where it goes."
+  (inkstream-nes-test-model)
+  (should (inkstream-test-wait (lambda () (= 2 (length (inkstream-nes-test-edits)))) 60))
+  (let ((edits (inkstream-nes-test-edits)))
+    (should (equal (car edits) '(4 "    a = 1\n" "" inkstream-nes-delete-face)))
+    ;; the added line reads where it goes: before "    return size"
+    (should (string-match-p "e = 5\n" (nth 2 (cadr edits)))))
+  (inkstream-test-type "TAB TAB TAB TAB")
+  (should (equal (buffer-string)
+                 (concat "def area(width, height):\n    size = width * height * depth\n"
+                         "    print(size)\n    b = 2\n    c = 3\n    d = 4\n    e = 5\n"
+                         "    return size\n"))))
+
 (ert-deftest inkstream-nes-test-model-dismiss ()
   "C-g while the model writes: the upstream sees the hang-up."
   (inkstream-nes-test-model)

@@ -127,6 +127,14 @@ def test_model_hunks_are_drawn_as_they_stream(upstream: ScriptedUpstream, tmp_pa
 
 
 @NEEDS_MODEL
+def test_model_lines_removed_and_added(upstream: ScriptedUpstream, tmp_path: Path) -> None:
+    edited = LONG.replace("width * height", "width * height * depth")
+    rewritten = edited.replace("    a = 1\n", "").replace("    d = 4\n", "    d = 4\n    e = 5\n")
+    upstream.script(Reply(chunks=zeta_answer(rewritten)))
+    ert("inkstream-nes-test-model-lines", upstream, tmp_path)
+
+
+@NEEDS_MODEL
 def test_model_dismiss_hangs_up(upstream: ScriptedUpstream, tmp_path: Path) -> None:
     chunks = zeta_answer(PREDICTED)
     # the first hunk and the two lines that make it final, then the model goes on slowly
