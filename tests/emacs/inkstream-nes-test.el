@@ -135,6 +135,18 @@ KIND is normal, delete, insert, hint or cursor."
   (inkstream-test-type "TAB")
   (should (equal (list (line-number-at-pos) (current-column)) '(3 10))))
 
+(ert-deftest inkstream-nes-test-non-ascii ()
+  "Edits after non-ASCII text land on the right characters."
+  (setq inkstream-provider "offline")
+  (inkstream-test-open
+   "def area(width, height):\n    <CURSOR>size = width * height\n    print(\"😋 é\", size)\n" "area.py")
+  (inkstream-nes-test-require)
+  (inkstream-test-type "M-d t o t a l C-a")
+  (should (inkstream-test-wait (lambda () (inkstream-nes-test-edits))))
+  (should (equal (inkstream-nes-test-edits) '((3 "size" "total" inkstream-nes-delete-face))))
+  (inkstream-test-type "TAB TAB")
+  (should (string-suffix-p "    print(\"😋 é\", total)\n" (buffer-string))))
+
 ;;;; (4) typing elsewhere hides the next edits
 
 (ert-deftest inkstream-nes-test-typing-elsewhere-hides ()

@@ -80,6 +80,15 @@ def test_tab_is_the_ghost_texts_first(upstream: ScriptedUpstream, tmp_path: Path
     assert upstream.requests  # the ghost text came from the upstream, the next edits offline
 
 
+@pytest.mark.parametrize("encodings", ["utf-32,utf-16", "utf-16"])
+def test_non_ascii_positions(encodings: str, upstream: ScriptedUpstream, tmp_path: Path) -> None:
+    env = emacs_env(tmp_path, upstream.base_url, INKSTREAM_TEST_ENCODINGS=encodings)
+    args = ["-L", str(TESTS), "-l", str(ERT_FILE)]
+    args += ["--eval", '(ert-run-tests-batch-and-exit "^inkstream-nes-test-non-ascii$")']
+    run = run_emacs(args, env, tmp_path)
+    assert "Ran 1 test" in run.output and run.returncode == 0, run.output[-6000:]
+
+
 def test_typing_elsewhere_hides_the_next_edits(upstream: ScriptedUpstream, tmp_path: Path) -> None:
     ert("inkstream-nes-test-typing-elsewhere-hides", upstream, tmp_path)
 

@@ -142,6 +142,19 @@ def test_rename_shows_the_other_places_and_tab_jumps_then_applies(
     assert editor.lines()[2] == "    print(total)"
 
 
+def test_columns_after_non_ascii_text(offline: Editor, tmp_path: Path) -> None:
+    """Positions come in UTF-16 (or whatever was negotiated); the buffer counts bytes."""
+    editor = offline
+    doc = 'def area(width, height):\n    size = width * height\n    print("😋 é", size)\n'
+    editor.open(tmp_path / "area.py", doc)
+    require_next_edit(editor)
+    editor.nvim.input("2Gwciwtotal<Esc>")
+    start = len('    print("😋 é", '.encode())
+    editor.wait(lambda: deletions(editor) == [(2, start, start + 4)])
+    editor.nvim.input("<Tab><Tab>")
+    editor.wait(lambda: editor.lines()[2] == '    print("😋 é", total)')
+
+
 def test_tab_does_what_it_did_without_a_next_edit(offline: Editor, tmp_path: Path) -> None:
     editor = offline
     editor.open(tmp_path / "area.py", DOC)

@@ -11,10 +11,11 @@ local client = require('inkstream.client')
 local ns = api.nvim_create_namespace('inkstream_nes')
 M.ns = ns
 local has_inline = vim.fn.has('nvim-0.10') == 1
+local new_byteindex = vim.fn.has('nvim-0.11') == 1 -- str_byteindex(s, encoding, index, strict)
 local timer = vim.loop.new_timer()
 local config
 local unsupported = {} -- client ids of servers that answered -32601 (method not found)
-local n -- the suggestion: {buf, version, tick, edits = {{edit, mark, shows}}, handle, hint}
+local n -- the suggestion: {client, buf, version, tick, edits = {{edit, text, mark, marks}}, handle, hint}
 
 local function versions(buf)
   return vim.lsp.util.buf_versions[buf]
@@ -30,7 +31,12 @@ local function byte_col(buf, pos, encoding)
   if encoding == 'utf-8' then
     return math.min(pos.character, #text)
   end
-  local ok, col = pcall(vim.str_byteindex, text, pos.character, encoding == 'utf-16')
+  local ok, col
+  if new_byteindex then
+    ok, col = pcall(vim.str_byteindex, text, encoding, pos.character, false)
+  else
+    ok, col = pcall(vim.str_byteindex, text, pos.character, encoding == 'utf-16')
+  end
   return ok and col or #text
 end
 
