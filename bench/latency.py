@@ -14,11 +14,13 @@ Everything runs on 127.0.0.1: the real server as a subprocess over stdio, driven
 and the scripted OpenAI-compatible upstream from tests/upstream.py. With ``--engine URL --model M``
 the cancel paths run against a real engine (e.g. llama.cpp serving tests/engines' tiny model)
 through a proxy here that records when the server hangs up; those paths use ``inkstream/explain``,
-which streams for as long as the model writes.
+which streams for as long as the model writes. ``--gateway LITELLM`` (the ``litellm`` command)
+also runs them through LiteLLM's proxy (docs/litellm-config.yaml) put between the server and that
+recording proxy: cancel -> the engine's side of the gateway hanging up, beside the direct figures.
 
     python bench/latency.py [--runs 30] [--sections cancel,bare,first]
     python bench/latency.py --engine http://127.0.0.1:8080/v1 --model qwen2.5-coder-tiny \
-        [--sections bare,cancel] [--lifecycle-runs 30]
+        [--sections bare,cancel] [--lifecycle-runs 30] [--gateway $INKSTREAM_LITELLM]
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +46,9 @@ from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "engines"))
+from team_gateway import start_gateway  # noqa: E402
+
 from upstream import Reply, ScriptedUpstream  # noqa: E402
 
 #: usage records of benchmark runs never go to the user's own usage file
@@ -167,6 +173,7 @@ class Target:
     """The model end: scripts a long stream, and tells when the server hung up on it."""
 
     base_url: str
+    api_key = "x"
     method = "inkstream/inlineCompletion"
 
     def params(self, token: str, wd: str | None = None) -> dict[str, Any]:
@@ -325,6 +332,56 @@ def _serve_proxy(conn: Any, engine_url: str) -> None:
                     conn.send(TimeoutError("the server did not hang up"))
 
 
+class ThroughGateway(Target):
+    """LiteLLM's proxy in front of a ``HangupProxy``: the hang-up seen is the gateway's."""
+
+    method = "inkstream/explain"
+
+    def __init__(self, litellm: str, behind: HangupProxy) -> None:
+        self._behind = behind
+        self._work = tempfile.mkdtemp(prefix="inkstream-bench-litellm-")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        self.gateway = start_gateway(litellm, behind.base_url, port, Path(self._work))
+        self.base_url = self.gateway.base_url
+        self.api_key = self.gateway.master_key
+        self.first_hang_up_ms = self._first_hang_up()
+
+    def _first_hang_up(self) -> float:
+        """A fresh gateway's first hang-up is slow (seconds, once): not what the runs measure."""
+        import openai
+
+        client = openai.OpenAI(api_key=self.api_key, base_url=self.base_url, max_retries=0)
+        mark = self.prepare()
+        messages: Any = [{"role": "user", "content": "go"}]
+        stream = client.chat.completions.create(
+            model=self.gateway.model, messages=messages, stream=True, max_tokens=4000
+        )
+        for _ in zip(range(3), stream, strict=False):
+            pass
+        t0 = time.monotonic()
+        stream.close()
+        for _ in range(12):
+            try:
+                return (self.hung_up_at(mark, t0) - t0) * 1000
+            except TimeoutError:
+                continue
+        raise SystemExit("LiteLLM never hung up on the engine")
+
+    def params(self, token: str, wd: str | None = None) -> dict[str, Any]:
+        return explain_params(token, wd)
+
+    def prepare(self) -> int:
+        return self._behind.prepare()
+
+    def hung_up_at(self, mark: int, t0: float) -> float:
+        return self._behind.hung_up_at(mark, t0)
+
+    def close(self) -> None:
+        self.gateway.stop()
+
+
 # -- cancel -> hang-up ------------------------------------------------------------------------
 
 
@@ -416,7 +473,7 @@ async def cancel_paths(target: Target, runs: int, lifecycle_runs: int | None = N
 _BARE_CHILD = r"""
 import asyncio, sys, openai
 async def main():
-    client = openai.AsyncOpenAI(api_key="x", base_url=sys.argv[1], max_retries=0)
+    client = openai.AsyncOpenAI(api_key=sys.argv[3], base_url=sys.argv[1], max_retries=0)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
@@ -443,7 +500,7 @@ async def bare_relay(target: Target, runs: int, model: str = "bench") -> list[st
     """
     import openai
 
-    client = openai.AsyncOpenAI(api_key="x", base_url=target.base_url, max_retries=0)
+    client = openai.AsyncOpenAI(api_key=target.api_key, base_url=target.base_url, max_retries=0)
     in_process: list[float] = []
     for _ in range(runs):
         mark = target.prepare()
@@ -474,6 +531,7 @@ async def bare_relay(target: Target, runs: int, model: str = "bench") -> list[st
         _BARE_CHILD,
         target.base_url,
         model,
+        target.api_key,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
@@ -623,6 +681,7 @@ async def main() -> None:
     parser.add_argument(
         "--lifecycle-runs", type=int, help="runs of the shutdown and exit paths (runs // 3)"
     )
+    parser.add_argument("--gateway", help="the litellm command: also run through LiteLLM's proxy")
     args = parser.parse_args()
     chosen = args.sections.split(",")
     if args.engine:
@@ -636,12 +695,31 @@ async def main() -> None:
 
         start = engine_start
         proxy = HangupProxy(args.engine)
-        if "bare" in chosen:
-            for line in await bare_relay(proxy, args.runs, args.model):
-                print(line, flush=True)
-        if "cancel" in chosen:
-            for line in await cancel_paths(proxy, args.runs, args.lifecycle_runs):
-                print(line, flush=True)
+        targets: list[tuple[str, Target]] = [("direct to the engine", proxy)]
+        if args.gateway:
+            gateway = ThroughGateway(args.gateway, proxy)
+            up = f"up in {gateway.gateway.started_in:.1f} s"
+            first = f"its first hang-up {gateway.first_hang_up_ms:.0f} ms, not counted"
+            targets.append((f"through LiteLLM ({up}; {first})", gateway))
+            api_key = gateway.api_key  # the engine takes any key
+            plain_engine_start = start
+
+            async def keyed_start(base_url: str | None, **kw: Any) -> tuple[BenchClient, float]:
+                return await plain_engine_start(base_url, apiKey=api_key, **kw)
+
+            start = keyed_start
+        try:
+            for label, target in targets:
+                print(f"== {label}", flush=True)
+                if "bare" in chosen:
+                    for line in await bare_relay(target, args.runs, args.model):
+                        print(line, flush=True)
+                if "cancel" in chosen:
+                    for line in await cancel_paths(target, args.runs, args.lifecycle_runs):
+                        print(line, flush=True)
+        finally:
+            if args.gateway:
+                gateway.close()
         return
     scripted = Scripted()
     try:

@@ -1,6 +1,11 @@
 """Offline model: accuracy on held-out code, index build time, memory and readiness.
 
-First, as a user sees it, on a held-out project (pip's sources, see ``holes.py``): the model
+First, functions written next to a look-alike sibling (``holes.SIBLING_CASES``: ``most_valuable``
+next to ``cheapest``, ``Square.area`` after ``Circle``): is the answer right, the sibling's
+formula copied, or none (``--only-siblings``: only these); the held-out holes below also count
+answers that copy a formula only functions of other names in the file write ("sibling copies").
+
+Then, as a user sees it, on a held-out project (pip's sources, see ``holes.py``): the model
 learns the standard library and pip minus 20 held-out files (as the server does for a
 workspace), then fills ``--holes`` lines removed from the held-out files: with the cursor at the
 line's indentation (the whole line to write), and part-way through it (the rest of the line, as
@@ -24,7 +29,7 @@ peak RSS, and how soon a server is ready on a ~50k-line project (cold, warm, aft
 No server involved; not part of the test suite.
 
     python bench/offline_accuracy.py [--holes 300] [--typed-lines 100] [--project DIR]
-        [--held-out 20] [--lines 300]
+        [--only-siblings] [--held-out 20] [--lines 300]
         [--project-lines 50000] [--only-holes] [--no-structure] [--cache DIR]
 """
 
@@ -80,6 +85,7 @@ class HoleScores:
     document_ms: list[float] = field(default_factory=list)  # the document's model
     structure_ms: list[float] = field(default_factory=list)  # its structure
     misfits: int = 0  # answers that redefine a name, or read a name or attribute the scope lacks
+    copies: int = 0  # answers that copy a formula only functions of other names write
 
 
 @dataclass
@@ -116,11 +122,65 @@ def project_holes(
         scores.misfits += misfit(ctx, text, structure or structure_at(ctx)) is not None
         scores.answered += bool(text.strip())
         lines = text.split(NEWLINE)
+        scores.copies += _sibling_copy(hole, lines, kind) is not None
         if kind == "next":  # a line break, then the line
             scores.exact += len(lines) > 1 and not lines[0] and lines[1].rstrip() == hole.expected
         else:
             scores.exact += (lines[0] if kind == "typed" else lines[0].strip()) == hole.expected
     return scores
+
+
+def _sibling_copy(
+    hole: held_out_project.Hole, lines: list[str], kind: held_out_project.Kind
+) -> str | None:
+    """The function of another name whose formula the answer's line copies (see
+    ``holes.sibling_copy``), or None."""
+    typed = hole.prefix[hole.prefix.rfind("\n") + 1 :].lstrip()
+    row = hole.prefix.count("\n") + 1
+    if kind == "next":
+        if len(lines) < 2 or lines[0]:
+            return None
+        line, expected, row = lines[1], hole.expected, row + 1
+    else:
+        line, expected = typed + lines[0], typed + hole.expected
+    return held_out_project.sibling_copy(_text(hole.path), row, line, expected)
+
+
+_TEXTS: dict[Path, str] = {}
+
+
+def _text(path: Path) -> str:
+    if path not in _TEXTS:
+        _TEXTS[path] = path.read_text(encoding="utf-8")
+    return _TEXTS[path]
+
+
+def sibling_cases(models: Models) -> list[tuple[held_out_project.SiblingCase, str, str]]:
+    """Each sibling-copy case (see ``holes.SIBLING_CASES``): the answer and its verdict."""
+    found = []
+    for case in held_out_project.SIBLING_CASES:
+        prefix, _, suffix = case.text.partition("<CURSOR>")
+        ctx = CompletionContext(
+            "file:///siblings/case.py", "/siblings/case.py", "python", prefix, suffix
+        )
+        document = document_model(*document_around(ctx), "python")
+        decoder = Decoder([*models, (document, DOCUMENT_WEIGHT)], ctx, structure_at(ctx))
+        text = shown(decoder.tokens(MAX_TOKENS), ctx)
+        found.append((case, text, held_out_project.sibling_verdict(case, text)))
+    return found
+
+
+def print_sibling_cases(models: Models) -> None:
+    results = sibling_cases(models)
+    print(f"sibling copies: {len(results)} functions written next to a look-alike sibling")
+    for case, text, verdict in results:
+        print(f"  {verdict:5}  {case.name}: {text.split(NEWLINE)[0].strip()!r}")
+    counts = {v: sum(verdict == v for *_, verdict in results) for v in ("right", "copy", "none")}
+    wrong = sum(case.copy is not None for case, *_ in results)
+    print(
+        f"  copies {counts['copy']} of {wrong}, right {counts['right']} of {len(results)}, "
+        f"no answer {counts['none']}"
+    )
 
 
 def held_out(root: Path | None, cache_dir: Path) -> Project:
@@ -212,8 +272,9 @@ def print_project_holes(
         every.holes += scores.holes
         every.answered += scores.answered
         every.exact += scores.exact
+        every.copies += scores.copies
     print(f"all {every.holes} holes: answered {every.answered / every.holes:.1%}, "
-          f"exact {every.exact / every.holes:.1%}")  # fmt: skip
+          f"exact {every.exact / every.holes:.1%}, sibling copies {every.copies}")  # fmt: skip
     if typed_lines and checks:
         scores = keystrokes(typed_lines, project)
         print(
@@ -230,6 +291,8 @@ def print_scores(scores: HoleScores, checks: bool) -> None:
     print(f"  exact first line               {scores.exact / scores.holes:6.1%} of holes   "
           f"({scores.exact / max(1, scores.answered):.1%} of answers)")  # fmt: skip
     print(f"  misfits (see structure.py)     {scores.misfits / scores.holes:6.1%} of holes")
+    print(f"  sibling copies (wrong)         {scores.copies / scores.holes:6.1%} of holes   "
+          f"({scores.copies})")  # fmt: skip
     print(f"  per request: decode            {_ms(scores.decode_ms)}")
     print(f"  per line: document model       {_ms(scores.document_ms)} (cached while typing)")
     if checks:
@@ -403,6 +466,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--holes", type=int, default=300, help="holes in the held-out project")
     parser.add_argument("--only-holes", action="store_true", help="only the held-out project")
+    parser.add_argument("--only-siblings", action="store_true", help="only the sibling-copy cases")
     parser.add_argument("--project", type=Path, help="the held-out project (default: pip)")
     parser.add_argument(
         "--typed-lines", type=int, default=100, help="lines typed a keystroke at a time (0: none)"
@@ -426,9 +490,12 @@ def main() -> None:
     try:
         cache = args.cache or work / "cache"
         name = str(args.project) if args.project else "pip"
-        print_project_holes(
-            args.holes, held_out(args.project, cache), name, not args.no_structure, args.typed_lines
-        )
+        project = held_out(args.project, cache)
+        stdlib = project.models[-1:]  # a small file in a new folder: the library and the file
+        print_sibling_cases(stdlib)
+        if args.only_siblings:
+            return
+        print_project_holes(args.holes, project, name, not args.no_structure, args.typed_lines)
         if args.only_holes:
             return
         files = index.stdlib_files(args.stdlib_lines)

@@ -33,6 +33,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     error_message: str = "scripted error"
+    error_type: str = "scripted"  # the error body's ``type``
     fault: str | None = None  # drop | garbled | error_event | hang | no_headers
     # hang: after ``fault_after`` chunks, keep the stream open, sending nothing, until hung up
     fault_after: int = 0
@@ -251,7 +252,7 @@ class ScriptedUpstream:
             return False
         if reply.status != 200:
             await self._json(
-                writer, reply.status, _error(reply.error_message, "scripted"), reply.headers
+                writer, reply.status, _error(reply.error_message, reply.error_type), reply.headers
             )
             req.completed = True
             return True

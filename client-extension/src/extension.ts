@@ -63,6 +63,7 @@ async function showStatus(server: ServerManager, status: StatusBar, output: vsco
     { label: 'Model', description: info?.model ?? '—' },
     { label: 'API style', description: info?.apiStyle ?? '—' },
     { label: 'Last error', description: lastError ?? 'none' },
+    ...(info?.emptyReason ? [{ label: 'Last completion', description: info.emptyReason }] : []),
     { label: '', kind: vscode.QuickPickItemKind.Separator },
     { label: '$(key) Set API Key', run: () => vscode.commands.executeCommand('inkstream.setApiKey') },
     { label: '$(gear) Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'inkstream') },

@@ -94,6 +94,8 @@ export interface StatusResult {
   model: string;
   apiStyle: 'fim' | 'chat' | 'auto';
   lastError: string | null;
+  /** Why the last completion was empty ("no completion: …"); null when it was not. */
+  emptyReason?: string | null;
   /** Today's usage (servers before usage was added leave it out). */
   usage?: TodayUsage;
   budget?: BudgetStatus | null;

@@ -6,8 +6,9 @@ export type ServerState = 'starting' | 'running' | 'stopped' | 'missing';
 
 export interface StreamHandle {
   report(tokens: number, rate: number): void;
-  /** Ends the stream; an error message puts the status bar in the error state. */
-  end(error?: string): void;
+  /** Ends the stream; an error message puts the status bar in the error state; a note (why a
+   * completion is empty, as the server says) shows until the next completion. */
+  end(error?: string, note?: string): void;
 }
 
 export class StatusBar implements vscode.Disposable {
@@ -16,6 +17,7 @@ export class StatusBar implements vscode.Disposable {
   private info: StatusResult | undefined;
   private lastError: string | undefined;
   private errorShown = false;
+  private note: string | undefined;
   private readonly streams = new Map<number, { tokens: number; rate: number }>();
   private nextStream = 1;
 
@@ -68,8 +70,9 @@ export class StatusBar implements vscode.Disposable {
           this.render();
         }
       },
-      end: (error) => {
+      end: (error, note) => {
         this.streams.delete(id);
+        this.note = note;
         if (error) {
           this.setError(error);
         } else {
@@ -117,6 +120,11 @@ export class StatusBar implements vscode.Disposable {
       return;
     }
     const today = usageLine(this.info?.usage, this.info?.budget);
+    if (this.note) {
+      item.text = '$(info) inkstream';
+      item.tooltip = `inkstream: ${this.note}${today ? `\n${today}` : ''}`;
+      return;
+    }
     if (this.info?.provider === 'offline') {
       item.text = '$(sparkle) inkstream: offline model';
       item.tooltip = `inkstream: using the built-in offline model (set inkstream.baseUrl to use an endpoint)${today ? `\n${today}` : ''}`;

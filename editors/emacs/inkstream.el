@@ -61,7 +61,7 @@
                                  (:copier nil))
   "One `inkstream serve' process and what the client knows about it."
   root conn (state 'starting) pending (tokens (make-hash-table :test #'equal))
-  (encoding "utf-16") buffers last-error progress stopping no-next-edit)
+  (encoding "utf-16") buffers last-error progress stopping note no-next-edit)
 
 (cl-defstruct (inkstream--ghost (:constructor inkstream--ghost-make)
                                 (:copier nil))
@@ -513,11 +513,18 @@ function would even be removed from the hook)."
   "Show SERVER's work-done progress on TOKEN in the mode line."
   (puthash token
            (lambda (value)
-             (setf (inkstream--server-progress server)
-                   (pcase (plist-get value :kind)
-                     ("begin" "…")
-                     ("report" (or (plist-get value :message) "…"))
-                     (_ nil)))
+             (let ((message (plist-get value :message)))
+               (setf (inkstream--server-progress server)
+                     (pcase (plist-get value :kind)
+                       ("begin" "…")
+                       ("report" (or message "…"))
+                       (_ nil)))
+               ;; why a completion is empty, as the server says it
+               (when (equal (plist-get value :kind) "end")
+                 (setf (inkstream--server-note server)
+                       (and (stringp message)
+                            (string-prefix-p "no completion" message)
+                            message))))
              (force-mode-line-update t))
            (inkstream--server-tokens server)))
 
@@ -1215,7 +1222,9 @@ Applying is one undo step; the edits after it stay shown."
 ;;;; Modes
 
 (defun inkstream--lighter ()
-  "The mode-line lighter: idle, streaming (tokens, tok/s) or the last error."
+  "The mode-line lighter: idle, streaming, the last error, or an empty completion.
+Streaming shows tokens and tok/s; ∅ says the last completion was empty, and
+its help-echo says why, as the server put it."
   (let ((server inkstream--server))
     (cond
      ((null server) " ink")
@@ -1228,6 +1237,8 @@ Applying is one undo step; the edits after it stay shown."
       (propertize " ink!" 'face 'warning
                   'help-echo (inkstream--server-last-error server)))
      ((eq (inkstream--server-state server) 'starting) " ink…")
+     ((inkstream--server-note server)
+      (propertize " ink∅" 'help-echo (inkstream--server-note server)))
      (t " ink"))))
 
 ;;;###autoload
@@ -1423,10 +1434,14 @@ In *inkstream-explain* with nothing running, quit its window."
                     (plist-get status :provider)
                     (or (plist-get status :baseUrl) "")
                     (plist-get status :model) (plist-get status :apiStyle)
-                    (if-let ((err (or (plist-get status :lastError)
-                                      (inkstream--server-last-error server))))
-                        (format "; last error: %s" err)
-                      "; no error"))))
+                    (concat
+                     (if-let ((err (or (plist-get status :lastError)
+                                       (inkstream--server-last-error server))))
+                         (format "; last error: %s" err)
+                       "; no error")
+                     (if-let ((why (plist-get status :emptyReason)))
+                         (format "; %s" why)
+                       "")))))
        :error-fn
        (lambda (err)
          (inkstream--guard

@@ -24,6 +24,7 @@ from inkstream.completion.cache import CompletionCache
 from inkstream.completion.debounce import AdaptiveDebounce
 from inkstream.completion.generation import Generation
 from inkstream.completion.privacy import ExclusionRules
+from inkstream.copilot.session import CopilotSession
 from inkstream.errors import BudgetReached, InkstreamError, Notifier
 from inkstream.nextedit.history import EditHistory
 from inkstream.protocol import InkstreamProtocol
@@ -54,7 +55,10 @@ class InkstreamServer(LanguageServer):
             protocol_cls=InkstreamProtocol,
         )
         self.registry = RequestRegistry()
-        self.notifier = Notifier(self._popup)
+        self.notifier = Notifier(self._popup, on_clear=self._problems_cleared)
+        self.copilot = CopilotSession()
+        #: the workspace settings last applied (re-applied when the session's model changes)
+        self.workspace_settings: Mapping[str, Any] | None = None
         self.capabilities_of_client = ClientFeatures()
         self.init_options: Mapping[str, Any] = {}
         self.settings = config.merge(os.environ)
@@ -67,6 +71,8 @@ class InkstreamServer(LanguageServer):
         self.recent_edits: list[tuple[str, int]] = []
         #: every open document's recent edits, for next edits
         self.history = EditHistory()
+        #: why the last completion was empty (None: it was not): ``inkstream/status``
+        self.empty_reason: str | None = None
         self._exclusions: tuple[tuple[str, ...], ExclusionRules] | None = None
         self._provider: Provider | None = None
         #: after ``initialized``, a provider is built (and warms up) as soon as settings name it
@@ -114,6 +120,7 @@ class InkstreamServer(LanguageServer):
 
     def apply_settings(self, workspace: Mapping[str, Any] | None = None) -> None:
         """Re-merge settings from every source; a new provider is built on next use if needed."""
+        self.workspace_settings = workspace
         try:
             settings = config.merge(os.environ, self.init_options, workspace)
         except config.SettingsError as exc:
@@ -212,7 +219,12 @@ class InkstreamServer(LanguageServer):
 
     async def status(self) -> dict[str, Any]:
         usage = await self.usage.status(self.settings)
-        return {**self.settings.public_view(), "lastError": self.notifier.last_error, **usage}
+        return {
+            **self.settings.public_view(),
+            "lastError": self.notifier.last_error,
+            "emptyReason": self.empty_reason,
+            **usage,
+        }
 
     # -- problems --------------------------------------------------------------------------
 
@@ -229,6 +241,21 @@ class InkstreamServer(LanguageServer):
         self.window_show_message(
             types.ShowMessageParams(type=types.MessageType.Error, message=message)
         )
+        if self.copilot.active:  # Copilot's plugins show it on their status line too
+            self.copilot.status_error = True
+            self._copilot_status(message)
+
+    def _problems_cleared(self) -> None:
+        if self.copilot.active and self.copilot.status_error:
+            self.copilot.status_error = False
+            self._copilot_status("")
+
+    def _copilot_status(self, message: str) -> None:
+        from inkstream.copilot.shapes import status_notification
+
+        params = status_notification(message)
+        self.protocol.notify("didChangeStatus", params)
+        self.protocol.notify("statusNotification", params)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # A late client answer to a request we stopped waiting for is not the user's problem.

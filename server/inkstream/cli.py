@@ -32,6 +32,9 @@ def _drop_answered_errors(record: logging.LogRecord) -> bool:
 
 def _serve(args: argparse.Namespace) -> int:
     _setup_logging()
+    for flag in getattr(args, "ignored", ()):
+        # editor plugins built for Copilot's server pass flags of theirs (``--debug``)
+        logging.getLogger("inkstream").info("ignoring unknown argument %s", flag)
     from inkstream.app import create_server
 
     server = create_server()
@@ -69,14 +72,31 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio")
     serve.add_argument("--stdio", action="store_true", help="use stdio (the default)")
     serve.set_defaults(run=_serve)
-    from inkstream.terminal import commands, stats  # cheap: heavy imports happen inside them
+    from inkstream.terminal import commands, nextedit, stats  # cheap: heavy imports inside
 
     commands.add_commands(sub)
+    nextedit.add_command(sub)
     stats.add_command(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if _without_command(parser, argv):
+        # ``inkstream --stdio``: how Copilot's plugins start a language server
+        argv = ["serve", *argv]
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "serve":
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    args.ignored = unknown
     result: int = args.run(args)
     return result
+
+
+def _without_command(parser: argparse.ArgumentParser, argv: list[str]) -> bool:
+    """Flags only, none of them one the top level answers itself (``--version``, ``--help``)."""
+    if not argv or any(a in ("-h", "--help", "--version") for a in argv):
+        return False
+    commands = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return not any(a in commands for a in argv if not a.startswith("-"))

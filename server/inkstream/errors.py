@@ -100,8 +100,11 @@ class Notifier:
     A problem is its kind plus the endpoint; it may show again after a request succeeds.
     """
 
-    def __init__(self, show: Callable[[str], None]) -> None:
+    def __init__(
+        self, show: Callable[[str], None], on_clear: Callable[[], None] | None = None
+    ) -> None:
         self._show = show
+        self._on_clear = on_clear
         self._shown: set[tuple[str, str]] = set()
         self.last_error: str | None = None
 
@@ -113,4 +116,6 @@ class Notifier:
             self._show(f"inkstream: {error.message}")
 
     def succeeded(self) -> None:
+        if self._on_clear is not None:
+            self._on_clear()
         self._shown.clear()

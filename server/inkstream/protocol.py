@@ -10,7 +10,7 @@ import asyncio
 import contextvars
 import logging
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any
 
 import attrs
@@ -36,6 +36,8 @@ DID_DISMISS_NEXT_EDIT = "inkstream/didDismissNextEdit"
 COPILOT_INLINE_EDIT = "textDocument/copilotInlineEdit"
 DID_SHOW_INLINE_EDIT = "textDocument/didShowInlineEdit"
 COPILOT_ACCEPT_COMMAND = "github.copilot.didAcceptCompletionItem"
+#: methods whose params stay plain JSON (Copilot's plugins add fields of their own: ``_: true``)
+raw_methods: set[str] = set()
 
 
 @attrs.define
@@ -102,12 +104,39 @@ class ExplainRequestMessage:
 
 
 @attrs.define
+class ExecuteCommandNotification:
+    """``workspace/executeCommand`` sent as a notification: clients may run an accepted item's
+    command so (pygls only knows the request, and would drop it as malformed)."""
+
+    params: types.ExecuteCommandParams
+    method: str = types.WORKSPACE_EXECUTE_COMMAND
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
 class MalformedRequest:
     """Stands in for a request whose params did not parse, so it can still be answered."""
 
     id: int | str
     method: str
     detail: str
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
+class RawRequest:
+    """A request whose params are kept as JSON (dicts, lists), parsed by its handler."""
+
+    id: int | str
+    method: str
+    params: Any = None
+    jsonrpc: str = "2.0"
+
+
+@attrs.define
+class RawNotification:
+    method: str
+    params: Any = None
     jsonrpc: str = "2.0"
 
 
@@ -136,7 +165,14 @@ _GOING_AWAY = frozenset((types.SHUTDOWN, types.EXIT))
 
 
 class InkstreamProtocol(LanguageServerProtocol):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: how to stop work that outlives its request's answer (the Copilot panel's solutions)
+        self.late_cancels: dict[Any, Callable[[], object]] = {}
+
     def _handle_cancel_notification(self, msg_id: Any) -> None:
+        if (late := self.late_cancels.pop(msg_id, None)) is not None:
+            late()
         # the stream a request consumes itself (an explanation) drops its socket first; a
         # completion's stream hangs up when its last request leaves (``Generation.leave``)
         from inkstream.relay import hang_up_task
@@ -156,6 +192,19 @@ class InkstreamProtocol(LanguageServerProtocol):
             from inkstream.relay import hang_up_all
 
             hang_up_all()
+        method = data.get("method")
+        if "jsonrpc" in data and method in raw_methods:
+            params = data.get("params")
+            if "id" in data:
+                return RawRequest(id=data["id"], method=method, params=params)
+            return RawNotification(method=method, params=params)
+        if "id" not in data and method == types.WORKSPACE_EXECUTE_COMMAND:
+            # copilot.el runs an accepted next edit's command as a notification
+            try:
+                return self._converter.structure(data, ExecuteCommandNotification)
+            except cattrs.ClassValidationError:
+                logger.warning("ignoring a malformed workspace/executeCommand notification")
+                return None
         try:
             return super().structure_message(data)
         except JsonRpcInvalidParams as exc:
@@ -169,6 +218,8 @@ class InkstreamProtocol(LanguageServerProtocol):
             return MalformedRequest(id=data["id"], method=str(data["method"]), detail=detail)
 
     def handle_message(self, message: Any) -> None:
+        if message is None:  # a malformed notification, already logged
+            return
         if isinstance(message, MalformedRequest):
             logger.warning(
                 "Malformed %s request %s: %s", message.method, message.id, message.detail
@@ -194,6 +245,11 @@ class InkstreamProtocol(LanguageServerProtocol):
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, Any]:
+        from inkstream.copilot.shapes import is_copilot_client
+
+        general = params.capabilities.general
+        if is_copilot_client(params.initialization_options) and general is not None:
+            general.position_encodings = None  # Copilot's plugins count in UTF-16, always
         result = yield from super().lsp_initialize(params)
         result.capabilities.experimental = {
             "inkstream": {

@@ -116,11 +116,24 @@ async def test_excluded_files_get_no_completion(
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"inkstream": {"exclude": ["**/private/*"]}})
     )
-    for path in ("file:///work/.env.local", "file:///work/private/notes.py", "file:///work/id_rsa"):
+    cases = [
+        ("file:///work/.env.local", ".env.local looks like a file of secrets"),
+        ("file:///work/private/notes.py", "notes.py matches the exclude setting (**/private/*)"),
+        ("file:///work/id_rsa", "id_rsa looks like a file of secrets"),
+    ]
+    for i, (path, why) in enumerate(cases):
         text, pos = cursor("SECRET=<CURSOR>")
         uri = open_doc(client, text, uri=path)
+        token = f"wd-excluded-{i}"
+        client.progress_reports[token] = []
         result = await request(
-            client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, pos)
+            client,
+            types.TEXT_DOCUMENT_INLINE_COMPLETION,
+            inline_params(uri, pos, workDoneToken=token),
         )
         assert result.items == []
+        # the editor is told why: the work-done end, and inkstream/status for its status line
+        assert client.progress_reports[token][-1].message == f"no completion: {why}"
+        status = await request(client, "inkstream/status", {})
+        assert status.emptyReason == f"no completion: {why}"
     assert upstream.requests == []

@@ -68,6 +68,36 @@ async def test_upstream_failures(
     await _still_serving(client, upstream)
 
 
+async def test_a_litellm_gateway_without_a_database_refusing_the_key(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    """LiteLLM's proxy without a database answers any key but its master key with 400
+    ``no_db_connection``: a refused key, not a bad request (tests/engines/test_gateway.py
+    meets it live)."""
+    upstream.script(
+        Reply(status=400, error_message="No connected db.", error_type="no_db_connection")
+    )
+    error = await _error_of(client)
+    assert error.data["kind"] == "auth" and error.data["status"] == 400
+    assert "rejected the API key" in error.message and "master key" in error.message
+    assert KEY not in error.message
+    await _still_serving(client, upstream)
+
+
+async def test_a_gateway_budget_spent_says_so(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    """LiteLLM's proxy answers a key whose budget is spent with 422 ``budget_exceeded``: the
+    gateway's limit, said as such (not "check model, apiStyle and maxTokens")."""
+    message = "Budget has been exceeded! Current cost: 5.1, Max budget: 5.0"
+    upstream.script(Reply(status=422, error_message=message, error_type="budget_exceeded"))
+    error = await _error_of(client)
+    assert error.data["kind"] == "rate_limited" and error.data["status"] == 422
+    assert "budget for this key is spent" in error.message and "Max budget: 5.0" in error.message
+    assert "gateway" in error.data["hint"]
+    await _still_serving(client, upstream)
+
+
 async def test_short_retry_after_is_waited_for_once(
     client: LanguageClient, upstream: ScriptedUpstream
 ) -> None:

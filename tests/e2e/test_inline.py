@@ -203,3 +203,26 @@ async def test_typing_through_a_finished_completion_asks_no_model(
     second = await request(client, types.TEXT_DOCUMENT_INLINE_COMPLETION, inline_params(uri, moved))
     assert second.items[0].insertText == "nt(value)"
     assert len(upstream.requests) == 1
+
+
+async def test_an_empty_completion_says_why_and_the_next_one_clears_it(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    """An empty answer is not silence: the work-done end and ``inkstream/status`` say why."""
+    text, pos = cursor("def double(x):\n    <CURSOR>\n")
+    uri = open_doc(client, text)
+    upstream.script(Reply.text(""), Reply.text("return x * 2"))
+    client.progress_reports["wd-e"] = []
+    client.progress_reports["wd-f"] = []
+    params = inline_params(uri, pos, partialResultToken="pr-e", workDoneToken="wd-e")
+    result = await request(client, "inkstream/inlineCompletion", params)
+    assert result.items == []
+    reason = "no completion: the model wrote nothing"
+    assert client.progress_reports["wd-e"][-1].message == reason
+    assert (await request(client, "inkstream/status", {})).emptyReason == reason
+    uri = open_doc(client, text, uri="file:///work/other.py")
+    params = inline_params(uri, pos, partialResultToken="pr-f", workDoneToken="wd-f")
+    result = await request(client, "inkstream/inlineCompletion", params)
+    assert result.items[0].insertText == "return x * 2"
+    assert client.progress_reports["wd-f"][-1].message == "done"
+    assert (await request(client, "inkstream/status", {})).emptyReason is None

@@ -7,14 +7,27 @@ Copilot's next-edit clients do, and apply the edits as a client would.
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import LanguageClient
+from pytest_lsp import ClientServerConfig, LanguageClient
 
-from conftest import open_doc, request
+from conftest import (
+    CLIENT_CAPABILITIES,
+    SERVER_COMMAND,
+    make_client,
+    open_doc,
+    request,
+    server_env,
+    upstream_options,
+)
 from upstream import ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
@@ -188,6 +201,19 @@ async def test_positions_are_utf16_units(client: LanguageClient) -> None:
     assert editor.lines()[1] == "s = '😀😀'; t = subtotal"
 
 
+async def test_windows_line_ends_stay_windows_line_ends(client: LanguageClient) -> None:
+    doc = "a = fetch(url)\r\nb = fetch(\r\n    other,\r\n)\r\nc = fetch(x)\r\n"
+    editor = Editor(client, doc)
+    editor.type(0, 13, ", timeout=t")
+    result = await request(client, "inkstream/nextEdit", editor.params(0, 24))
+    for edit in reversed(result.edits):
+        editor.apply(edit)
+    assert editor.text == (
+        "a = fetch(url, timeout=t)\r\nb = fetch(\r\n    other, timeout=t,\r\n)\r\n"
+        "c = fetch(x, timeout=t)\r\n"
+    )
+
+
 async def test_an_old_version_gets_no_edits(client: LanguageClient) -> None:
     editor = Editor(client, RENAME_DOC)
     editor.type(1, 4, "sub")
@@ -203,6 +229,14 @@ async def test_next_edits_can_be_turned_off(client: LanguageClient) -> None:
     editor = Editor(client, RENAME_DOC)
     editor.type(1, 4, "sub")
     assert (await request(client, "inkstream/nextEdit", editor.params(1, 7))).edits == []
+
+
+@pytest.mark.settings(exclude=["*/generated/*"])
+async def test_excluded_files_get_no_next_edits(client: LanguageClient) -> None:
+    for uri in ("file:///work/.env", "file:///work/generated/demo.py"):
+        editor = Editor(client, RENAME_DOC, uri=uri)
+        editor.type(1, 4, "sub")
+        assert (await request(client, "inkstream/nextEdit", editor.params(1, 7))).edits == []
 
 
 async def test_copilot_next_edit_clients_get_the_copilot_shape(client: LanguageClient) -> None:
@@ -266,5 +300,112 @@ async def test_bad_requests_get_an_error_and_the_server_stays_up(client: Languag
             with pytest.raises(JsonRpcException) as info:
                 await request(client, method, params)
             assert info.value.code == -32602, params
+    # a malformed command notification is dropped; the server answers the next request
+    client.protocol._send_data(
+        {"jsonrpc": "2.0", "method": "workspace/executeCommand", "params": {"arguments": 1}}
+    )
     editor.type(1, 4, "sub")
     assert len((await request(client, "inkstream/nextEdit", editor.params(1, 7))).edits) == 3
+
+
+async def test_shown_accepted_and_dismissed_next_edits_are_in_the_usage_figures(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    config = ClientServerConfig(
+        server_command=SERVER_COMMAND,
+        client_factory=make_client,
+        server_env=server_env(
+            INKSTREAM_DATA_DIR=str(tmp_path / "data"), INKSTREAM_KEPT_DELAYS="0.2,0.4"
+        ),
+    )
+    client = await config.start()
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=CLIENT_CAPABILITIES,
+            initialization_options=upstream_options(upstream),
+            root_uri=None,
+        )
+    )
+    try:
+        doc = "total = 0\n" + "print(total)\n" * 5
+        editor = Editor(client, doc)
+        editor.type(0, 0, "sub")
+        ours = await request(client, "inkstream/nextEdit", editor.params(0, 3))
+        ids = [e.command.arguments[0] for e in ours.edits]
+        assert len(ids) == 5
+        show = {"item": {"command": {"arguments": [ids[0]]}}}
+        client.protocol.notify("textDocument/didShowInlineEdit", show)
+        # accepted: the client applies the edit, then runs its command (a request here)
+        editor.apply(ours.edits[0])
+        await request(
+            client,
+            "workspace/executeCommand",
+            {"command": "inkstream.didAccept", "arguments": [ids[0]]},
+        )
+        client.protocol.notify("inkstream/didDismissNextEdit", {"ids": ids[1:3]})
+        # a Copilot client's, accepted with Copilot's command sent as a notification
+        copilot = await request(client, "textDocument/copilotInlineEdit", editor.params(1, 0))
+        first = copilot.edits[0]
+        assert first.command.command == "github.copilot.didAcceptCompletionItem"
+        client.protocol.notify(
+            "textDocument/didShowInlineEdit", {"item": {"command": first.command._asdict()}}
+        )
+        editor.apply(first)
+        ident = first.command.arguments[0]
+        client.protocol._send_data(
+            {
+                "jsonrpc": "2.0",
+                "method": "workspace/executeCommand",
+                "params": {"command": first.command.command, "arguments": [ident, "extra"]},
+            }
+        )
+        with pytest.raises(JsonRpcException) as info:
+            await request(
+                client,
+                "workspace/executeCommand",
+                {"command": "inkstream.didAccept", "arguments": [3]},
+            )
+        assert info.value.code == -32602
+
+        async def next_edits() -> dict[str, Any]:
+            usage = await request(client, "inkstream/usage", {"days": 1})
+            return as_json(usage.totals.nextEdits)
+
+        expected = {"suggested": 5 + 4, "shown": 4, "accepted": 2, "dismissed": 2}
+        await wait_until_async(
+            lambda figures: {k: figures[k] for k in expected} == expected, next_edits
+        )
+        assert (await next_edits())["acceptRate"] == 0.5
+        # both accepted edits are still in the document when the kept rate is measured
+        await wait_until_async(lambda figures: figures["keptRate2m"] == 1.0, next_edits)
+        usage = await request(client, "inkstream/usage", {"days": 1})
+        assert usage.totals.shown == 0  # completions' figures are completions' only
+        env = server_env(INKSTREAM_DATA_DIR=str(tmp_path / "data"))
+        stats = subprocess.run(
+            [sys.executable, "-m", "inkstream", "stats", "--days", "1", "--json"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        assert json.loads(stats.stdout)["totals"]["nextEdits"]["accepted"] == 2
+        table = subprocess.run(
+            [sys.executable, "-m", "inkstream", "stats", "--days", "1"],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=True,
+        )
+        assert "Next edits: 9 suggested, 4 shown, 2 accepted, 2 dismissed." in table.stdout
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+
+
+async def wait_until_async(check: Any, read: Any, timeout: float = 5.0) -> None:
+    """Poll ``read()`` until ``check`` accepts it (usage rows are written on a worker thread)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check(await read()):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"figures never matched: {await read()}")
+        await asyncio.sleep(0.05)

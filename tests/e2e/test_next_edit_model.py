@@ -9,12 +9,15 @@ never from wall time.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
+from test_usage import recorded
+from test_usage import server as usage_server
 
 from conftest import open_doc, request, wait_until
 from upstream import Reply, ScriptedUpstream
@@ -75,6 +78,12 @@ ANSWERS: dict[str, tuple[dict[str, Any], list[str]]] = {
     ),
 }  # fmt: skip
 ROUTES = {"zeta": "/v1/completions", "sweep": "/v1/completions"}
+# each format's model, given at start-up as an editor would (initializationOptions)
+FORMATS = [
+    pytest.param(fmt, marks=pytest.mark.settings(nextEdit=settings), id=fmt)
+    for fmt, (settings, _) in ANSWERS.items()
+]
+CHAT_MODEL = pytest.mark.settings(nextEdit=ANSWERS["chat"][0])
 
 
 def _hold_after_first_hunk(chunks: list[str]) -> int:
@@ -110,12 +119,6 @@ def _params(token: str = "p", **extra: Any) -> dict[str, Any]:
     }
 
 
-def _configure(client: LanguageClient, next_edit: dict[str, Any]) -> None:
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(settings={"inkstream": {"nextEdit": next_edit}})
-    )
-
-
 def _strip(edits: list[Any]) -> list[dict[str, Any]]:
     """Range and text of each edit (ids differ run to run)."""
     return [{"range": e["range"], "text": e["text"]} for e in map(_plain, edits)]
@@ -137,14 +140,13 @@ def _partials(client: LanguageClient, token: str) -> list[dict[str, Any]]:
     return [edit for value in values for edit in _strip(_plain(value)["edits"])]
 
 
-@pytest.mark.parametrize("fmt", list(ANSWERS))
+@pytest.mark.parametrize("fmt", FORMATS)
 async def test_each_format_streams_its_first_hunk_before_the_model_has_finished(
     client: LanguageClient, upstream: ScriptedUpstream, fmt: str
 ) -> None:
     settings, chunks = ANSWERS[fmt]
     hold = _hold_after_first_hunk(chunks)
     upstream.script(Reply(chunks=chunks, fault="hang", fault_after=hold))
-    _configure(client, settings)
     await _edit_history(client)
     task = asyncio.ensure_future(request(client, "inkstream/nextEdit", _params(), msg_id=7001))
     # the first request builds the HTTP client (importing openai: seconds on a loaded machine)
@@ -162,13 +164,12 @@ async def test_each_format_streams_its_first_hunk_before_the_model_has_finished(
     assert (await upstream.await_hangup(0)).hung_up_at is not None
 
 
-@pytest.mark.parametrize("fmt", list(ANSWERS))
+@pytest.mark.parametrize("fmt", FORMATS)
 async def test_each_format_answers_every_hunk_once(
     client: LanguageClient, upstream: ScriptedUpstream, fmt: str
 ) -> None:
     settings, chunks = ANSWERS[fmt]
     upstream.script(Reply(chunks=chunks))
-    _configure(client, settings)
     await _edit_history(client)
     result = await request(client, "inkstream/nextEdit", _params())
     edits = _strip(_plain(result)["edits"])
@@ -189,11 +190,11 @@ async def test_each_format_answers_every_hunk_once(
                      + "\n<|editable_region_end|>", id="the user's edit undone"),
     ],
 )  # fmt: skip
+@pytest.mark.settings(nextEdit={"model": "zed-industries/zeta"})
 async def test_an_answer_that_is_no_edit_gives_none_and_no_popup(
     client: LanguageClient, upstream: ScriptedUpstream, answer: str
 ) -> None:
     upstream.script(Reply.text(answer))
-    _configure(client, {"model": "zed-industries/zeta"})
     await _edit_history(client)
     result = await request(client, "inkstream/nextEdit", _params())
     assert _plain(result) == {"edits": []}
@@ -201,12 +202,11 @@ async def test_an_answer_that_is_no_edit_gives_none_and_no_popup(
     assert client.messages == []  # no window/showMessage
 
 
-@pytest.mark.settings(budget={"dailyTokens": 0})
+@pytest.mark.settings(budget={"dailyTokens": 0}, nextEdit=ANSWERS["chat"][0])
 async def test_no_model_request_once_the_budget_is_reached(
     client: LanguageClient, upstream: ScriptedUpstream
 ) -> None:
     upstream.script(Reply(chunks=ANSWERS["chat"][1]))
-    _configure(client, {"model": "qwen2.5-coder-7b-instruct"})
     await _edit_history(client)
     result = await request(client, "inkstream/nextEdit", _params())
     assert _plain(result) == {"edits": []}
@@ -228,9 +228,8 @@ async def test_no_model_is_asked_unless_one_is_chosen_for_next_edits(
 
 
 async def _held(client: LanguageClient, upstream: ScriptedUpstream, **extra: Any) -> asyncio.Future:
-    settings, chunks = ANSWERS["chat"]
+    _, chunks = ANSWERS["chat"]
     upstream.script(Reply(chunks=chunks, fault="hang", fault_after=_hold_after_first_hunk(chunks)))
-    _configure(client, settings)
     await _edit_history(client)
     msg_id = extra.pop("msg_id", 7100)
     task = asyncio.ensure_future(
@@ -242,6 +241,7 @@ async def _held(client: LanguageClient, upstream: ScriptedUpstream, **extra: Any
     return task
 
 
+@CHAT_MODEL
 async def test_work_done_cancel_hangs_up(
     client: LanguageClient, upstream: ScriptedUpstream
 ) -> None:
@@ -253,6 +253,7 @@ async def test_work_done_cancel_hangs_up(
     assert (await upstream.await_hangup(0)).hung_up_at is not None
 
 
+@CHAT_MODEL
 async def test_a_newer_request_for_the_document_hangs_up_the_older(
     client: LanguageClient, upstream: ScriptedUpstream
 ) -> None:
@@ -269,6 +270,7 @@ async def test_a_newer_request_for_the_document_hangs_up_the_older(
     ]
 
 
+@CHAT_MODEL
 async def test_an_edit_that_makes_the_version_stale_hangs_up(
     client: LanguageClient, upstream: ScriptedUpstream
 ) -> None:
@@ -293,6 +295,7 @@ async def test_an_edit_that_makes_the_version_stale_hangs_up(
     assert (await upstream.await_hangup(0)).hung_up_at is not None
 
 
+@CHAT_MODEL
 async def test_shutdown_hangs_up(client: LanguageClient, upstream: ScriptedUpstream) -> None:
     task = await _held(client, upstream)
     await client.shutdown_session()
@@ -300,3 +303,73 @@ async def test_shutdown_hangs_up(client: LanguageClient, upstream: ScriptedUpstr
         await asyncio.wait_for(task, 5)
     assert raised.value.code in (-32800, -32802)
     assert (await upstream.await_hangup(0)).hung_up_at is not None
+
+
+# --- usage: next-edit requests are recorded and count toward the budget ---------------------
+
+
+async def test_a_model_next_edit_is_recorded_and_counts_toward_the_budget(
+    tmp_path: Path, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply(chunks=ANSWERS["zeta"][1], prompt_tokens=30))
+    settings = {"nextEdit": {"model": "zed-industries/zeta"}, "budget": {"dailyTokens": 31}}
+    async with usage_server(tmp_path, upstream, **settings) as client:
+        await _edit_history(client)
+        result = await request(client, "inkstream/nextEdit", _params())
+        assert len(_plain(result)["edits"]) == 2
+        for _ in range(200):  # the record is written on the usage thread
+            status = await request(client, "inkstream/status", {})
+            if status.usage.requests:
+                break
+            await asyncio.sleep(0.05)
+        assert status.usage.requests == 1 and status.budget.reached is True
+        # spent: the next request asks no model (the offline predictor still answers)
+        again = await request(client, "inkstream/nextEdit", _params("q"))
+        assert _plain(again) == {"edits": []}
+    assert len(upstream.requests) == 1
+    [row] = recorded(tmp_path)
+    assert (row["kind"], row["model"]) == ("nextEdit", "zed-industries/zeta")
+    # the stream was closed at the region's end, before the endpoint's usage chunk: counted here
+    assert row["prompt_tokens"] > 0 and row["generated_tokens"] > 0
+
+
+@pytest.mark.settings(nextEdit={"model": "zed-industries/zeta"})
+async def test_copilots_method_gets_the_models_edits(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    upstream.script(Reply(chunks=ANSWERS["zeta"][1]))
+    await _edit_history(client)
+    params = {"textDocument": {"uri": URI, "version": 2}, "position": CURSOR}
+    result = _plain(await request(client, "textDocument/copilotInlineEdit", params))
+    assert _strip(result["edits"]) == [INSERT_COUNT, RETURN_COUNT]
+    for edit in result["edits"]:
+        assert edit["textDocument"] == {"uri": URI, "version": 2}
+        assert edit["command"]["command"] == "github.copilot.didAcceptCompletionItem"
+    assert upstream.requests[0].path == "/v1/completions"
+
+
+async def test_a_next_edit_model_on_its_own_endpoint(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    with ScriptedUpstream() as other:
+        other.script(Reply(chunks=ANSWERS["sweep"][1]))
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={
+                    "inkstream": {
+                        "nextEdit": {"model": "sweep-next-edit-1.5b", "baseUrl": other.base_url}
+                    }
+                }
+            )
+        )
+        await _edit_history(client)
+        for _ in range(100):  # the configuration change applies on its own time
+            result = _plain(await request(client, "inkstream/nextEdit", _params()))
+            if other.requests:
+                break
+            await asyncio.sleep(0.05)
+        assert _strip(result["edits"]) == [INSERT_COUNT, RETURN_COUNT]
+        [asked] = other.requests
+        assert asked.path == "/v1/completions" and "<|file_sep|>updated/" in asked.prompt_text
+        assert asked.headers["authorization"] == "Bearer sk-test-secret-key-123"
+    assert upstream.requests == []  # the completion endpoint was not asked

@@ -103,3 +103,25 @@ async def test_offline_uses_only_attributes_the_class_sets(
     text = await ghost_text(client, SHAPES, "file:///work/shapes.py")
     assert "radius" not in text
     assert upstream.requests == []
+
+
+@pytest.mark.settings(provider="offline")
+async def test_offline_says_it_would_have_copied_another_function(
+    client: LanguageClient, upstream: ScriptedUpstream
+) -> None:
+    """``double`` is not ``area``: the model's only answer there was ``area``'s formula with
+    the parameter renamed (``return 3.14159 * x * x``); it shows nothing and says why."""
+    text, pos = cursor(
+        "def area(r):\n    return 3.14159 * r * r\n\n\ndef double(x):\n    <CURSOR>\n"
+    )
+    uri = open_doc(client, text)
+    client.progress_reports["wd-copy"] = []
+    params = inline_params(uri, pos, partialResultToken="pr-copy", workDoneToken="wd-copy")
+    result = await request(client, "inkstream/inlineCompletion", params)
+    assert result.items == []
+    reason = (
+        "no completion: the offline model's best guess copies area(), which does something else"
+    )
+    assert client.progress_reports["wd-copy"][-1].message == reason
+    assert (await request(client, "inkstream/status", {})).emptyReason == reason
+    assert upstream.requests == []

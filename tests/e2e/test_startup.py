@@ -2,7 +2,7 @@
 
 With ``apiStyle: auto`` the server must learn how to ask the endpoint for completions (a probe
 request), and it builds the openai client (a second of imports). Both happen in the background
-after ``initialized``, so the probe reaches the model before the editor asks for anything; a
+from ``initialize`` on, so the probe reaches the model before the editor asks for anything; a
 later start reads the probe's answer from the on-disk endpoint cache and sends no probe at all.
 Each test starts its own servers with a cache directory of its own.
 """
@@ -84,6 +84,29 @@ async def test_the_endpoint_is_probed_before_the_first_request(
     [completion] = completions(upstream)
     assert completion.path == "/v1/completions"
     assert str(completion.body["prompt"]).startswith(STARCODER2_PROMPT)
+
+
+async def test_the_warm_up_starts_at_initialize(upstream: ScriptedUpstream, tmp_path: Path) -> None:
+    """An editor's ``initialized`` can come late (Neovim under load): the client's import and the
+    probe start as soon as ``initialize`` brings the settings, not one round trip later."""
+    upstream.default = Reply.text("return 1")
+    client = make_client()
+    await client.start_io(*SERVER_COMMAND, env=server_env(INKSTREAM_CACHE_DIR=str(tmp_path)))
+    options: dict[str, Any] = {"baseUrl": upstream.base_url, "model": MODEL, "apiStyle": "auto"}
+    try:
+        # raw JSON: pytest-lsp's client would send `initialized` at once
+        params = {"capabilities": {}, "initializationOptions": options}
+        await request(client, types.INITIALIZE, params)
+        # no `initialized` yet: the probe (which needs the built openai client) still arrives
+        [probe] = await upstream.await_requests(1, timeout=30)
+        assert probe.path == "/v1/completions"
+        client.protocol._send_data({"jsonrpc": "2.0", "method": types.INITIALIZED, "params": {}})
+        assert await complete(client) == "return 1"
+        assert probes(upstream) == [probe]
+        await request(client, types.SHUTDOWN, None)
+        client.protocol._send_data({"jsonrpc": "2.0", "method": types.EXIT})
+    finally:
+        await client.stop()
 
 
 async def test_a_later_start_reads_the_probe_from_the_cache(

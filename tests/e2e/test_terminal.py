@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import signal
 import subprocess
 import sys
@@ -9,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from inkstream.terminal.commands import demo_target
 
 from cache_processes import processes_using
 from conftest import server_env
@@ -117,8 +120,8 @@ def test_the_servers_log_messages_show_only_with_verbose(
 
 
 def test_a_short_command_on_a_cold_cache_loses_no_work(source: Path, tmp_path: Path) -> None:
-    """The first ``complete`` ends before the standard library's model is built; the build goes
-    on, is saved and ends, and the next command loads it instead of building it again."""
+    """The first ``complete`` may end before the standard library's model is built; the build
+    goes on, is saved and ends, and the next command loads it instead of building it again."""
     cache = tmp_path / "cache"
     env = server_env(INKSTREAM_CACHE_DIR=str(cache), INKSTREAM_PROVIDER="offline")
 
@@ -141,11 +144,93 @@ def test_a_short_command_on_a_cold_cache_loses_no_work(source: Path, tmp_path: P
     assert not processes_using(cache)
 
 
+SHAPES = """\
+import math
+
+
+class Circle:
+    def __init__(self, radius):
+        self.radius = radius
+
+    def area(self):
+        return math.pi * self.radius ** 2
+
+    def perimeter(self):
+        return 2 * math.pi * self.radius
+
+
+class Square:
+    def __init__(self, side):
+        self.side = side
+
+    def area(self):
+        
+"""
+
+
+def test_the_first_command_on_a_machine_answers_or_says_why(tmp_path: Path) -> None:
+    """A new machine (an empty cache): ``complete`` in an empty method body of a small file
+    answers, or says why not in one line on stderr. It used to print nothing, twice."""
+    shapes = tmp_path / "shapes.py"
+    shapes.write_text(SHAPES)
+    cache = tmp_path / "cache"
+    env = server_env(INKSTREAM_CACHE_DIR=str(cache), INKSTREAM_PROVIDER="offline")
+    args = [*CLI, "complete", f"{shapes}:20:9"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    reasons = [line for line in done.stderr.splitlines() if "no completion" in line]
+    if done.stdout.strip():
+        assert reasons == []
+    else:
+        assert done.stdout == ""
+        [reason] = reasons
+        assert reason.startswith("inkstream: no completion: ")
+    deadline = time.monotonic() + 300
+    while processes_using(cache):  # a build handed off ends on its own
+        assert time.monotonic() < deadline, "a process outlived the command for minutes"
+        time.sleep(0.1)
+
+
+def test_a_completion_in_an_excluded_file_says_why(tmp_path: Path) -> None:
+    secrets = tmp_path / ".env"
+    secrets.write_text("API_TOKEN=\n")
+    done = run("complete", f"{secrets}:1:11")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == ""
+    assert done.stderr == "inkstream: no completion: .env looks like a file of secrets\n"
+
+
 def test_demo_runs_without_a_terminal() -> None:
     done = run("demo")
     assert done.returncode == 0, done.stderr
     assert "== completing inventory.py" in done.stdout
     assert "most_valuable" in done.stdout and "offline model" in done.stdout
+
+
+def test_the_demos_completion_is_a_correct_body_for_its_function(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the demo completes (live, by the offline model) is put where the demo's cursor is,
+    and the function then does what its docstring says."""
+    done = run("demo")
+    assert done.returncode == 0, done.stderr
+    shown = done.stdout.split("\n", 1)[1].split("\n\n== explaining")[0]
+    assert shown.strip() and "(no completion" not in shown
+    target = demo_target(None)
+    at = sum(len(line) + 1 for line in target.text.split("\n")[: target.line]) + target.character
+    completed = tmp_path / "completed_inventory.py"
+    completed.write_text(target.text[:at] + shown + target.text[at:])
+    spec = importlib.util.spec_from_file_location("completed_inventory", completed)
+    assert spec is not None and spec.loader is not None
+    sample = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "completed_inventory", sample)  # dataclasses look it up
+    spec.loader.exec_module(sample)
+    items = [sample.Item("nut", 0.1, 500), sample.Item("saw", 25.0, 4), sample.Item("axe", 30.0, 1)]
+    assert sample.most_valuable(items) is items[1]
+    assert sample.most_valuable(items[::-1]) is items[1]
+    assert sample.most_valuable([items[2]]) is items[2]
+    with pytest.raises(ValueError, match="no items"):
+        sample.most_valuable([])
 
 
 def test_ctrl_c_stops_the_model(source: Path, upstream: ScriptedUpstream) -> None:

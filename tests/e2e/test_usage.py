@@ -393,7 +393,10 @@ async def test_yesterdays_spending_does_not_count_against_today(
 
 def suggestion_rows(home: Path) -> dict[str, dict[str, Any]]:
     """The suggestion rows by id, read from the file as a user could with sqlite3."""
-    db = sqlite3.connect(home / "data" / "usage.sqlite3")
+    path = home / "data" / "usage.sqlite3"
+    if not path.exists():  # the server's first write has not happened yet
+        return {}
+    db = sqlite3.connect(path)
     db.row_factory = sqlite3.Row
     try:
         return {r["id"]: dict(r) for r in db.execute("SELECT * FROM suggestions")}

@@ -312,6 +312,18 @@ Turn on `inkstream-mode' and wait until the server knows the buffer."
 
 ;;;; Errors, status, positions, modes
 
+(ert-deftest inkstream-test-empty-completion ()
+  "An empty completion is not silence: the lighter shows it, with the server's reason."
+  (inkstream-test-open inkstream-test-doc)
+  (inkstream-test-type "t")
+  (should (inkstream-test-wait
+           (lambda () (inkstream--server-note inkstream--server))))
+  (should (equal (inkstream--server-note inkstream--server)
+                 "no completion: the model wrote nothing"))
+  (should (equal (substring-no-properties (inkstream--lighter)) " ink∅"))
+  (should (equal (get-text-property 0 'help-echo (inkstream--lighter))
+                 "no completion: the model wrote nothing")))
+
 (ert-deftest inkstream-test-upstream-error ()
   "An upstream error shows one message and signals nothing."
   (inkstream-test-open inkstream-test-doc)

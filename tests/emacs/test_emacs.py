@@ -170,6 +170,13 @@ def test_upstream_error_shows_one_message_and_signals_nothing(
     )
 
 
+def test_an_empty_completion_shows_why_in_the_lighter(
+    upstream: ScriptedUpstream, tmp_path: Path
+) -> None:
+    upstream.default = Reply.text("")  # the model writes nothing, whatever is asked
+    ert("inkstream-test-empty-completion", upstream, tmp_path)
+
+
 @pytest.mark.parametrize("encodings", ["utf-32,utf-16", "utf-16"])
 def test_non_ascii_positions(encodings: str, upstream: ScriptedUpstream, tmp_path: Path) -> None:
     upstream.default = Reply.text(' "ü"', chunk_size=2)

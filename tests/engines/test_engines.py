@@ -239,6 +239,7 @@ def only_vllm(engine: Engine) -> None:
         pytest.skip("llama-cpp-python serves its one model under any name")
 
 
+@pytest.mark.settings(nextEdit={"format": "chat"})  # the engine's model, asked as a chat model
 async def test_stopping_a_next_edit_stops_the_engine(
     client: LanguageClient, engine: Engine
 ) -> None:
@@ -249,11 +250,6 @@ async def test_stopping_a_next_edit_stops_the_engine(
     The tiny model writes those tokens in about a second: on a loaded machine the answer may be
     complete before the cancel lands (then there is nothing to hang up on), so up to three
     requests are made; each cancelled one must be a hang-up the engine saw."""
-    client.workspace_did_change_configuration(
-        types.DidChangeConfigurationParams(
-            settings={"inkstream": {"nextEdit": {"model": engine.model, "format": "chat"}}}
-        )
-    )
     # long lines: the region and its context make max_tokens about 850, inside the
     # engine's 4,096-token context with the prompt
     lines = [f"    value_{i} = compute(" + ", ".join(["argument"] * 6) + ")" for i in range(18)]

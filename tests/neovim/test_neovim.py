@@ -298,6 +298,16 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def test_status_says_why_a_completion_is_empty(
+    editor: Editor, upstream: ScriptedUpstream, tmp_path: Path
+) -> None:
+    upstream.default = Reply.text("")  # the model writes nothing, whatever is asked
+    type_in_body(editor, tmp_path, "f")
+    status = "return require('inkstream').status()"
+    reason = "inkstream: no completion: the model wrote nothing"
+    assert editor.wait(lambda: editor.lua(status) == reason, 20)
+
+
 @pytest.mark.parametrize("fault", ["401", "refused"])
 def test_upstream_error_notifies_once(
     tmp_path: Path, upstream: ScriptedUpstream, fault: str

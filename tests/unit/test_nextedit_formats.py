@@ -312,3 +312,44 @@ def test_a_zeta_answer_before_its_start_marker_reads_nothing_yet() -> None:
     read = read_region("zeta", "```src/a.py\ndef f(xs):\n", final=False)
     assert read == read_region("zeta", "", final=False)
     assert read.lines == () and not read.done and read.error is None
+
+
+# --- the settings' choice (nextEdit.model, baseUrl, format) ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({}, None),  # offline provider: no model
+        ({"baseUrl": "http://127.0.0.1:8000/v1", "model": "qwen2.5-coder:7b"}, None),
+        (
+            {"baseUrl": "http://127.0.0.1:8000/v1", "model": "sweep-next-edit-1.5b"},
+            ("sweep", "sweep-next-edit-1.5b", None),
+        ),
+        (
+            {
+                "baseUrl": "http://127.0.0.1:8000/v1",
+                "nextEdit": {"model": "gpt-4o-mini", "baseUrl": "http://127.0.0.1:9/v1"},
+            },
+            ("chat", "gpt-4o-mini", "http://127.0.0.1:9/v1"),
+        ),
+        (
+            {"baseUrl": "http://127.0.0.1:8000/v1", "nextEdit": {"format": "chat"}},
+            ("chat", "gpt-4o-mini", None),
+        ),
+        (
+            {
+                "baseUrl": "http://127.0.0.1:8000/v1",
+                "nextEdit": {"model": "zeta", "format": "offline"},
+            },
+            None,
+        ),
+    ],
+)
+def test_which_model_is_asked(values: dict[str, object], expected: tuple[str, ...] | None) -> None:
+    from inkstream.config import merge
+    from inkstream.nextedit.model import model_choice
+
+    choice = model_choice(merge({}, values))
+    got = None if choice is None else (choice.format, choice.model, choice.base_url)
+    assert got == expected

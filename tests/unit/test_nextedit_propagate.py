@@ -97,6 +97,18 @@ def test_an_argument_added_to_a_call_is_added_to_the_other_calls() -> None:
     ]
 
 
+def test_a_signature_change_is_not_a_call_edit() -> None:
+    doc = (
+        "class A:\n    def __init__(self, a):\n        pass\nclass B:\n    def __init__(self, b):\n"
+    )
+    lines, edit = after(doc, 1, "self, a)", "self, a, editor=None)")
+    assert propagate(edit, lines, (1, 0), language="python") == []
+    doc = "def fetch(url):\n    pass\nfetch(a)\nfetch(b)\n"
+    lines, edit = after(doc, 2, "fetch(a)", "fetch(a, timeout=t)")
+    hunks = propagate(edit, lines, (2, 0), language="python")
+    assert [(h.start, h.lines) for h in hunks] == [(3, ("fetch(b, timeout=t)",))]
+
+
 def test_print_statements_become_calls() -> None:
     doc = "print x\nif x:\n    print x + 1, y\nprint(z)\nprinter = 1\n"
     lines, edit = after(doc, 0, "print x", "print(x)")
@@ -117,6 +129,17 @@ def test_a_qualifier_added_before_a_call() -> None:
 
 
 def test_a_token_substitution_and_a_deletion() -> None:
+    doc = "x: _Alias = f(_Alias)\ny: _Alias\n_Aliases = 1\n"
+    lines, edit = after(doc, 0, "x: _Alias", "x: t.Any | None")
+    hunks = propagate(edit, lines, (0, 0), language="python")
+    # a name made an expression goes where the name plays the same part (a type after ":")
+    assert [(h.start, h.lines) for h in hunks] == [(1, ("y: t.Any | None",))]
+
+    doc = "run(logger=logger)\nlogger.info(1)\nwarn(logger)\nother(logger)\n"
+    lines, edit = after(doc, 2, "warn(logger)", 'warn(logging.getLogger("x"))')
+    hunks = propagate(edit, lines, (2, 0), language="python")
+    assert [(h.start, h.lines) for h in hunks] == [(3, ('other(logging.getLogger("x"))',))]
+
     doc = "assertEquals(a, 1)\nassertEquals(b, 2)\nmyassertEquals(c)\n"
     lines, edit = after(doc, 0, "assertEquals(", "assertEqual(")
     hunks = propagate(edit, lines, (0, 0), language="python")
@@ -159,3 +182,43 @@ def test_history_that_disagrees_with_the_document_gives_nothing() -> None:
     lines = ["a = 1", "b = a"]
     edit = Edit(URI, 0, ("x = 1",), ("y = 1",), 0.0)
     assert propagate(edit, lines, (0, 0)) == []
+
+
+def test_an_operator_change_carries_the_name_after_it() -> None:
+    doc = "if a == None:\n    pass\nif b == None or c == 1:\n    pass\n"
+    lines, edit = after(doc, 0, "a == None", "a is None")
+    hunks = propagate(edit, lines, (0, 0), language="python")
+    assert [(h.start, h.lines) for h in hunks] == [(2, ("if b is None or c == 1:",))]
+
+
+def test_one_name_changed_in_several_places_of_the_line_is_a_rename() -> None:
+    doc = "out[#out + 1] = a\nout[#out + 1] = b\nlocal out = {}\n"
+    lines, edit = after(doc, 0, "out[#out", "rows[#rows")
+    hunks = propagate(edit, lines, (0, 0), language="lua")
+    assert [(h.start, h.lines) for h in hunks] == [
+        (1, ("rows[#rows + 1] = b",)),
+        (2, ("local rows = {}",)),
+    ]
+
+
+def test_code_only_added_to_is_not_repeated() -> None:
+    doc = "if not line.code:\n    x = line.code\nlogger.info(1)\nlogger.warn(2)\n"
+    for line, old, new in (
+        (0, "not line.code", "not (line.code or word)"),  # wrapped and extended
+        (2, "logger.info", "(logger or default).info"),  # a name wrapped
+    ):
+        lines, edit = after(doc, line, old, new)
+        assert propagate(edit, lines, (line, 0), language="python") == [], new
+
+
+def test_a_name_the_file_did_not_have_when_opened_is_a_rename_however_long_it_takes() -> None:
+    doc = "total = 0\n" + "x = total\n" * 3
+    lines = doc.split("\n")
+    for i in range(3):  # renamed by hand on lines 0..2, the history long forgotten
+        lines[i] = lines[i].replace("total", "subtotal")
+    edit = Edit(URI, 2, ("x = total",), ("x = subtotal",), 0.0)
+    assert propagate(edit, lines, (2, 0), language="python") == []  # without knowing more
+    hunks = propagate(edit, lines, (2, 0), language="python", opened=doc)
+    assert [(h.start, h.lines) for h in hunks] == [(3, ("x = subtotal",))]
+    # a name the file had when opened is still not a rename
+    assert propagate(edit, lines, (2, 0), language="python", opened=doc + "subtotal\n") == []

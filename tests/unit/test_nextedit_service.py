@@ -23,7 +23,7 @@ REQUEST = NextEditRequest(
 
 def collect(sources: list) -> list[LineHunk]:
     async def run() -> list[LineHunk]:
-        return [h async for h in predict(REQUEST, sources)]
+        return [h async for _, h in predict(REQUEST, sources)]
 
     return asyncio.run(run())
 
@@ -63,7 +63,7 @@ def test_a_source_is_closed_when_the_consumer_stops() -> None:
     async def first_only() -> LineHunk:
         stream = predict(REQUEST, [model])
         try:
-            return await anext(stream)
+            return (await anext(stream))[1]
         finally:
             await stream.aclose()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import threading
@@ -243,6 +244,62 @@ async def test_the_first_request_does_not_wait_for_the_standard_librarys_build(
         await asyncio.wait_for(p.ready(), 120)  # not READY_WAIT: the stdlib is not waited for
         assert [weight for _, weight in p.models] == [provider_module.PROJECT_WEIGHT]
         text = "".join(await collect(p, ctx(AT_IDIOM)))
+        assert text.startswith("response = make_response(")
+    finally:
+        await p.aclose()
+        while "waiting for the test gate" not in (log.read_text() if log.exists() else ""):
+            await asyncio.sleep(0.02)
+        builder = int(log.read_text().split(" pid ")[-1].split()[0])
+        os.kill(builder, signal.SIGKILL)  # this test's builder, held at the gate
+
+
+async def test_an_invoked_completion_the_project_cannot_answer_waits_for_the_build(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine's first run: the project's model is ready, the standard library's is being
+    built. Typing gets what is there (nothing here) at once; an invoked completion (a key,
+    ``inkstream complete``) waits for the build and then has every model."""
+    await offline(project, tmp_path).indexed()  # the project's model is cached
+    small = index.stdlib_part
+    monkeypatch.setattr(index, "stdlib_part", lambda weight: small(weight, 3_000))
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("INKSTREAM_INDEX_TEST_GATE", str(gate))  # the build waits for the test
+    p = OfflineProvider([project], cache_dir=tmp_path / "cache", pace=0.0)
+    log = index.build_log(tmp_path / "cache")
+    unknown = "x = 1\n# in a comment, no model here writes anything "
+    try:
+        await p.ready()
+        while "waiting for the test gate" not in (log.read_text() if log.exists() else ""):
+            await asyncio.sleep(0.02)
+        assert p.building() == "the offline model of the Python standard library"
+        typed = ctx(unknown)
+        await asyncio.wait_for(p.ready(typed), 60)  # typing does not wait for the build
+        assert await collect(p, typed) == []
+        asked = dataclasses.replace(typed, invoked=True)
+        waiting = asyncio.ensure_future(p.ready(asked))
+        await asyncio.sleep(0.3)
+        assert not waiting.done()  # held: the build cannot end before the gate opens
+        gate.touch()
+        await asyncio.wait_for(waiting, 300)
+        assert p.building() is None and len(p.models) == 2
+    finally:
+        gate.touch()
+        await p.aclose()
+
+
+async def test_an_invoked_completion_the_project_answers_does_not_wait(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await offline(project, tmp_path).indexed()
+    gate = tmp_path / "gate"
+    monkeypatch.setenv("INKSTREAM_INDEX_TEST_GATE", str(gate))  # the stdlib build never ends
+    p = OfflineProvider([project], cache_dir=tmp_path / "cache", pace=0.0)
+    log = index.build_log(tmp_path / "cache")
+    try:
+        asked = dataclasses.replace(ctx(AT_IDIOM), invoked=True)
+        await asyncio.wait_for(p.ready(asked), 120)  # gate closed: no build can end meanwhile
+        assert p.building() is not None
+        text = "".join(await collect(p, asked))
         assert text.startswith("response = make_response(")
     finally:
         await p.aclose()

@@ -275,3 +275,83 @@ def test_a_word_finished_into_a_name_the_scope_lacks_is_not_given_alone() -> Non
     context, models = document_only(text)
     assert "".join(Decoder(models, context).tokens(50)).startswith("lf")  # unchecked: self
     assert "".join(Decoder(models, context, structure_at(context)).tokens(50)) == ""
+
+
+# -- sibling copies (issue 20, section 2) --------------------------------------------------------
+
+INVENTORY = '''\
+def cheapest(items):
+    """The item with the lowest price; ValueError when there are no items."""
+    if not items:
+        raise ValueError("no items")
+    best = items[0]
+    for item in items:
+        if item.price < best.price:
+            best = item
+    return best
+
+
+def most_valuable(items):
+    """The item whose stock is worth the most; ValueError when there are no items."""
+    if not items:
+        raise ValueError("no items")
+    best = items[0]
+    for item in items:
+        <CURSOR>
+    return best
+'''
+
+TEMPERATURES = """\
+def celsius_to_fahrenheit(celsius):
+    return celsius * 9 / 5 + 32
+
+
+def fahrenheit_to_celsius(fahrenheit):
+    <CURSOR>
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "verdict"),
+    [
+        # another function's formula: what it computes, not what this one does
+        (INVENTORY, "if item.price < best.price:", "copies cheapest"),
+        (SHAPES, "return 2 * math.pi * self.side", "copies perimeter"),  # attribute renamed
+        (TEMPERATURES, "return fahrenheit * 9 / 5 + 32", "copies celsius_to_fahrenheit"),
+        (SHAPES, "return 2 * math.pi * self", "copies perimeter"),  # a copy cut short
+        # plumbing both functions share, a same-named method's formula, a new formula: fine
+        (INVENTORY, "best = item", None),
+        (SHAPES, "return math.pi * self.side ** 2", None),
+        (SHAPES, "return self.side ** 2", None),
+        (INVENTORY, "if item.price * item.quantity > best.price * best.quantity:", None),
+    ],
+)
+def test_a_formula_copied_from_a_function_of_another_name_is_rejected(
+    text: str, line: str, verdict: str | None
+) -> None:
+    assert check(text, line) == verdict
+
+
+def test_a_formula_this_function_already_writes_is_its_own() -> None:
+    text = INVENTORY.replace(
+        "    for item in items:\n        <CURSOR>",
+        "    item = items[0]\n    if item.price < best.price:\n        pass\n"
+        "    for item in items:\n        <CURSOR>",
+    )
+    assert check(text, "if item.price < best.price:") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "copy"),
+    [
+        (INVENTORY, "if item.price < best.price:"),
+        (TEMPERATURES, "return fahrenheit * 9 / 5 + 32"),  # the names swapped
+    ],
+)
+def test_the_model_writes_no_sibling_copy_where_it_used_to(text: str, copy: str) -> None:
+    """With the document's model alone, these wrote the sibling's formula (``cheapest``'s
+    condition, ``celsius_to_fahrenheit``'s): now nothing, rather than a wrong body."""
+    context, models = document_only(text)
+    unchecked = "".join(Decoder(models, context, None).tokens(100))
+    assert unchecked.split("\n")[0] == copy
+    assert "".join(decode(models, context, 100)) == ""

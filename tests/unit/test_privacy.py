@@ -44,7 +44,8 @@ def test_gitignore_and_globs() -> None:
         ('password = "hunter2hunter2"', 'password = "'),
         ("db_secret: 'longsecretvalue'", "db_secret: '"),
         (
-            "k = '''-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----'''",
+            "k = '''-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAv5Yq3mJ8\n"
+            "-----END RSA PRIVATE KEY-----'''",
             "k = '''",
         ),
     ],

@@ -179,3 +179,37 @@ def test_a_newer_schema_is_left_alone(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError, match="newer inkstream"):
         UsageStore(path)
+
+
+def test_next_edits_are_counted_apart_and_old_files_get_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "usage.sqlite3"
+    db = sqlite3.connect(path)  # a file from before next edits: no kind, no dismissed
+    db.executescript(
+        "CREATE TABLE suggestions (id TEXT PRIMARY KEY, ts REAL NOT NULL, day TEXT NOT NULL,"
+        " endpoint TEXT NOT NULL, model TEXT NOT NULL, language TEXT NOT NULL,"
+        " chars INTEGER NOT NULL, ttft_ms REAL, shown INTEGER NOT NULL DEFAULT 0,"
+        " accepted INTEGER NOT NULL DEFAULT 0, accepted_chars INTEGER NOT NULL DEFAULT 0,"
+        " kept_30s REAL, kept_2m REAL);"
+    )
+    db.close()
+    store = UsageStore(path)
+    day = dt.date.today().isoformat()
+    row = {"ts": 0.0, "day": day, "endpoint": "offline", "model": "offline", "language": "py"}
+    store.add_suggestion({**row, "id": "c", "chars": 5, "ttft_ms": 30.0})
+    for ident in ("n1", "n2", "n3"):
+        store.add_suggestion({**row, "id": ident, "chars": 8, "ttft_ms": 2.0, "kind": "nextEdit"})
+    store.update_suggestion("c", shown=1)
+    store.update_suggestion("n1", shown=1, accepted=1, kept_2m=0.5)
+    store.update_suggestion("n2", shown=1, dismissed=1)
+    rows = store.rows_since(day)
+    store.close()
+    totals = stats.report(rows, days=1, today=day)["totals"]
+    assert (totals["shown"], totals["accepted"], totals["medianTimeToFirstGhostMs"]) == (1, 0, 30.0)
+    assert totals["nextEdits"] == {
+        "suggested": 3,
+        "shown": 2,
+        "accepted": 1,
+        "dismissed": 1,
+        "acceptRate": 0.5,
+        "keptRate2m": 0.5,
+    }

@@ -164,6 +164,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     const partialResultToken = `${tag}-partial`;
     const workDoneToken = `${tag}-work`;
     const stream = this.status.beginStream();
+    let note: string | undefined;
     const subscriptions: vscode.Disposable[] = [
       source,
       client.onProgress(partialType, partialResultToken, (value) => {
@@ -177,6 +178,8 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
         const report = parseTokenReport((value as WorkDoneProgressReport).message);
         if (report) {
           stream.report(report.tokens, report.rate);
+        } else if (value.kind !== 'begin' && value.message) {
+          note = value.message; // what it waits for, or why it is empty (the server says)
         }
       }),
     ];
@@ -194,7 +197,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
         this.usage?.noteResult(entry, result);
         entry.finish(mergeSnapshot(entry.text, result));
         this.note({ kind: 'done', id: entry.id, at: Date.now(), length: entry.text.length });
-        stream.end();
+        stream.end(undefined, entry.text ? undefined : note);
         this.maybeRefresh(entry);
         this.release(entry);
       },

@@ -29,6 +29,8 @@ class CompletionContext:
     suffix: str
     selected_prefix: str = ""
     snippets: tuple[Snippet, ...] = field(default=())
+    #: the user asked for it (a key, a command), rather than typing: worth a longer wait
+    invoked: bool = False
 
     @property
     def line_prefix(self) -> str:

@@ -28,6 +28,8 @@ class Generation(Listener):
         self.snapshot = ""
         #: why the last request left, if the server cancelled it ("superseded"): for usage
         self.stop_reason: str | None = None
+        #: why the model's answer is empty (said to the user), when it is
+        self.empty_reason = "nothing to suggest here"
         self._joined: dict[Listener, str] = {}  # listener -> what its user typed meanwhile
         self._hang_up: HangUp | None = None
         self.task: asyncio.Task[str] = asyncio.get_running_loop().create_task(run(self))

@@ -6,11 +6,14 @@ Pure: the caller supplies the ``.gitignore`` lines; nothing here reads files.
 from __future__ import annotations
 
 import fnmatch
-import re
+import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 import pathspec
+
+from inkstream.completion import secret_rules
 
 #: Files that look like they hold secrets, whatever the settings say.
 SECRET_FILE_GLOBS = (
@@ -38,35 +41,108 @@ SECRET_FILE_GLOBS = (
 
 REDACTED = "<redacted>"
 
-_SECRET_PATTERNS = [
-    # private key blocks, whole
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S),
-    # well-known token shapes
-    re.compile(r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}"),  # OpenAI / Anthropic
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}"),  # GitHub
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{30,}"),
-    re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),  # Slack
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),  # AWS access key id
-    re.compile(r"\bAIza[0-9A-Za-z_\-]{35}"),  # Google API key
-    re.compile(r"\bglpat-[A-Za-z0-9_\-]{20,}"),  # GitLab
-    re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),  # JWT
-]
 
-# NAME = "value" where NAME says it is a secret; only the value is replaced
-_ASSIGNED_SECRET = re.compile(
-    r"""(?ix)
-    (\b[\w.-]*(?:password|passwd|secret|api[_-]?key|access[_-]?key|auth[_-]?token|token|private[_-]?key)
-     [\w.-]*\b\s*[:=]\s*)
-    (["'])([^"'\s]{8,})\2
-    """
-)
+@dataclass(frozen=True)
+class Finding:
+    """A secret found in text: where, and which rule saw it."""
+
+    start: int
+    end: int
+    rule: str
+
+
+def find_secrets(text: str) -> list[Finding]:
+    """Every secret in ``text``, in order, overlapping findings merged (the first rule's name)."""
+    found = [Finding(start, end, rule) for start, end, rule in secret_rules.rule_spans(text)]
+    found.sort(key=lambda f: (f.start, -f.end))
+    merged: list[Finding] = []
+    for f in found:
+        if merged and f.start <= merged[-1].end:
+            last = merged[-1]
+            if f.end > last.end:
+                merged[-1] = Finding(last.start, f.end, last.rule)
+        else:
+            merged.append(f)
+    return merged
 
 
 def redact(text: str) -> str:
-    """Replace secrets in ``text`` with a marker, keeping the code around them."""
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub(REDACTED, text)
-    return _ASSIGNED_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", text)
+    """The text that may go upstream: each secret replaced by ``REDACTED``, the code around kept.
+
+    Everything sent to a model goes through this (or ``redact_parts``): completion prompts,
+    snippets from other files, explanations, next edits' edit history.
+    """
+    return _replace(text, find_secrets(text))
+
+
+def redact_parts(*parts: str) -> tuple[str, ...]:
+    """``redact`` for one text cut in pieces (before and after the cursor; before, in and after a
+    selection): a secret cut by a boundary is still seen whole, and goes from every piece (its
+    marker stands where it began)."""
+    joined = "".join(parts)
+    findings = find_secrets(joined)
+    out: list[str] = []
+    offset = 0
+    for part in parts:
+        end = offset + len(part)
+        pieces: list[str] = []
+        at = offset
+        for f in findings:
+            if f.end <= offset or f.start >= end:
+                continue
+            pieces.append(joined[at : max(f.start, offset)])
+            if f.start >= offset:
+                pieces.append(REDACTED)
+            at = min(f.end, end)
+        pieces.append(joined[at:end])
+        out.append("".join(pieces))
+        offset = end
+    return tuple(out)
+
+
+#: how much of the document either side of the cursor is redacted, and so may be sent: more than
+#: a prompt takes (1,500 tokens of about 4 characters), so the prompt builders cut exactly as they
+#: would from the whole text, and the cost stays that of a prompt, not of the whole file
+WINDOW_CHARS = 8_000
+
+
+def redact_around_cursor(prefix: str, suffix: str) -> tuple[str, str]:
+    """The text near the cursor (``near_cursor``) as it may be sent. Remembered for the last few
+    cursors, so that the inline handler can pay for it while its debounce waits anyway, and the
+    request that follows finds it done."""
+    return _redact_window(*near_cursor(prefix, suffix, WINDOW_CHARS))
+
+
+@functools.lru_cache(maxsize=8)
+def _redact_window(prefix: str, suffix: str) -> tuple[str, str]:
+    before, after = redact_parts(prefix, suffix)
+    return before, after
+
+
+def near_cursor(prefix: str, suffix: str, window: int) -> tuple[str, str]:
+    """The last and first ``window`` characters of the text either side, widened to whole lines
+    so no secret is cut in two (unless one line is longer than the window)."""
+    if len(prefix) > window:
+        start = len(prefix) - window
+        line_start = prefix.rfind("\n", 0, start) + 1
+        prefix = prefix[line_start if start - line_start < window else start :]
+    if len(suffix) > window:
+        line_end = suffix.find("\n", window)
+        suffix = suffix[: line_end if 0 <= line_end < 2 * window else window]
+    return prefix, suffix
+
+
+def _replace(text: str, findings: list[Finding]) -> str:
+    if not findings:
+        return text
+    parts: list[str] = []
+    at = 0
+    for f in findings:
+        parts.append(text[at : f.start])
+        parts.append(REDACTED)
+        at = f.end
+    parts.append(text[at:])
+    return "".join(parts)
 
 
 class ExclusionRules:
@@ -77,17 +153,23 @@ class ExclusionRules:
         self._gitignore = pathspec.GitIgnoreSpec.from_lines(list(gitignore_lines))
 
     def is_excluded(self, path: str, root: str | None = None) -> bool:
+        return self.exclusion(path, root) is not None
+
+    def exclusion(self, path: str, root: str | None = None) -> str | None:
+        """Why nothing of ``path`` may be sent (said to the user), or None."""
         posix = PurePosixPath(path.replace("\\", "/"))
         name = posix.name
         if any(fnmatch.fnmatch(name, glob) for glob in SECRET_FILE_GLOBS):
-            return True
+            return f"{name} looks like a file of secrets"
         relative = _relative(posix, root)
         for glob in self._globs:
             if fnmatch.fnmatch(relative, glob) or fnmatch.fnmatch(str(posix), glob):
-                return True
+                return f"{name} matches the exclude setting ({glob})"
             if "/" not in glob and fnmatch.fnmatch(name, glob):
-                return True
-        return bool(relative and self._gitignore.match_file(relative))
+                return f"{name} matches the exclude setting ({glob})"
+        if relative and self._gitignore.match_file(relative):
+            return f"{name} is ignored by the workspace's .gitignore"
+        return None
 
 
 def _relative(path: PurePosixPath, root: str | None) -> str:

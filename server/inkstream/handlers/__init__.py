@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
 
 def register(server: InkstreamServer) -> None:
-    from inkstream.handlers import explain, inline, lifecycle, nextedit, usage
+    from inkstream.handlers import copilot, explain, inline, lifecycle, nextedit, usage
 
-    for module in (lifecycle, inline, explain, nextedit, usage):
+    for module in (lifecycle, inline, explain, nextedit, usage, copilot):
         module.register(server)

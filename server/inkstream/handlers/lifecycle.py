@@ -9,6 +9,7 @@ from urllib.parse import unquote
 from lsprotocol import types
 
 from inkstream.app import ClientFeatures
+from inkstream.copilot.shapes import is_copilot_client, models, plugin_name, selected_model
 from inkstream.protocol import INKSTREAM_STATUS
 
 if TYPE_CHECKING:
@@ -28,18 +29,26 @@ def register(server: InkstreamServer) -> None:
         options = params.initialization_options
         ls.init_options = options if isinstance(options, dict) else {}
         ls.apply_settings()
+        if is_copilot_client(options):  # docs/copilot-clients.md
+            ls.copilot.active, ls.copilot.plugin = True, plugin_name(options)
+            ls.copilot.configured_model = ls.settings.model
+            logger.info("client: %s (Copilot's protocol)", ls.copilot.plugin)
+        # the settings of initializationOptions are known now: the client's import (a second, more
+        # under load) and the endpoint probe start before the editor has even sent `initialized`
+        ls.warm_up()
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: InkstreamServer, _params: types.InitializedParams) -> None:
         ls.start_housekeeping()
         ls.watch_editor()
-        ls.warm_up()  # before asking for configuration: the first completion finds it ready
         await refresh_configuration(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(
         ls: InkstreamServer, params: types.DidChangeConfigurationParams
     ) -> None:
+        if ls.copilot.active:
+            choose_model(ls, selected_model(params.settings))
         pushed = params.settings.get("inkstream") if isinstance(params.settings, dict) else None
         if isinstance(pushed, dict):
             ls.apply_settings(pushed)
@@ -89,3 +98,18 @@ async def refresh_configuration(ls: InkstreamServer) -> None:
         return
     section = values[0] if values else None
     ls.apply_settings(section if isinstance(section, dict) else None)
+
+
+def choose_model(ls: InkstreamServer, chosen: str | None) -> None:
+    """A Copilot plugin's model picker chose one of ``copilot/models``: it is the session's
+    ``model`` (a model the list does not offer, such as a GitHub one left in the plugin's
+    configuration, is ignored)."""
+    offered = [m["id"] for m in models(ls.settings, ls.copilot.configured_model)]
+    if chosen is None or chosen == ls.settings.model or chosen not in offered:
+        if chosen is not None and chosen not in offered:
+            logger.info("ignoring selectedCompletionModel %r: not one of %s", chosen, offered)
+        return
+    if ls.settings.resolved_provider != "openai":
+        return
+    ls.init_options = {**ls.init_options, "model": chosen}
+    ls.apply_settings(ls.workspace_settings)

@@ -20,7 +20,7 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from inkstream.completion import documents
-from inkstream.completion.privacy import redact
+from inkstream.completion.privacy import ExclusionRules, redact
 from inkstream.errors import InkstreamError
 from inkstream.handlers.streaming import editor_request
 from inkstream.nextedit import model, service
@@ -29,6 +29,7 @@ from inkstream.protocol import (
     COPILOT_ACCEPT_COMMAND,
     COPILOT_INLINE_EDIT,
     DID_ACCEPT_COMMAND,
+    DID_DISMISS_NEXT_EDIT,
     DID_SHOW_INLINE_EDIT,
     INKSTREAM_NEXT_EDIT,
     NextEditParams,
@@ -53,6 +54,16 @@ def register(server: InkstreamServer) -> None:
     async def copilot_inline_edit(ls: InkstreamServer, params: NextEditParams) -> dict[str, Any]:
         return await suggest(ls, params, COPILOT_ACCEPT_COMMAND, "Accept next edit")
 
+    @server.feature(DID_DISMISS_NEXT_EDIT)
+    def did_dismiss(ls: InkstreamServer, params: Any) -> None:
+        ids = _get(params, "ids")
+        if not isinstance(ids, list | tuple):
+            logger.debug("didDismissNextEdit without ids: %s", params)
+            return
+        for ident in ids:
+            if isinstance(ident, str):
+                ls.usage.dismissed(ident)
+
     @server.feature(DID_SHOW_INLINE_EDIT)
     def did_show(ls: InkstreamServer, params: Any) -> None:
         ident = _first_argument(_get(_get(params, "item"), "command"))
@@ -73,36 +84,22 @@ async def suggest(
     version = doc.version if params.text_document.version is None else params.text_document.version
     settings = ls.settings
     language = documents.language_of(doc)
+    path = documents.path_of(uri)
+    root = next(iter(ls.workspace_roots()), None)
+    rules = ls.exclusion_rules()
     if (
         version != doc.version
         or not settings.next_edit.enable
         or not settings.enabled_for(language)
+        or rules.is_excluded(path, root)  # as for completions: inkstream leaves the file alone
     ):
         return {"edits": []}
-    lines = tuple(line.removesuffix("\r") for line in doc.source.split("\n"))
+    request = _request(ls, doc, uri, version, (line, column), rules, root)
+    lines = request.lines
     key = unquote(uri)  # history and registry: as pygls keys documents
-    now = time.monotonic()
-    path = documents.path_of(uri)
-    root = next(iter(ls.workspace_roots()), None)
-    rules = ls.exclusion_rules()
-    request = service.NextEditRequest(
-        uri=uri,
-        path=path,
-        language_id=language,
-        version=version,
-        lines=lines,
-        cursor=(line, column),
-        edits=ls.history.edits(key, now),
-        prompt_edits=ls.history.context(
-            key,
-            now,
-            excluded=lambda u: rules.is_excluded(documents.path_of(u), root),
-            redact=redact,
-            budget_chars=PROMPT_HISTORY_BUDGET,
-        ),
-    )
     sources: list[service.HunkSource] = [service.offline_hunks]
     edits: list[dict[str, Any]] = []
+    started = time.monotonic()
     async with editor_request(
         ls,
         title="inkstream: next edit",
@@ -116,13 +113,73 @@ async def suggest(
             sources.append(service.after_pause(ask, ls.debounce.delay))
         try:
             async with aclosing(service.predict(request, sources)) as hunks:
-                async for hunk in hunks:
+                async for number, hunk in hunks:
                     edit = _edit(doc, lines, hunk, uri, version, command, title)
                     edits.append(edit)
                     listener.send_value({"edits": [edit]})
+                    origin = "offline" if number == 0 else "model"
+                    _track(ls, request, edit, hunk, origin, time.monotonic() - started)
         except InkstreamError as error:  # the model failed: the edits found so far still count
             ls.report_problem(error)
     return {"edits": edits}
+
+
+def _track(
+    ls: InkstreamServer,
+    request: service.NextEditRequest,
+    edit: dict[str, Any],
+    hunk: LineHunk,
+    origin: str,
+    seconds: float,
+) -> None:
+    """Follow the edit in the usage records: shown, accepted, dismissed, kept, by its id
+    (where its new text starts, in characters: the kept rate looks there)."""
+    change = narrow(hunk, list(request.lines))
+    s = ls.settings
+    offline = origin == "offline"
+    ls.usage.new_suggestion(
+        edit["command"]["arguments"][0],
+        uri=request.uri,
+        line=change.start[0],
+        column=change.start[1],
+        text=change.text,
+        language=request.language_id,
+        model="offline" if offline else (s.next_edit.model or s.model),
+        endpoint="offline" if offline else (s.next_edit.base_url or s.endpoint),
+        ttft_ms=round(seconds * 1000, 1),
+        kind="nextEdit",
+    )
+
+
+def _request(
+    ls: InkstreamServer,
+    doc: TextDocument,
+    uri: str,
+    version: int | None,
+    cursor: tuple[int, int],
+    rules: ExclusionRules,
+    root: str | None,
+) -> service.NextEditRequest:
+    """What the sources read: the document's lines, the cursor, its history."""
+    key = unquote(uri)  # history: as pygls keys documents
+    now = time.monotonic()
+    return service.NextEditRequest(
+        uri=uri,
+        path=documents.path_of(uri),
+        language_id=documents.language_of(doc),
+        version=version,
+        lines=tuple(text.removesuffix("\r") for text in doc.source.split("\n")),
+        cursor=cursor,
+        edits=ls.history.edits(key, now),
+        opened=ls.history.opened(key),
+        prompt_edits=ls.history.context(
+            key,
+            now,
+            excluded=lambda u: rules.is_excluded(documents.path_of(u), root),
+            redact=redact,
+            budget_chars=PROMPT_HISTORY_BUDGET,
+        ),
+    )
 
 
 def _cursor(doc: TextDocument, position: types.Position) -> tuple[int, int]:
@@ -145,7 +202,8 @@ def _edit(
             "start": _client_position(doc, lines, change.start),
             "end": _client_position(doc, lines, change.end),
         },
-        "text": change.text,
+        # the document's own line ends (sources think in lines without them)
+        "text": change.text.replace("\n", "\r\n") if "\r\n" in doc.source else change.text,
         "textDocument": {"uri": uri, "version": version},
         "command": {"title": title, "command": command, "arguments": [ident]},
     }

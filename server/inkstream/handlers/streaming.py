@@ -44,6 +44,8 @@ class EditorListener(Listener):
         self._to_value = to_value
         self._last_report = 0.0
         self._answered = False
+        #: the work-done ``end`` message when the request succeeded (``"done"`` if None)
+        self.end_message: str | None = None
         #: when the editor first got text (a partial result): time to first ghost text
         self.first_text_at: float | None = None
         self._coalescer = (
@@ -80,6 +82,13 @@ class EditorListener(Listener):
             self.first_text_at = time.monotonic()
         value = self._ls.protocol._converter.unstructure(value)
         self._ls.progress(types.ProgressParams(token=self._partial_token, value=value))
+
+    def note(self, message: str) -> None:
+        """Tell the user what the request waits for (a work-done report; no partial result)."""
+        if self._work_done_token is not None:
+            self._ls.work_done_progress.report(
+                self._work_done_token, types.WorkDoneProgressReport(message=message)
+            )
 
     def finish(self) -> None:
         """The stream ended normally: send what is pending, then nothing more."""
@@ -148,5 +157,6 @@ async def editor_request(
     finally:
         listener.abandon()
         if work_done_token is not None:
-            progress.end(work_done_token, types.WorkDoneProgressEnd(message=outcome))
+            message = (listener.end_message or outcome) if outcome == "done" else outcome
+            progress.end(work_done_token, types.WorkDoneProgressEnd(message=message))
             progress.tokens.pop(work_done_token, None)

@@ -37,7 +37,10 @@ def item_id(params: Any) -> str | None:
     """``params.item.command.arguments[0]``, if it is one of ours."""
     command = _get(_get(params, "item"), "command")
     arguments = _get(command, "arguments")
-    if _get(command, "command") != DID_ACCEPT_COMMAND or not arguments:
+    if (
+        _get(command, "command") not in (DID_ACCEPT_COMMAND, COPILOT_ACCEPT_COMMAND)
+        or not arguments
+    ):
         return None
     first = arguments[0]
     return first if isinstance(first, str) else None
@@ -75,7 +78,9 @@ def register(server: InkstreamServer) -> None:
         if ident is None or isinstance(length, bool) or not isinstance(length, int):
             logger.debug("ignoring didPartiallyAcceptCompletion: %s", params)
             return
-        ls.usage.accepted(ident, length)
+        # a Copilot plugin's item starts at the line's start: count from the cursor
+        if (length := ls.copilot.from_cursor(ident, length)) > 0:
+            ls.usage.accepted(ident, length)
 
     @server.feature(INKSTREAM_USAGE)
     async def usage(ls: InkstreamServer, params: Any) -> dict[str, Any]:

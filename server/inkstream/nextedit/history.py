@@ -51,6 +51,8 @@ class Edit:
 class _Document:
     text: str
     edits: list[Edit] = field(default_factory=list)
+    #: the text when it was opened: names the user brought in since are new to the file
+    opened: str = ""
 
 
 class EditHistory:
@@ -62,7 +64,7 @@ class EditHistory:
         self._max_age = max_age
 
     def open(self, uri: str, text: str) -> None:
-        self._documents[uri] = _Document(text)
+        self._documents[uri] = _Document(text, opened=text)
 
     def close(self, uri: str) -> None:
         self._documents.pop(uri, None)
@@ -72,7 +74,7 @@ class EditHistory:
         newest edit (merged with the one before when the user kept typing on the same lines)."""
         document = self._documents.get(uri)
         if document is None:  # opened before we listened: start from here
-            self._documents[uri] = _Document(text)
+            self._documents[uri] = _Document(text, opened=text)
             return None
         edit = diff(document.text, text, uri, now)
         document.text = text
@@ -87,6 +89,11 @@ class EditHistory:
         edits.append(edit)
         del edits[: -self._max_edits]
         return edit
+
+    def opened(self, uri: str) -> str | None:
+        """The document's text as it was opened."""
+        document = self._documents.get(uri)
+        return None if document is None else document.opened
 
     def edits(self, uri: str, now: float) -> tuple[Edit, ...]:
         """The document's edits of the last few minutes, oldest first."""

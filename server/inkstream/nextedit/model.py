@@ -8,6 +8,7 @@ through the relay (``relay_next_edit``), which yields each hunk the moment it co
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -80,16 +81,16 @@ async def model_hunks(
     last = request.edits[-1] if request.edits else None
     last_edit = LastEdit(last.start, last.end, last.old) if last is not None else None
     inp = NextEditInput(
-        path=request.path,
+        path=_shown(request.path, root),
         language_id=request.language_id,
         text="\n".join(redact(line) for line in request.lines),
         cursor=request.cursor,
         history=tuple(
             FileDiff(path, edit.unified(path))
             for edit in request.prompt_edits
-            for path in (documents.path_of(edit.uri),)
+            for path in (_shown(documents.path_of(edit.uri), root),)
         ),
-        last_edit=last_edit,
+        last_edit=_redacted_last_edit(last_edit),
     )
     ask = formats.build_request(choice.format, inp, model=choice.model)
     converger = Converger(
@@ -106,6 +107,7 @@ async def model_hunks(
         ask.region.start + 1,
         ask.region.end,
     )
+    await provider.next_edit_ready(choice.base_url)
     with metered(ls, meter, stats, ls.registry.reason):
         deltas = provider.next_edit(ask, model=choice.model, base_url=choice.base_url, meter=meter)
         hunks = relay_next_edit(
@@ -120,3 +122,27 @@ async def model_hunks(
         async with aclosing(hunks):
             async for hunk in hunks:
                 yield hunk
+
+
+def _redacted_last_edit(edit: LastEdit | None) -> LastEdit | None:
+    """The lines before the last edit, for the prompts that show them (Sweep's ``original/``),
+    redacted; None (the prompt shows the lines as they are) when a secret spanned lines."""
+    if edit is None:
+        return None
+    old = redact("\n".join(edit.old)).split("\n") if edit.old else []
+    if len(old) != len(edit.old):
+        return None
+    return LastEdit(edit.start, edit.end, tuple(old))
+
+
+def _shown(path: str, root: str | None) -> str:
+    """A path as the model sees it: relative to the workspace (as the models were trained, and
+    no home directory in the prompt), absolute outside it."""
+    if root:
+        try:
+            relative = os.path.relpath(path, root)
+        except ValueError:  # another drive (Windows)
+            return path
+        if not relative.startswith(".."):
+            return relative.replace(os.sep, "/")
+    return path

@@ -8,9 +8,11 @@ on edits that say what to repeat:
 - a rename, one identifier for another (``total`` → ``subtotal``), when the new name is new to
   the file (changing an argument ``f(a)`` → ``f(b)`` to a name already in use is not a rename);
 - a substitution of a token sequence holding a name (``assertEquals(`` → ``assertEqual(``,
-  ``== None`` → ``is None``, ``, debug=True`` removed);
+  ``== None`` → ``is None``, ``, debug=True`` removed); one name made an expression goes only
+  where the name plays the same part;
 - an argument added at either end of a call (``fetch(url)`` → ``fetch(url, timeout=t)``): the
-  other calls of ``fetch`` get it, unless they already have it;
+  other calls of ``fetch`` get it, unless they already have it; a parameter added to a
+  definition goes to the other definitions of the name (overrides), never to calls;
 - a qualification added before a call (``helper(`` → ``self.helper(``);
 - a statement's rest wrapped in parentheses (``print x`` → ``print(x)``).
 
@@ -145,12 +147,14 @@ def propagate(
     *,
     language: str = "",
     own_lines: Sequence[str] = (),
+    opened: str | None = None,
 ) -> list[LineHunk]:
     """Hunks that repeat ``edit`` (the user's last edit, in the document ``lines`` as it is
     now) elsewhere, ordered for the user at ``cursor`` (line, column as a str index).
 
     ``own_lines`` are lines the user wrote in earlier edits (their new sides): a name found only
-    there and in ``edit`` is still new to the file.
+    there and in ``edit`` is still new to the file; so is one absent from ``opened`` (the text
+    as the editor opened it), whatever the edits since (a long rename outlives the history).
     """
     if len(edit.old) != 1 or len(edit.new) != 1 or edit.start >= len(lines):
         return []
@@ -175,9 +179,10 @@ def propagate(
         new_mid[0].start() if new_mid else (new_tokens[head - 1].end() if head else 0)
     )
     kind = doc.kind_at(where)
-    if _one_name(old_mid) and _one_name(new_mid):  # a rename or nothing
+    renamed = _renamed(old_mid, new_mid)
+    if renamed is not None:  # a rename or nothing
         written = [*own_lines, new_line]
-        replacements = _rename(old_mid[0].group(), new_mid[0].group(), doc, kind, written)
+        replacements = _rename(*renamed, doc, kind, written, opened)
     else:
         replacements = (
             _wrap(old_mid, new_mid, before, after, old_line, doc, kind)
@@ -186,20 +191,54 @@ def propagate(
                 not old_mid
                 and _qualification(new_mid, new_tokens[len(new_tokens) - tail :], new_line, doc)
             )
-            or _substitution(old_mid, new_mid, old_line, new_line, doc, kind)
+            or _substitution(*_with_a_name(old_mid, new_mid, after), old_line, new_line, doc, kind)
         )
     return _ordered(_hunks(replacements, doc, lines), cursor)
 
 
-def _one_name(tokens: list[re.Match[str]]) -> bool:
-    return len(tokens) == 1 and bool(_NAME.match(tokens[0].group()))
+def _renamed(old_mid: list[re.Match[str]], new_mid: list[re.Match[str]]) -> tuple[str, str] | None:
+    """(old, new) when the change is one name for another, wherever it changed in the span
+    (``out[#out + 1]`` → ``lines[#lines + 1]`` is the rename ``out`` → ``lines``)."""
+    if len(old_mid) != len(new_mid) or not old_mid:
+        return None
+    pairs = {(a.group(), b.group()) for a, b in zip(old_mid, new_mid, strict=True)}
+    changed = {(a, b) for a, b in pairs if a != b}
+    if len(changed) != 1:
+        return None
+    ((old, new),) = changed
+    if not (_NAME.match(old) and _NAME.match(new)):
+        return None
+    return old, new
+
+
+def _with_a_name(
+    old_mid: list[re.Match[str]], new_mid: list[re.Match[str]], after: list[re.Match[str]]
+) -> tuple[list[re.Match[str]], list[re.Match[str]]]:
+    """An operator changed (``== None`` → ``is None``): the unchanged tokens after it join the
+    pattern until it holds a name, so it does not match every ``==`` in the file."""
+    if not old_mid or not new_mid or any(_NAME.match(m.group()) for m in old_mid):
+        return old_mid, new_mid
+    for count in range(1, min(2, len(after)) + 1):
+        if _NAME.match(after[count - 1].group()):
+            taken = after[:count]
+            return [*old_mid, *taken], [*new_mid, *_same_tokens(new_mid, taken)]
+    return old_mid, new_mid
+
+
+def _same_tokens(new_mid: list[re.Match[str]], taken: list[re.Match[str]]) -> list[re.Match[str]]:
+    """The new line's copies of ``taken`` (the unchanged tokens right after ``new_mid``)."""
+    if not new_mid:
+        return []
+    line = new_mid[-1].string
+    return list(_TOKEN.finditer(line, new_mid[-1].end()))[: len(taken)]
 
 
 def _rename(
-    old: str, new: str, doc: _Text, kind: str, own_lines: Sequence[str]
+    old: str, new: str, doc: _Text, kind: str, own_lines: Sequence[str], opened: str | None
 ) -> list[_Replacement]:
     written = sum(len(_after_boundary(_words(new), line)) for line in own_lines)
-    if len(_after_boundary(_words(new), doc.text)) > written:
+    brought_in = opened is not None and not _after_boundary(_words(new), opened)
+    if not brought_in and len(_after_boundary(_words(new), doc.text)) > written:
         return []  # an existing name: an argument or a variable swapped, not a rename
     return [
         _Replacement(m.start(), m.end(), new)
@@ -282,6 +321,7 @@ def _call_argument(
     # the callee: the name before the "(" that the insertion is inside of
     depth = 0
     callee = None
+    defining = False  # a signature changed: the same change to the other definitions only
     for i in range(len(before) - 1, -1, -1):
         token = before[i].group()
         if token == ")":
@@ -290,15 +330,16 @@ def _call_argument(
             if depth == 0:
                 if i > 0 and _NAME.match(before[i - 1].group()):
                     callee = before[i - 1].group()
+                    defining = i > 1 and before[i - 2].group() in _DEFINING
                 break
             depth -= 1
-    if callee is None:
-        return []
+    if callee is None or (defining and callee.startswith("__")):
+        return []  # each class's __init__ is its own
     argument = added.strip(" \t,")
     marker = argument.split("=", 1)[0].strip() + "=" if "=" in argument else argument
     out = []
     for m in _after_boundary(re.compile(rf"{re.escape(callee)}\s*\("), doc.text):
-        if doc.kind_at(m.start()) != CODE:
+        if doc.kind_at(m.start()) != CODE or _defined_at(doc.text, m.start()) != defining:
             continue
         close = _closing(doc.text, m.end())
         if close is None:
@@ -351,10 +392,7 @@ def _qualification(
     out = []
     calls = _after_boundary(re.compile(rf"{re.escape(name)}\s*\("), doc.text, not_after=".")
     for m in calls:
-        declared = re.search(
-            r"\b(?:def|function|fn|func)\s+\Z", doc.text[max(0, m.start() - 10) : m.start()]
-        )
-        if doc.kind_at(m.start()) == CODE and not declared:
+        if doc.kind_at(m.start()) == CODE and not _defined_at(doc.text, m.start()):
             out.append(_Replacement(m.start(), m.start(), added))
     return out
 
@@ -368,12 +406,12 @@ def _substitution(
     kind: str,
 ) -> list[_Replacement]:
     """The changed tokens, as they were, replaced by what they became, when they hold a name."""
-    if not old_mid or not any(_NAME.match(m.group()) for m in old_mid):
-        return []
+    if not any(_NAME.match(m.group()) for m in old_mid):
+        return []  # operators alone would match anywhere
+    if _subsequence([m.group() for m in old_mid], [m.group() for m in new_mid]):
+        return []  # only added to (wrapped, extended): where else it applies is anyone's guess
     old = old_line[old_mid[0].start() : old_mid[-1].end()]
     new = new_line[new_mid[0].start() : new_mid[-1].end()] if new_mid else ""
-    if len(old_mid) == 1 and old in new:
-        return []  # a name wrapped or extended: too many places would match
     parts = [re.escape(m.group()) for m in old_mid]
     pattern = r"\s*".join(parts)
     if _word_char(old[-1]):
@@ -382,12 +420,44 @@ def _substitution(
     matches = (
         _after_boundary(compiled, doc.text) if _word_char(old[0]) else compiled.finditer(doc.text)
     )
+    # one name made an expression (``item`` → ``result.items[0]``): only where the name plays
+    # the same part, told by what precedes it (an argument after "(" or ",", a type after ":")
+    # and, for arguments and statements, whether "=" follows (a keyword's name, an assignment)
+    role = _before_char(old_line, old_mid[0].start()) if len(old_mid) == 1 else None
+    assigned = bool(_ASSIGNED.match(old_line, old_mid[-1].end()))
     out = []
     for m in matches:
         if doc.kind_at(m.start()) != kind:
             continue
+        if role is not None and (
+            _before_char(doc.text, m.start()) != role
+            or (role in "(," and bool(_ASSIGNED.match(doc.text, m.end())) != assigned)
+        ):
+            continue
         out.append(_Replacement(m.start(), m.end(), new))
     return out
+
+
+_DEFINING = {"def", "function", "fn", "func"}
+#: what follows a name being assigned, or a keyword argument's name
+_ASSIGNED = re.compile(r"[ \t]*=(?!=)")
+
+
+def _defined_at(text: str, start: int) -> bool:
+    """The name at ``start`` is being defined (``def name(``), not called."""
+    return bool(re.search(r"\b(?:def|function|fn|func)\s+\Z", text[max(0, start - 10) : start]))
+
+
+def _before_char(text: str, start: int) -> str:
+    """The last character before ``start`` on its line that is not a space ("" if none)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    stripped = text[line_start:start].rstrip()
+    return stripped[-1:]
+
+
+def _subsequence(part: list[str], whole: list[str]) -> bool:
+    it = iter(whole)
+    return all(token in it for token in part)
 
 
 def _hunks(replacements: list[_Replacement], doc: _Text, lines: Sequence[str]) -> list[LineHunk]:

@@ -35,6 +35,8 @@ class NextEditRequest:
     #: budget, excluded files left out and secrets redacted (``EditHistory.context``); the
     #: document text itself is not redacted, a model source does that like completions do
     prompt_edits: tuple[Edit, ...] = ()
+    #: the document as it was opened (the offline predictor: is a name new to the file?)
+    opened: str | None = None
 
 
 #: A source of hunks for one request. The model source is
@@ -50,7 +52,12 @@ async def offline_hunks(request: NextEditRequest) -> AsyncIterator[LineHunk]:
     *earlier, last = request.edits
     own = [line for edit in earlier for line in edit.new]
     hunks = propagate(
-        last, request.lines, request.cursor, language=request.language_id, own_lines=own
+        last,
+        request.lines,
+        request.cursor,
+        language=request.language_id,
+        own_lines=own,
+        opened=request.opened,
     )
     for hunk in hunks:
         yield hunk
@@ -74,16 +81,17 @@ def after_pause(source: HunkSource, seconds: float) -> HunkSource:
 
 async def predict(
     request: NextEditRequest, sources: Sequence[HunkSource]
-) -> AsyncGenerator[LineHunk, None]:
-    """Every source's hunks in turn, each passed on once, none overlapping another."""
+) -> AsyncGenerator[tuple[int, LineHunk], None]:
+    """Every source's hunks in turn, each passed on once, none overlapping another; each with
+    the number of its source in ``sources`` (usage records say which one it came from)."""
     taken: list[LineHunk] = []
-    for source in sources:
+    for number, source in enumerate(sources):
         stream = source(request)
         try:
             async for hunk in stream:
                 if _usable(hunk, request.lines) and not any(_overlap(hunk, t) for t in taken):
                     taken.append(hunk)
-                    yield hunk
+                    yield number, hunk
         finally:
             await _close(stream)
 

@@ -24,9 +24,15 @@ class Provider(Protocol):
     name: str
 
     def complete(
-        self, ctx: CompletionContext, max_tokens: int, meter: RequestMeter | None = None
+        self,
+        ctx: CompletionContext,
+        max_tokens: int,
+        meter: RequestMeter | None = None,
+        *,
+        temperature: float | None = None,
     ) -> TextStream:
-        """Stream the code that goes at the cursor, as text deltas; note usage in ``meter``."""
+        """Stream the code that goes at the cursor, as text deltas; note usage in ``meter``.
+        ``temperature`` overrides the setting (the panel samples several different ones)."""
         ...
 
     def explain(
@@ -35,8 +41,9 @@ class Provider(Protocol):
         """Stream a Markdown explanation of ``req.code``, as text deltas."""
         ...
 
-    async def ready(self) -> None:
-        """Wait until streaming can start (client built, index loaded): not model latency."""
+    async def ready(self, ctx: CompletionContext | None = None) -> None:
+        """Wait until streaming can start (client built, index loaded): not model latency.
+        With the completion's ``ctx``, what that completion needs (see ``OfflineProvider``)."""
         ...
 
     async def aclose(self) -> None:

@@ -19,7 +19,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from inkstream.completion import prompts
 from inkstream.completion.context import CompletionContext, ExplainRequest, Snippet
-from inkstream.completion.privacy import redact
+from inkstream.completion.privacy import (
+    near_cursor,
+    redact,
+    redact_around_cursor,
+    redact_parts,
+)
 from inkstream.completion.prompts import FimRoute, Route
 from inkstream.config import Settings
 from inkstream.errors import (
@@ -49,6 +54,11 @@ T = TypeVar("T")
 #: Longest Retry-After (seconds) worth waiting for once; a user at the keyboard won't wait more.
 MAX_RETRY_AFTER = 2.0
 DUMMY_KEY = "not-needed"  # local servers need no key, but the client insists on one
+#: LiteLLM's proxy without a database answers any key but its master key with 400 of this type
+#: (it would look the key up in the database it lacks): a refused key
+LITELLM_NO_DATABASE = "no_db_connection"
+#: LiteLLM's proxy when the key's, user's or team's budget is spent (HTTP 422 in 1.108)
+LITELLM_BUDGET = "budget_exceeded"
 
 #: how each route asks (``prompts.Route``), for the log
 ROUTE_DESCRIPTIONS: dict[Route, str] = {
@@ -113,7 +123,7 @@ class OpenAICompatProvider:
         # shield: one cancelled request must not cancel the shared build for everyone
         return await asyncio.shield(self._client_future)
 
-    async def ready(self) -> None:
+    async def ready(self, ctx: CompletionContext | None = None) -> None:  # noqa: ARG002
         await self._client()
         await self.resolve_route()
 
@@ -176,7 +186,7 @@ class OpenAICompatProvider:
             )
             return True
         except openai.APIStatusError as exc:
-            if exc.status_code in (400, 404, 405, 422, 501):
+            if exc.status_code in (400, 404, 405, 422, 501) and not _litellm_refusal(exc):
                 return False
             logger.warning("probing %s failed (HTTP %s)", self.endpoint, exc.status_code)
         except openai.OpenAIError as exc:
@@ -202,6 +212,11 @@ class OpenAICompatProvider:
             future = loop.run_in_executor(None, build_client, settings)
             self._other_clients[base_url] = future
         return await asyncio.shield(future)
+
+    async def next_edit_ready(self, base_url: str | None = None) -> None:
+        """Wait for the client of the next-edit endpoint (built in a thread: importing openai
+        takes seconds on a loaded machine), so the relay's first-token timeout starts after."""
+        await self._client_for(base_url)
 
     async def next_edit(
         self,
@@ -259,10 +274,16 @@ class OpenAICompatProvider:
             raise self._translate(exc, midstream=yielded, endpoint=where, model=model) from exc
 
     async def complete(
-        self, ctx: CompletionContext, max_tokens: int, meter: RequestMeter | None = None
+        self,
+        ctx: CompletionContext,
+        max_tokens: int,
+        meter: RequestMeter | None = None,
+        *,
+        temperature: float | None = None,
     ) -> TextStream:
         client = await self._client()
         s = self._settings
+        temperature = s.temperature if temperature is None else temperature
         route = await self.resolve_route()
         ctx = redact_context(ctx)
         meter = meter or RequestMeter("completion", self.endpoint, s.model)
@@ -281,7 +302,7 @@ class OpenAICompatProvider:
                         model=s.model,
                         prompt=fim.prompt,
                         max_tokens=max_tokens,
-                        temperature=s.temperature,
+                        temperature=temperature,
                         stream=True,
                         **extra,
                         **usage,
@@ -297,7 +318,9 @@ class OpenAICompatProvider:
                 meter.stream_ended = True
             else:
                 chat = prompts.build_chat_prompt(ctx)
-                async for text in self._stream_chat(client, chat, max_tokens, meter):
+                async for text in self._stream_chat(
+                    client, chat, max_tokens, meter, temperature=temperature
+                ):
                     yielded = True
                     yield text
         except InkstreamError:
@@ -309,7 +332,7 @@ class OpenAICompatProvider:
         self, req: ExplainRequest, max_tokens: int, meter: RequestMeter | None = None
     ) -> TextStream:
         client = await self._client()
-        req = dataclasses.replace(req, code=redact(req.code), full_text=redact(req.full_text))
+        req = redact_explain_request(req)
         meter = meter or RequestMeter("explain", self.endpoint, self._settings.model)
         meter.route = "chat"
         yielded = False
@@ -416,11 +439,20 @@ class OpenAICompatProvider:
             detail = self._redact(_upstream_message(exc))
             if status == 407:
                 return http.proxy_status_error(self._settings, status)
-            if status in (401, 403):
+            refusal = _litellm_refusal(exc)
+            if status in (401, 403) or refusal == LITELLM_NO_DATABASE:
+                why = ": LiteLLM without a database accepts its master key only" * (status == 400)
                 return UpstreamAuthError(
-                    f"{where} rejected the API key (HTTP {status}).",
+                    f"{where} rejected the API key (HTTP {status}{why}).",
                     hint="Set a valid key in INKSTREAM_API_KEY or with the editor's "
                     "'Set API Key' command.",
+                    status=status,
+                )
+            if refusal == LITELLM_BUDGET:
+                return UpstreamRateLimited(
+                    f"{where} says the budget for this key is spent (HTTP {status}): {detail}",
+                    hint="It is the gateway's limit, not inkstream's 'budget': ask whoever runs "
+                    "the gateway.",
                     status=status,
                 )
             if status == 404:
@@ -503,6 +535,13 @@ def _drop_connection(response: Any) -> None:
         sock.shutdown(socket.SHUT_RDWR)
 
 
+def _litellm_refusal(exc: Any) -> str | None:
+    """The ``type`` of a LiteLLM proxy's refusal for its own reasons (see ``LITELLM_NO_DATABASE``
+    and ``LITELLM_BUDGET``): about the key, not about the route, so never "no FIM here"."""
+    kind = getattr(exc, "type", None)
+    return kind if kind in (LITELLM_NO_DATABASE, LITELLM_BUDGET) else None
+
+
 def _upstream_message(exc: Any) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, dict):
@@ -521,11 +560,31 @@ def _retry_after(exc: Any) -> float | None:
         return None
 
 
+#: how much of the file around code to explain is redacted, and so may be sent (its prompt takes
+#: up to 3,000 tokens; see ``privacy.WINDOW_CHARS``)
+EXPLAIN_WINDOW_CHARS = 16_000
+
+
 def redact_context(ctx: CompletionContext) -> CompletionContext:
-    """The copy of the context that may leave the machine."""
+    """The copy of the context that may leave the machine: the text near the cursor (whole lines)
+    and the snippets, with their secrets redacted."""
+    prefix, suffix = redact_around_cursor(ctx.prefix, ctx.suffix)
     return dataclasses.replace(
         ctx,
-        prefix=redact(ctx.prefix),
-        suffix=redact(ctx.suffix),
+        prefix=prefix,
+        suffix=suffix,
         snippets=tuple(Snippet(s.path, redact(s.text)) for s in ctx.snippets),
     )
+
+
+def redact_explain_request(req: ExplainRequest) -> ExplainRequest:
+    """The copy of an explain request that may leave the machine: the code, and the file near
+    it, with their secrets redacted."""
+    start = req.full_text.find(req.code)
+    if start < 0:
+        return dataclasses.replace(req, code=redact(req.code), full_text=redact(req.full_text))
+    before, after = near_cursor(
+        req.full_text[:start], req.full_text[start + len(req.code) :], EXPLAIN_WINDOW_CHARS
+    )
+    before, code, after = redact_parts(before, req.code, after)
+    return dataclasses.replace(req, code=code, full_text=before + code + after)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 OnText = Callable[[str], None]
+OnEdits = Callable[[list[dict[str, Any]]], None]
 REQUEST_CANCELLED = -32800
 SERVER_ENDED = -32099  # JSON-RPC's range for implementation errors
 CLOSE_WAIT = 5.0  # seconds for the server to shut down and exit before it is killed
@@ -64,9 +65,12 @@ class TerminalClient:
         self._process: asyncio.subprocess.Process | None = None
         self._pending: dict[str | int, asyncio.Future[Any]] = {}
         self._partials: dict[str, OnText] = {}
+        self._edit_partials: dict[str, OnEdits] = {}
         self._ids = itertools.count(1)
         self._tasks: list[asyncio.Task[None]] = []
         self._ended = False  # the server's stdout closed
+        #: called with each work-done message of the running request (what it waits for)
+        self.on_message: OnText | None = None
 
     async def start(self, options: dict[str, Any], root: Path) -> None:
         await self.spawn()
@@ -132,6 +136,43 @@ class TerminalClient:
         }
         result = await self._stream("inkstream/explain", params, on_delta)
         return str(result["text"])
+
+    def change(
+        self, uri: str, version: int, start: tuple[int, int], end: tuple[int, int], text: str
+    ) -> None:
+        """One incremental ``didChange``: the range (line, UTF-16 column) becomes ``text``."""
+        change = {
+            "range": {
+                "start": {"line": start[0], "character": start[1]},
+                "end": {"line": end[0], "character": end[1]},
+            },
+            "text": text,
+        }
+        self.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": [change]},
+        )
+
+    async def next_edit(
+        self, uri: str, version: int, line: int, character: int, on_edits: OnEdits
+    ) -> list[dict[str, Any]]:
+        """``inkstream/nextEdit``: ``on_edits`` gets each batch of new edits as it is final."""
+        msg_id = f"term-{next(self._ids)}"
+        params = {
+            "textDocument": {"uri": uri, "version": version},
+            "position": {"line": line, "character": character},
+            "partialResultToken": msg_id,
+            "workDoneToken": f"{msg_id}-wd",
+        }
+        self._edit_partials[msg_id] = on_edits
+        self.progress = Progress()
+        self.running = msg_id
+        try:
+            result = await self.request("inkstream/nextEdit", params, msg_id=msg_id)
+        finally:
+            self.running = None
+            self._edit_partials.pop(msg_id, None)
+        return list((result or {}).get("edits") or [])
 
     async def _stream(self, method: str, params: dict[str, Any], on_text: OnText) -> Any:
         msg_id = f"term-{next(self._ids)}"
@@ -243,6 +284,12 @@ class TerminalClient:
         if isinstance(value, dict) and value.get("kind") in ("begin", "report", "end"):
             if value.get("message"):
                 self.progress.message = str(value["message"])
+                if self.on_message is not None:
+                    self.on_message(self.progress.message)
+            return
+        on_edits = self._edit_partials.get(str(params.get("token")))
+        if on_edits is not None and isinstance(value, dict):
+            on_edits(list(value.get("edits") or []))
             return
         callback = self._partials.get(str(params.get("token")))
         if callback is not None:

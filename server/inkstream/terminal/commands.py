@@ -175,6 +175,7 @@ def _run_complete(args: argparse.Namespace) -> int:
         uri = client.open(target.path, target.text)
         printed = ""
         tokens = 0
+        client.on_message = _print_waits
 
         def on_snapshot(text: str) -> None:
             nonlocal printed, tokens
@@ -191,6 +192,9 @@ def _run_complete(args: argparse.Namespace) -> int:
                 raise
             print(f"\n{_stopped(interrupted, tokens)}", file=sys.stderr)
             return EXIT_INTERRUPTED
+        if not final:  # say why, in one line, where a script does not read it as code
+            print(f"inkstream: {_empty_reason(client)}", file=sys.stderr)
+            return 0
         if final.startswith(printed):
             sys.stdout.write(final[len(printed) :])
         else:  # the server's final clean-up changed what was shown: print it whole
@@ -235,22 +239,21 @@ def _run_explain(args: argparse.Namespace) -> int:
 # -- demo ----------------------------------------------------------------------------------------
 
 
-def _demo_target(spec: str | None) -> Target:
+def demo_target(spec: str | None) -> Target:
     if spec:
         if re.fullmatch(r".+:\d+:\d+", spec):
             return parse_position(spec)
         text = _read(Path(spec))
         lines = text.rstrip("\n").split("\n")
         return Target(Path(spec), text, len(lines) - 1, _utf16(lines[-1]))
-    # the sample is a whole module; the demo empties the loop in ``most_valuable`` and puts the
-    # cursor there, so the model writes it again from what it learned of the project
+    # the sample is a whole module; the demo empties the start of ``most_valuable`` (its check
+    # for no items and its first candidate: what ``cheapest``, which promises the same
+    # ValueError, does too) and puts the cursor there, so the model writes it from the file
     lines = SAMPLE.read_text(encoding="utf-8").split("\n")
     function = next(i for i, line in enumerate(lines) if line.startswith("def most_valuable"))
-    start = 1 + next(i for i in range(function, len(lines)) if lines[i].strip().startswith("for "))
-    indent = len(lines[start]) - len(lines[start].lstrip())
-    end = start + 1
-    while end < len(lines) and len(lines[end]) - len(lines[end].lstrip()) > indent:
-        end += 1
+    start = function + 2  # after the docstring's line
+    end = next(i for i in range(start, len(lines)) if lines[i].strip().startswith("for "))
+    indent = len(lines[end]) - len(lines[end].lstrip())
     lines[start:end] = [" " * indent]
     return Target(SAMPLE, "\n".join(lines), start, indent)
 
@@ -272,7 +275,7 @@ def _enclosing_block(lines: list[str], line: int) -> tuple[int, int]:
 def _run_demo(args: argparse.Namespace) -> int:
     import os
 
-    target = _demo_target(args.target)
+    target = demo_target(args.target)
     os.environ.setdefault("INKSTREAM_OFFLINE_PACE", "0.04")  # slow enough to watch it grow
 
     async def job(
@@ -338,7 +341,9 @@ def _run_demo(args: argparse.Namespace) -> int:
             return EXIT_INTERRUPTED
         write_plain(ghost)
         if not fancy:
-            print("" if ghost else "(no completion)")
+            print("" if ghost else f"({_empty_reason(client)})")
+        elif not ghost:
+            console.print(f"[yellow]{_empty_reason(client)}")
 
         start, end = _enclosing_block(lines, target.line)
         explanation = ""
@@ -387,6 +392,18 @@ def _live(console: Any, fancy: bool, view: Any) -> Iterator[Any]:
 
     with Live(view(), console=console, refresh_per_second=20) as live:
         yield lambda: live.update(view())
+
+
+def _print_waits(message: str) -> None:
+    """What a slow first answer waits for (a model being built), on stderr."""
+    if message.startswith("waiting for"):
+        print(f"inkstream: {message}…", file=sys.stderr, flush=True)
+
+
+def _empty_reason(client: TerminalClient) -> str:
+    """Why the server's completion is empty: its work-done ``end`` message says."""
+    message = client.progress.message
+    return message if message.startswith("no completion") else "no completion"
 
 
 def _status(client: TerminalClient) -> str:

@@ -79,6 +79,8 @@ def _print_report(figures: dict[str, Any], path: str) -> None:
         "acc",
         "kept",
         "ghost",
+        "next",
+        "n.acc",
     )
     for column in columns:
         table.add_column(column, justify="left" if column == "day" else "right", no_wrap=True)
@@ -95,14 +97,23 @@ def _print_report(figures: dict[str, Any], path: str) -> None:
             _pct(d["acceptRate"]),
             _pct(d["keptRate2m"]),
             _ms(d["medianTimeToFirstGhostMs"]),
+            str(d["nextEdits"]["shown"]),
+            _pct(d["nextEdits"]["acceptRate"]),
             end_section=d is figures["days"][-1],
         )
     console.print(table)
     console.print(
         "[dim]in/out: prompt and generated tokens; unseen: generated but never shown; early: "
         "requests stopped before the model finished; acc: accepted/shown; kept: share of "
-        "accepted text still there after 2 min; ghost: median time to first ghost text[/dim]"
+        "accepted text still there after 2 min; ghost: median time to first ghost text; "
+        "next: next edits shown; n.acc: next edits accepted/shown[/dim]"
     )
+    edits = figures["totals"]["nextEdits"]
+    if edits["suggested"]:
+        console.print(
+            f"Next edits: {edits['suggested']} suggested, {edits['shown']} shown, "
+            f"{edits['accepted']} accepted, {edits['dismissed']} dismissed."
+        )
     _print_bars(console, figures["days"])
     if figures["totals"]["unpricedRequests"]:
         console.print(

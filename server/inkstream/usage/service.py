@@ -234,7 +234,10 @@ class UsageService:
         model: str,
         endpoint: str,
         ttft_ms: float | None,
+        kind: str = "completion",
     ) -> None:
+        """A suggestion returned: a completion item, or one next edit (``kind="nextEdit"``;
+        ``line``/``column`` are where its new text starts, for the kept rate)."""
         self._suggestions[ident] = Suggestion(ident, uri, line, column, text)
         while len(self._suggestions) > MAX_TRACKED:
             self._suggestions.popitem(last=False)
@@ -247,6 +250,7 @@ class UsageService:
             "language": language,
             "chars": len(text),
             "ttft_ms": ttft_ms,
+            "kind": kind,
         }
         self._submit(lambda store: store.add_suggestion(row))
         # accepted while it was still streaming: the report came before the row
@@ -264,6 +268,12 @@ class UsageService:
         if ident not in self._suggestions:
             self._unknown(ident, lambda: self.shown(ident))
         self._submit(lambda store: store.update_suggestion(ident, shown=1))
+
+    def dismissed(self, ident: str) -> None:
+        """The user turned the suggestion down (a next edit dismissed with Esc, say)."""
+        if ident not in self._suggestions:
+            self._unknown(ident, lambda: self.dismissed(ident))
+        self._submit(lambda store: store.update_suggestion(ident, shown=1, dismissed=1))
 
     def accepted(self, ident: str, length: int | None = None) -> None:
         """The whole item (``length`` None) or its first ``length`` UTF-16 code units (Copilot's

@@ -31,8 +31,30 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return round(sum(known) / len(known), 4) if known else None
 
 
+def _kind(suggestion: dict[str, Any]) -> str:
+    return str(suggestion.get("kind") or "completion")
+
+
+def next_edit_figures(suggestions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Next edits offered, shown, accepted and dismissed (each edit counts once), and how much
+    of the accepted ones' text is still there after 2 minutes."""
+    edits = [s for s in suggestions if _kind(s) == "nextEdit"]
+    shown = [s for s in edits if s["shown"] or s["accepted"] or s.get("dismissed")]
+    accepted = [s for s in edits if s["accepted"]]
+    return {
+        "suggested": len(edits),
+        "shown": len(shown),
+        "accepted": len(accepted),
+        "dismissed": sum(1 for s in edits if s.get("dismissed")),
+        "acceptRate": _rate(len(accepted), len(shown)),
+        "keptRate2m": _mean(s["kept_2m"] for s in accepted),
+    }
+
+
 def summarize(requests: list[dict[str, Any]], suggestions: list[dict[str, Any]]) -> dict[str, Any]:
-    """The figures for one group of rows."""
+    """The figures for one group of rows (suggestion figures: completions; next edits apart)."""
+    next_edits = next_edit_figures(suggestions)
+    suggestions = [s for s in suggestions if _kind(s) == "completion"]
     generated = sum(r["generated_tokens"] for r in requests)
     shown_tokens = sum(r["shown_tokens"] for r in requests)
     costs = [r["cost"] for r in requests if r["cost"] is not None]
@@ -58,6 +80,7 @@ def summarize(requests: list[dict[str, Any]], suggestions: list[dict[str, Any]])
         "keptRate30s": _mean(s["kept_30s"] for s in accepted),
         "keptRate2m": _mean(s["kept_2m"] for s in accepted),
         "medianTimeToFirstGhostMs": round(statistics.median(ttfts), 1) if ttfts else None,
+        "nextEdits": next_edits,
     }
 
 

@@ -58,7 +58,9 @@ CREATE TABLE IF NOT EXISTS suggestions (
     accepted INTEGER NOT NULL DEFAULT 0,
     accepted_chars INTEGER NOT NULL DEFAULT 0,
     kept_30s REAL,
-    kept_2m REAL
+    kept_2m REAL,
+    kind TEXT NOT NULL DEFAULT 'completion',
+    dismissed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS suggestions_day ON suggestions (day);
 """
@@ -67,8 +69,13 @@ REQUEST_FIELDS = (
     "ts day endpoint model route kind language prompt_tokens generated_tokens shown_tokens "
     "usage_source outcome ttft_ms duration_ms cost"
 ).split()
-SUGGESTION_FIELDS = "id ts day endpoint model language chars ttft_ms".split()
-SUGGESTION_UPDATES = {"shown", "accepted", "accepted_chars", "kept_30s", "kept_2m"}
+SUGGESTION_FIELDS = "id ts day endpoint model language chars ttft_ms kind".split()
+SUGGESTION_UPDATES = {"shown", "accepted", "accepted_chars", "kept_30s", "kept_2m", "dismissed"}
+#: columns added after schema 1 (files from before get them; older servers leave them default)
+_ADDED_COLUMNS = {
+    "kind": "TEXT NOT NULL DEFAULT 'completion'",  # completion or nextEdit
+    "dismissed": "INTEGER NOT NULL DEFAULT 0",
+}
 
 
 class StoreError(Exception):
@@ -108,6 +115,7 @@ class UsageStore:
             with self._db:
                 self._db.executescript(_SCHEMA)
                 self._check_version()
+                self._add_columns()
             self.prune(retention_days)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot use {self.path}: {exc}") from exc
@@ -123,6 +131,12 @@ class UsageStore:
                 f"{self.path} was written by a newer inkstream (schema {row[0]}); "
                 "usage is not recorded until inkstream is upgraded"
             )
+
+    def _add_columns(self) -> None:
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(suggestions)")}
+        for name, declaration in _ADDED_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE suggestions ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         self._db.close()
@@ -148,6 +162,7 @@ class UsageStore:
 
     def add_suggestion(self, row: Mapping[str, Any]) -> None:
         values = [row.get(f) for f in SUGGESTION_FIELDS]
+        values[SUGGESTION_FIELDS.index("kind")] = row.get("kind") or "completion"
         placeholders = ", ".join("?" for _ in SUGGESTION_FIELDS)
         with self._db:
             self._db.execute(

@@ -1,7 +1,7 @@
 -- The server through Neovim's own LSP client: start, attach, streamed requests, status.
 -- Partial results and work-done reports arrive as $/progress; the default handler cannot tell
 -- them apart, so ours routes each token to the request that chose it.
-local M = { id = nil, last_error = nil, streams = {} }
+local M = { id = nil, last_error = nil, note = nil, streams = {} }
 
 local api = vim.api
 local uv = vim.loop
@@ -158,6 +158,11 @@ function M.request(buf, method, params, on_partial, on_done)
   routes[params.workDoneToken] = function(value)
     if value.kind == 'report' then
       stream.tokens, stream.rate = parse_report(value.message)
+      stream.note = not stream.tokens and value.message or nil -- what it waits for
+    elseif value.kind == 'end' then
+      -- why a completion is empty, as the server says it ("no completion: …")
+      local message = value.message or ''
+      M.note = message:match('^no completion') and message or nil
     end
   end
   M.streams[stream] = true
@@ -195,10 +200,16 @@ function M.status()
   end
   local stream = next(M.streams)
   if stream then
+    if stream.note then
+      return 'inkstream: ' .. stream.note
+    end
     return string.format('inkstream: %d tok, %.0f tok/s', stream.tokens or 0, stream.rate or 0)
   end
   if M.last_error then
     return 'inkstream: error: ' .. M.last_error
+  end
+  if M.note then
+    return 'inkstream: ' .. M.note
   end
   return 'inkstream: idle'
 end
@@ -225,6 +236,7 @@ function M.show_status()
     'endpoint: ' .. text(s.baseUrl, '(none)'),
     'model:    ' .. text(s.model, '?'),
     'last error: ' .. text(s.lastError, 'none'),
+    'last completion: ' .. text(s.emptyReason, 'not empty'),
   }
   vim.notify(table.concat(lines, '\n'))
 end

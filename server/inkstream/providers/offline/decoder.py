@@ -70,6 +70,7 @@ _ENDS = set(")]}\"'")
 _PIECES = re.compile(r"\s*(?:\w+|\S)")
 _PARTIAL_WORD = re.compile(r"[A-Za-z_$][\w$]*$")
 _CLOSERS = set(")]};,")
+_LEADS = {"return", "yield", "raise", "if", "elif", "while", "assert", "await", "del", "not"}
 _LITERAL = re.compile(r"""([ \t]*)(?:([rbufRBUF]{0,2}["'])|\d)""")
 
 Mode = Literal["line", "statement", "block"]
@@ -150,6 +151,9 @@ class Decoder:
         self.guard = Guard(structure, ctx.line_prefix) if structure is not None else None
         self.banned: set[tuple[int, str]] = set()  # (context length, token): starts rejected
         self.resumed = False  # the cursor ended a statement: the next line is being written
+        #: the function whose formula the best guess for a line was (``structure.copied``): then
+        #: whatever else the model would write there is a worse guess, so it writes nothing
+        self.copied: str | None = None
         self.mode = mode_of(ctx)
         start = ctx.prefix.rfind("\n", 0, max(0, len(ctx.prefix) - CONTEXT_CHARS)) + 1
         raw = tokenize_code(ctx.prefix[start:], ctx.language_id)
@@ -179,6 +183,8 @@ class Decoder:
             recalled = self._recall_next_line()
             if recalled is not None:
                 lines.append(_Line(True, self.floor, ended=True))  # the cursor's line, as it is
+        if self.copied is not None:
+            return
         # the word under the cursor is finished and given out with the cursor's line
         word = "" if self.blank or recalled else self._finish_word()
         if word:
@@ -205,7 +211,10 @@ class Decoder:
                 and not line.recalled
                 and (problem := self._problem(line, lines, word))
             ):
-                if problem == "not a statement" and self._trim(line, lines, word):
+                if problem.startswith("copies "):
+                    self.copied = problem.removeprefix("copies ")
+                    verdict = "stop"  # another function's formula: its other starts are worse
+                elif problem == "not a statement" and self._trim(line, lines, word):
                     verdict = "last"  # the line's start is right; its end is not
                 elif (first or self.resumed) and retries and line.start is not None:
                     retries -= 1
@@ -234,6 +243,8 @@ class Decoder:
                 # the statement was complete at the cursor (the end of a line): the next lines
                 self.mode, self.floor, self.resumed = "block", self.level, True
                 recalled = self._recall()
+                if self.copied is not None:
+                    return
                 continue
             self.resumed = False
             if self.mode == "line" or (self.mode == "statement" and self.depth <= 0):
@@ -247,6 +258,8 @@ class Decoder:
             return None
         if line.stuck and line.code.endswith((".", "(", "[", "{", ",", "=", "+", "-", "*", "/")):
             return "unfinished"  # nothing that fits could follow (``self.``, ``self.add(``)
+        if line.code in _LEADS and (line.stuck or line.confidence < MIN_LINE_SCORE):
+            return "unfinished"  # ``return``, what it returned left out (a name not here)
         if lines:
             previous = lines[-1].code or self.ctx.line_prefix.strip()
             text, column = line.code, line.level + self.shift
@@ -331,6 +344,8 @@ class Decoder:
                 return False  # a name of the place it was copied from
             column = level + (self.shift if self.untyped else 0)
             problem = guard.check_line(code, column, first=not self.resumed, previous=previous_raw)
+            if problem is not None and problem.startswith("copies "):
+                copied.append(problem.removeprefix("copies "))
             return problem is None or (problem == "not a statement" and _depth(code) > 0)
 
         structure = self.guard.structure if self.guard is not None else None
@@ -343,7 +358,11 @@ class Decoder:
             tuple(structure.unstored[:1]) if structure is not None else (),
             binds,
         )
+        copied: list[str] = []  # the functions whose formulas candidates copy
         found = recall(indexes, spot, fits)
+        if copied:  # ranked above any line found: the evidence points at the wrong function
+            self.copied = copied[0]
+            return None
         if found is None:
             return None
         shift = found.shift or 0

@@ -44,6 +44,11 @@ logger = logging.getLogger(__name__)
 PROJECT_WEIGHT = 4.0  # the project's idioms outweigh the standard library's (weight 1)
 READY_WAIT = 2.0  # seconds the first request waits for indexing before using what is there
 FIRST_MODEL_WAIT = 20.0  # ... unless no model at all is ready yet (a machine's very first run)
+#: seconds an invoked completion (a key, ``inkstream complete``) that the models ready so far
+#: leave empty waits for the models still being built (a machine's first run: the standard
+#: library's takes seconds); typing never waits
+BUILD_WAIT = 30.0
+MAX_PROBE_TOKENS = 64  # of the completion decoded to see whether the models ready so far answer
 REFRESH_EVERY = 120.0  # seconds between checks that the project's files have changed
 DOCUMENTS_KEPT = 4  # document models cached (one per recently edited file)
 HAND_OFF_WAIT = 5.0  # seconds a closing server waits for its index builds to be handed off
@@ -74,9 +79,12 @@ class OfflineProvider:
         self._lock = threading.Lock()
         self._parts: dict[str, tuple[NgramModel, float]] = {}
         self._sources: dict[str, Path] = {}  # part -> the cache file its model came from
+        self._building: set[str] = set()  # parts with no model yet that a build will bring
         self._models: list[tuple[NgramModel, float]] = []
         self._documents: OrderedDict[tuple[str, str, str, str], NgramModel] = OrderedDict()
         self._structures: OrderedDict[tuple[str, ...], Structure | None] = OrderedDict()
+        #: document -> the function whose formula the last completion there refused to copy
+        self._copied: dict[str, str | None] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._indexing: asyncio.Future[None] | None = None  # done when a run has ended
         self._loaded: asyncio.Event | None = None  # every part worth waiting for has a model
@@ -142,6 +150,8 @@ class OfflineProvider:
             if stale is not None and (model := index.load(stale)) is not None:
                 logger.info("offline model %s: using %s until it is rebuilt", part.name, stale)
                 self._publish(part.name, model, part.weight, stale)
+            else:
+                self._building.add(part.name)
         if all(part.name in self._parts for part, _ in todo):
             self._on_loop(self._all_loaded)
         for part, cache in todo:  # project first: it is what the user is writing
@@ -155,6 +165,7 @@ class OfflineProvider:
 
     def _publish(self, name: str, model: NgramModel, weight: float, source: Path) -> None:
         with self._lock:
+            self._building.discard(name)
             self._parts[name] = (model, weight)
             self._sources[name] = source
             self._models = sorted(self._parts.values(), key=lambda m: -m[1])
@@ -172,18 +183,45 @@ class OfflineProvider:
             self._loaded.set()
 
     def _ended(self) -> None:
+        self._building.clear()  # built, failed or handed off: nothing more comes in this run
         self._all_loaded()
         if self._indexing is not None and not self._indexing.done():
             self._indexing.set_result(None)
 
-    async def ready(self) -> None:
+    async def ready(self, ctx: CompletionContext | None = None) -> None:
         """Wait, once, until every part has a model (cached, stale or built), for at most
         READY_WAIT; then use what is there. A standard-library model still to be built is not
         waited for once another model is ready (seconds of work; ``inkstream complete`` run
         again while the first run's build goes on answers at once). Only when nothing at all is
         there yet (a machine's very first run) wait longer, for the first model: an empty model
-        would answer nothing."""
+        would answer nothing.
+
+        With ``ctx`` of an invoked completion (the user asked: ``inkstream complete``, a key)
+        that the models ready so far leave empty, wait up to BUILD_WAIT for the ones still
+        being built: a machine's first command answers instead of printing nothing."""
         self.start()
+        await self._first_wait()
+        if ctx is not None and ctx.invoked and self._building and not await self._answers(ctx):
+            logger.info("offline model: waiting for %s to be built", ", ".join(self._building))
+            deadline = time.monotonic() + BUILD_WAIT
+            while self._building and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+
+    def building(self) -> str | None:
+        """The model a completion may lack because it is still being built, or None."""
+        if not self._building:
+            return None
+        if "stdlib" in self._building:
+            return "the offline model of the Python standard library"
+        return "the offline model of this project"
+
+    async def _answers(self, ctx: CompletionContext) -> bool:
+        """Whether the models ready now write anything at ``ctx`` (milliseconds)."""
+        models = [*self._models, (await self._document(ctx), DOCUMENT_WEIGHT)]
+        decoder = Decoder(models, ctx, await self._structure(ctx))
+        return any(token.strip() for token in decoder.tokens(MAX_PROBE_TOKENS))
+
+    async def _first_wait(self) -> None:
         if self._waited or self._loaded is None or self._indexing is None:
             return
         try:
@@ -241,13 +279,25 @@ class OfflineProvider:
         ctx: CompletionContext,
         max_tokens: int,
         meter: RequestMeter | None = None,  # noqa: ARG002  (nothing goes upstream)
+        *,
+        temperature: float | None = None,  # noqa: ARG002  (the decoder is deterministic)
     ) -> TextStream:
         await self.ready()
         self._maybe_refresh()
         models = [*self._models, (await self._document(ctx), DOCUMENT_WEIGHT)]
-        for token in Decoder(models, ctx, await self._structure(ctx)).tokens(max_tokens):
+        decoder = Decoder(models, ctx, await self._structure(ctx))
+        self._copied[ctx.uri] = None
+        for token in decoder.tokens(max_tokens):
             yield token
             await asyncio.sleep(self._pace)
+        self._copied[ctx.uri] = decoder.copied
+
+    def empty_reason(self, uri: str) -> str | None:
+        """Why the last completion in ``uri`` was empty, when the model knows better than
+        "nothing confident": its best guess copied another function's formula."""
+        if (name := self._copied.get(uri)) is not None:
+            return f"the offline model's best guess copies {name}(), which does something else"
+        return None
 
     async def _document(self, ctx: CompletionContext) -> NgramModel:
         """The model of the document around the cursor (its line left out, so it is reused

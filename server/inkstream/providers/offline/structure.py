@@ -25,6 +25,7 @@ Pure and synchronous; other languages get no structure (``Structure.of`` returns
 from __future__ import annotations
 
 import ast
+import bisect
 import builtins
 import io
 import keyword
@@ -75,6 +76,11 @@ class Structure:
     wanted: set[str] = field(default_factory=set)
     #: in ``__init__``: ``self.x = x`` for each parameter not stored yet, in their order
     unstored: list[str] = field(default_factory=list)
+    #: formulas (``shape`` of a line) that only functions of other names in the file write,
+    #: and the name of one of them: ``cheapest``'s condition is not ``most_valuable``'s
+    copies: dict[str, str] = field(default_factory=dict)
+    _shapes: list[str] | None = field(default=None, repr=False)  # ``copies``, sorted
+    parameters: list[str] = field(default_factory=list)  # of the cursor's function (``formula``)
 
     @classmethod
     def of(cls, prefix: str, suffix: str, language: str) -> Structure | None:
@@ -126,6 +132,20 @@ class Structure:
         if not self.names_known or name in BUILTINS or name in KEYWORDS:
             return True
         return any(name in scope.names for scope in self.scopes)
+
+    def copied(self, line: str) -> str | None:
+        """The function of another name whose formula ``line`` is, or starts (a copy cut
+        short), or None (see ``copies``)."""
+        if not self.copies or (shape := formula(line, self.parameters)) is None:
+            return None
+        if shape in self.copies:
+            return self.copies[shape]
+        if self._shapes is None:
+            self._shapes = sorted(self.copies)
+        at = bisect.bisect_left(self._shapes, shape)
+        if at < len(self._shapes) and self._shapes[at].startswith(shape):
+            return self.copies[self._shapes[at]]
+        return None
 
     def methods(self) -> set[str]:
         """The methods of the class of the method the cursor is in."""
@@ -232,6 +252,8 @@ class Guard:
             for name, at in attrs_read:
                 if at + len(name) > start and name not in known:
                     return f"unknown attribute {name}"
+        if (source := self.structure.copied(text)) is not None:
+            return f"copies {source}"
         self.bound |= stored
         self.set_attributes |= attrs_set
         return None
@@ -471,6 +493,7 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
     last = _last_code_row(lines, row)
     scopes = [module]
     unstored: list[str] = []
+    function: ast.FunctionDef | ast.AsyncFunctionDef | None = None  # the cursor's, innermost
     for node in sorted(scoped, key=lambda n: n.lineno):
         # in its body: below its header, deeper, and within it, or after it with only blank
         # lines and comments between (the end of a body being written)
@@ -489,6 +512,7 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
                 and not item.decorator_list
             }
         else:
+            function = node
             scope = Scope("function", node.col_offset)
             _bind(node.body, scope)
             scope.names |= _parameters(node.args)
@@ -509,7 +533,74 @@ def _from_tree(tree: ast.Module, lines: list[str], row: int, indent: int) -> Str
     }
     if scopes[-1].self_name is None or not unstored:
         unstored = []
-    return Structure(scopes, not star, elsewhere, wanted if not star else set(), unstored)
+    copies = _copies(scoped, function, lines, row) if function is not None else {}
+    return Structure(
+        scopes,
+        not star,
+        elsewhere,
+        wanted if not star else set(),
+        unstored,
+        copies,
+        parameters=_positional(function) if function is not None else [],
+    )
+
+
+_OPERATOR = re.compile(r"(?:[<>]=?|[!=]=|\*\*?|//?|[-+%])")
+_STRINGS = re.compile(r"(\"|').*?(\1|$)")
+_SELF_ATTRIBUTE = re.compile(r"\b(self|cls)\.[A-Za-z_]\w*")
+
+
+def formula(line: str, parameters: Sequence[str] = ()) -> str | None:
+    """A line's shape if it computes or compares (an arithmetic or comparison operator outside
+    strings and comments): what says what a function does, unlike ``best = item`` or
+    ``for item in items:``. Spaces go, ``self``'s attributes are one (``self.side`` is
+    ``self.radius``) and the function's ``parameters`` are their places (``celsius * 9`` in one
+    function is ``fahrenheit * 9`` in another); None for other lines."""
+    code = _STRINGS.sub('""', line.split("#", 1)[0]).strip()
+    if not _OPERATOR.search(code.replace("->", "")):
+        return None
+    code = _SELF_ATTRIBUTE.sub(r"\1.@", code)
+    if parameters:
+        places = {name: f"@{i}" for i, name in enumerate(parameters)}
+        code = _WORDS.sub(lambda m: places.get(m.group(0), m.group(0)), code)
+    return re.sub(r"\s+", "", code)
+
+
+def _positional(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    """The parameters a formula may read, in order (not ``self`` or ``cls``)."""
+    names = [a.arg for a in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]]
+    return names[1:] if names[:1] in (["self"], ["cls"]) else names
+
+
+def _copies(
+    scoped: list[_Scoped],
+    function: ast.FunctionDef | ast.AsyncFunctionDef,
+    lines: list[str],
+    row: int,
+) -> dict[str, str]:
+    """The formulas only functions with another name (and another docstring) write: copied
+    into ``function`` (where the cursor is), such a line says what the other function does, not
+    what this one does (``Square.area`` is not ``Circle.perimeter``). A same-named function's
+    (``Circle.area``) is fair: the same job for another class."""
+    doc = ast.get_docstring(function)
+    owners: dict[str, set[str]] = {}
+    own: set[str] = set()
+    for node in scoped:
+        if isinstance(node, ast.ClassDef) or not node.body:
+            continue
+        start, end = node.body[0].lineno, node.end_lineno or node.lineno
+        if start <= row <= end and node is not function:
+            continue  # a function around the cursor's: its lines are the cursor's too
+        same = node.name == function.name or (doc is not None and ast.get_docstring(node) == doc)
+        parameters = _positional(node)
+        for number in range(start, end + 1):
+            if number == row or (shape := formula(lines[number - 1], parameters)) is None:
+                continue
+            if node is function or same:
+                own.add(shape)
+            else:
+                owners.setdefault(shape, set()).add(node.name)
+    return {shape: min(names) for shape, names in owners.items() if shape not in own}
 
 
 def _last_code_row(lines: list[str], row: int) -> int:

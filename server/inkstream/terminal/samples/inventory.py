@@ -14,19 +14,12 @@ class Item:
 
 def total_value(items: list[Item]) -> float:
     """What the whole stock is worth."""
-    total = 0.0
-    for item in items:
-        total += item.price * item.quantity
-    return total
+    return sum(item.price * item.quantity for item in items)
 
 
 def restock(items: list[Item], minimum: int) -> list[Item]:
     """The items that have fallen below ``minimum`` and need ordering."""
-    low = []
-    for item in items:
-        if item.quantity < minimum:
-            low.append(item)
-    return low
+    return [item for item in items if item.quantity < minimum]
 
 
 def most_valuable(items: list[Item]) -> Item:
