@@ -509,8 +509,9 @@ function would even be removed from the hook)."
     ('window/logMessage
      (inkstream--log "[logMessage] %s" (plist-get params :message)))))
 
-(defun inkstream--watch-work (server token)
-  "Show SERVER's work-done progress on TOKEN in the mode line."
+(defun inkstream--watch-work (server token &optional keep-note)
+  "Show SERVER's work-done progress on TOKEN in the mode line.
+KEEP-NOTE non-nil: its end leaves the note on the last completion be."
   (puthash token
            (lambda (value)
              (let ((message (plist-get value :message)))
@@ -520,7 +521,7 @@ function would even be removed from the hook)."
                        ("report" (or message "…"))
                        (_ nil)))
                ;; why a completion is empty, as the server says it
-               (when (equal (plist-get value :kind) "end")
+               (when (and (equal (plist-get value :kind) "end") (not keep-note))
                  (setf (inkstream--server-note server)
                        (and (stringp message)
                             (string-prefix-p "no completion" message)
@@ -1101,7 +1102,7 @@ DISMISSED non-nil: tell the server the edits shown were dismissed."
                          (when (eq nes inkstream--nes)
                            (inkstream--nes-add nes (plist-get value :edits))))
                  (inkstream--server-tokens server))
-        (inkstream--watch-work server work)
+        (inkstream--watch-work server work t)
         (pcase-let
             ((`(,id ,timer)
               (inkstream--request

@@ -159,7 +159,7 @@ function M.request(buf, method, params, on_partial, on_done)
     if value.kind == 'report' then
       stream.tokens, stream.rate = parse_report(value.message)
       stream.note = not stream.tokens and value.message or nil -- what it waits for
-    elseif value.kind == 'end' then
+    elseif value.kind == 'end' and method ~= 'inkstream/nextEdit' then
       -- why a completion is empty, as the server says it ("no completion: …")
       local message = value.message or ''
       M.note = message:match('^no completion') and message or nil
