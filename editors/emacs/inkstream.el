@@ -21,6 +21,11 @@
 ;;   (`inkstream-accept'), M-f accepts a word, C-e a line, C-g dismisses
 ;;   it; these keys act only while ghost text is shown.  Typing the
 ;;   characters the suggestion starts with keeps the running stream.
+;; - Next edits: after a pause in editing, the edits the server predicts
+;;   (the rest of a rename, say) are drawn where they would apply, each
+;;   as soon as it arrives.  TAB jumps to the first one, TAB again
+;;   applies it (`inkstream-nes-accept'); C-g or typing hides them
+;;   (`inkstream-nes-dismiss').  `inkstream-next-edit' turns them off.
 ;; - `global-inkstream-mode' turns it on in the major modes listed in
 ;;   `inkstream-enabled-modes'.
 ;; - `inkstream-explain' streams an explanation of the region (or the
@@ -41,6 +46,7 @@
 (require 'cl-lib)
 (require 'jsonrpc)
 (require 'project)
+(require 'seq)
 (require 'subr-x)
 (require 'url-util)
 
@@ -55,12 +61,17 @@
                                  (:copier nil))
   "One `inkstream serve' process and what the client knows about it."
   root conn (state 'starting) pending (tokens (make-hash-table :test #'equal))
-  (encoding "utf-16") buffers last-error progress stopping note)
+  (encoding "utf-16") buffers last-error progress stopping note no-next-edit)
 
 (cl-defstruct (inkstream--ghost (:constructor inkstream--ghost-make)
                                 (:copier nil))
   "A suggestion: its request, where it starts, and what the model wrote."
   buffer server id timer tokens start size (text "") done overlay)
+
+(cl-defstruct (inkstream--nes (:constructor inkstream--nes-make) (:copier nil))
+  "Next edits: their request, the document version they are for, and
+the edits shown, each (EDIT . OVERLAY), in the server's order."
+  buffer server id timer tokens version tick edits hint)
 
 (cl-defstruct (inkstream--job (:constructor inkstream--job-make) (:copier nil))
   "A running explanation."
@@ -85,6 +96,9 @@
 
 (defvar inkstream--ghost nil
   "The suggestion in progress (an `inkstream--ghost'), or nil; one at a time.")
+
+(defvar inkstream--nes nil
+  "The next edits shown or being asked for (an `inkstream--nes'), or nil.")
 
 (defvar inkstream--explain nil
   "The explanation in progress (an `inkstream--job'), or nil.")
@@ -262,6 +276,24 @@ credentials in INKSTREAM_PROXY_USER and INKSTREAM_PROXY_PASSWORD."
   :type '(choice (const :tag "Server default" nil) file)
   :set #'inkstream--set-setting :initialize #'custom-initialize-default)
 
+(defcustom inkstream-next-edit-model nil
+  "Model asked for next edits, e.g. \"zeta\"; nil: the server's choice.
+With none set, the server's offline predictor answers, unless the
+completion model is a next-edit model."
+  :type '(choice (const :tag "Server default" nil) string)
+  :set #'inkstream--set-setting :initialize #'custom-initialize-default)
+
+(defcustom inkstream-next-edit-base-url nil
+  "Endpoint of the next-edit model; nil: the completion endpoint."
+  :type '(choice (const :tag "Server default" nil) string)
+  :set #'inkstream--set-setting :initialize #'custom-initialize-default)
+
+(defcustom inkstream-next-edit-format nil
+  "Prompt format of the next-edit model; nil: \"auto\" (from its name).
+The others are \"zeta\", \"instinct\", \"sweep\", \"chat\" and \"offline\"."
+  :type '(choice (const :tag "Server default" nil) string)
+  :set #'inkstream--set-setting :initialize #'custom-initialize-default)
+
 (defface inkstream-ghost-face '((t :inherit shadow))
   "Face of the ghost text (the suggestion shown after point).")
 
@@ -279,6 +311,15 @@ credentials in INKSTREAM_PROXY_USER and INKSTREAM_PROXY_PASSWORD."
           ('inkstream-exclude (setq value (and value (vconcat value)))))
         (when value
           (setq plist (append plist (list key value))))))
+    (let ((next-edit (append
+                      (and inkstream-next-edit-model
+                           (list :model inkstream-next-edit-model))
+                      (and inkstream-next-edit-base-url
+                           (list :baseUrl inkstream-next-edit-base-url))
+                      (and inkstream-next-edit-format
+                           (list :format inkstream-next-edit-format)))))
+      (when next-edit
+        (setq plist (append plist (list :nextEdit next-edit)))))
     (or plist (make-hash-table))))
 
 ;;;; Log
@@ -438,6 +479,9 @@ function would even be removed from the hook)."
   (when (and inkstream--ghost
              (eq (inkstream--ghost-server inkstream--ghost) server))
     (inkstream--clear))
+  (when (and inkstream--nes (eq (inkstream--nes-server inkstream--nes) server))
+    (setf (inkstream--nes-id inkstream--nes) nil)
+    (inkstream--nes-clear))
   (dolist (buffer (inkstream--server-buffers server))
     (when (buffer-live-p buffer)
       (with-current-buffer buffer
@@ -465,8 +509,9 @@ function would even be removed from the hook)."
     ('window/logMessage
      (inkstream--log "[logMessage] %s" (plist-get params :message)))))
 
-(defun inkstream--watch-work (server token)
-  "Show SERVER's work-done progress on TOKEN in the mode line."
+(defun inkstream--watch-work (server token &optional keep-note)
+  "Show SERVER's work-done progress on TOKEN in the mode line.
+KEEP-NOTE non-nil: its end leaves the note on the last completion be."
   (puthash token
            (lambda (value)
              (let ((message (plist-get value :message)))
@@ -476,7 +521,7 @@ function would even be removed from the hook)."
                        ("report" (or message "…"))
                        (_ nil)))
                ;; why a completion is empty, as the server says it
-               (when (equal (plist-get value :kind) "end")
+               (when (and (equal (plist-get value :kind) "end") (not keep-note))
                  (setf (inkstream--server-note server)
                        (and (stringp message)
                             (string-prefix-p "no completion" message)
@@ -594,6 +639,9 @@ Starts the server for the buffer's project if there is none."
   (when (and inkstream--ghost (eq (inkstream--ghost-buffer inkstream--ghost)
                                   (current-buffer)))
     (inkstream--clear))
+  (when (and inkstream--nes (eq (inkstream--nes-buffer inkstream--nes)
+                                (current-buffer)))
+    (inkstream--nes-clear))
   (when (and inkstream--opened inkstream--server
              (eq (inkstream--server-state inkstream--server) 'ready))
     (jsonrpc-notify (inkstream--server-conn inkstream--server)
@@ -825,6 +873,7 @@ a command ran: this hook also runs when a command loop starts."
         (when (and inkstream--ghost
                    (not (eq (inkstream--ghost-buffer inkstream--ghost) buffer)))
           (inkstream--clear))           ; switched buffers
+        (inkstream--nes-post-command changed)
         (when (or changed moved)
           (unless (and inkstream--ghost (inkstream--show inkstream--ghost))
             (when (and changed inkstream-mode (not buffer-read-only))
@@ -882,6 +931,294 @@ next line."
   "Ask for a suggestion at point now."
   (interactive)
   (inkstream--when-ready (lambda (_server) (inkstream--complete-at-point 1))))
+
+;;;; Next edits
+
+(defcustom inkstream-next-edit t
+  "Non-nil: show next-edit suggestions after a pause in editing.
+The server predicts the edits that follow the last one (the rest of a
+rename, say) and they are drawn where they would apply; TAB jumps to
+the first and applies it (`inkstream-nes-accept')."
+  :type 'boolean)
+
+(defcustom inkstream-next-edit-delay 0.3
+  "Seconds of pause after a change before next edits are asked for."
+  :type 'number)
+
+(defface inkstream-nes-delete-face
+  '((((class color) (background dark)) :background "#5f2f2f" :strike-through t)
+    (((class color)) :background "#ffd7d7" :strike-through t)
+    (t :strike-through t))
+  "Face of the text a next edit removes.")
+
+(defface inkstream-nes-insert-face
+  '((((class color) (background dark)) :background "#2f5f2f")
+    (((class color)) :background "#d7ffd7")
+    (t :underline t))
+  "Face of the text a next edit inserts (shown beside what it replaces).")
+
+(defface inkstream-nes-hint-face '((t :inherit shadow))
+  "Face of the hint at point that says where the next edit is.")
+
+(defvar inkstream--nes-requests 0
+  "How many next-edit requests were sent (the tests count them).")
+
+(defvar inkstream--nes-timer nil
+  "Timer that asks for next edits once editing pauses.")
+
+(defvar-local inkstream--nes-active nil
+  "Non-nil while next edits show in this buffer: `inkstream-nes-map' applies.")
+
+(defvar inkstream-nes-map
+  (let ((map (make-sparse-keymap)))
+    (define-key map (kbd "TAB") #'inkstream-nes-accept)
+    (define-key map (kbd "<tab>") #'inkstream-nes-accept)
+    (define-key map (kbd "C-g") #'inkstream-nes-dismiss)
+    map)
+  "Keys active only while a next edit shows.
+Ghost text at point takes precedence: its overlay keymap comes first.")
+
+(add-to-list 'minor-mode-map-alist (cons 'inkstream--nes-active inkstream-nes-map))
+
+(defun inkstream--point (position)
+  "The buffer position of the LSP POSITION (server's position encoding)."
+  (save-excursion
+    (save-restriction
+      (widen)
+      (goto-char (point-min))
+      (forward-line (plist-get position :line))
+      (let ((column (plist-get position :character))
+            (eol (line-end-position)))
+        (if (equal (inkstream--server-encoding inkstream--server) "utf-16")
+            (while (and (> column 0) (< (point) eol))
+              (cl-decf column (if (> (char-after) #xFFFF) 2 1))
+              (forward-char))
+          (goto-char (min eol (+ (point) column))))
+        (point)))))
+
+(defun inkstream--nes-edit-id (edit)
+  "The id of EDIT (the first argument of its command), or nil."
+  (let ((args (plist-get (plist-get edit :command) :arguments)))
+    (and (vectorp args) (> (length args) 0) (aref args 0))))
+
+(defun inkstream--nes-show-hint (nes)
+  "Show, at point, where NES's first edit is when it is on other lines."
+  (when-let ((hint (inkstream--nes-hint nes)))
+    (delete-overlay hint)
+    (setf (inkstream--nes-hint nes) nil))
+  (when-let* ((first (cdr (car (inkstream--nes-edits nes))))
+              ((eq (current-buffer) (inkstream--nes-buffer nes)))
+              ((inkstream--nes-away-p first)))
+    (let ((hint (make-overlay (line-end-position) (line-end-position) nil t nil)))
+      (overlay-put hint 'inkstream-nes 'hint)
+      (overlay-put hint 'after-string
+                   (propertize (format "  TAB: next edit at line %d"
+                                       (line-number-at-pos (overlay-start first) t))
+                               'face 'inkstream-nes-hint-face))
+      (setf (inkstream--nes-hint nes) hint))))
+
+(defun inkstream--nes-away-p (overlay)
+  "Non-nil if point is on none of OVERLAY's lines."
+  (or (< (point) (save-excursion (goto-char (overlay-start overlay))
+                                 (line-beginning-position)))
+      (> (point) (save-excursion (goto-char (overlay-end overlay))
+                                 (line-end-position)))))
+
+(defun inkstream--nes-add (nes edits)
+  "Draw EDITS (a vector from the server) for NES; drop stale ones."
+  (with-current-buffer (inkstream--nes-buffer nes)
+    (let ((seen (mapcar (lambda (e) (inkstream--nes-edit-id (car e)))
+                        (inkstream--nes-edits nes)))
+          (server (inkstream--nes-server nes)))
+      (seq-doseq (edit (if (vectorp edits) edits []))
+        (let* ((range (plist-get edit :range))
+               (text (plist-get edit :text))
+               (id (inkstream--nes-edit-id edit))
+               (version (plist-get (plist-get edit :textDocument) :version)))
+          (when (and range (stringp text)
+                     (eql version (inkstream--nes-version nes))
+                     (eql version inkstream--version)
+                     (not (and id (member id seen))))
+            (let* ((beg (inkstream--point (plist-get range :start)))
+                   (end (max beg (inkstream--point (plist-get range :end))))
+                   (overlay (make-overlay beg end nil t nil)))
+              (overlay-put overlay 'inkstream-nes (or id t))
+              (overlay-put overlay 'priority 90)
+              (when (< beg end)
+                (overlay-put overlay 'face 'inkstream-nes-delete-face))
+              (unless (equal text "")
+                (overlay-put overlay 'after-string
+                             (propertize text 'face 'inkstream-nes-insert-face)))
+              (setf (inkstream--nes-edits nes)
+                    (append (inkstream--nes-edits nes) (list (cons edit overlay))))
+              (push id seen)
+              (setq inkstream--nes-active t)
+              (when id
+                (jsonrpc-notify (inkstream--server-conn server)
+                                :textDocument/didShowInlineEdit
+                                (list :item (list :command
+                                                  (list :arguments (vector id))))))))))
+      (inkstream--nes-show-hint nes))))
+
+(defun inkstream--nes-stop-request (nes)
+  "Cancel the request of NES if it is still running (the model stops)."
+  (when (inkstream--nes-id nes)
+    (inkstream--cancel (inkstream--nes-server nes) (inkstream--nes-id nes)
+                       (inkstream--nes-timer nes) (inkstream--nes-tokens nes))
+    (setf (inkstream--nes-id nes) nil)))
+
+(defun inkstream--nes-clear (&optional dismissed)
+  "Remove the next edits and stop their request.
+DISMISSED non-nil: tell the server the edits shown were dismissed."
+  (when-let ((nes inkstream--nes))
+    (setq inkstream--nes nil)
+    (inkstream--nes-stop-request nes)
+    (let ((ids (delq nil (mapcar (lambda (e) (inkstream--nes-edit-id (car e)))
+                                 (inkstream--nes-edits nes))))
+          (server (inkstream--nes-server nes)))
+      (when (and dismissed ids (eq (inkstream--server-state server) 'ready))
+        (jsonrpc-notify (inkstream--server-conn server) :inkstream/didDismissNextEdit
+                        (list :ids (vconcat ids)))))
+    (dolist (e (inkstream--nes-edits nes)) (delete-overlay (cdr e)))
+    (when (inkstream--nes-hint nes) (delete-overlay (inkstream--nes-hint nes)))
+    (when (buffer-live-p (inkstream--nes-buffer nes))
+      (with-current-buffer (inkstream--nes-buffer nes)
+        (setq inkstream--nes-active nil)))))
+
+(defun inkstream--next-edit ()
+  "Ask the server for next edits at point."
+  (inkstream--nes-clear t)
+  (let ((server inkstream--server))
+    (when (and server inkstream--opened
+               (eq (inkstream--server-state server) 'ready)
+               (not (inkstream--server-no-next-edit server)))
+      (let* ((token (inkstream--token "nes"))
+             (work (inkstream--token "work"))
+             (nes (inkstream--nes-make
+                   :buffer (current-buffer) :server server :tokens (list token work)
+                   :version inkstream--version :tick (buffer-chars-modified-tick))))
+        (setq inkstream--nes nes)
+        (puthash token (lambda (value)
+                         (when (eq nes inkstream--nes)
+                           (inkstream--nes-add nes (plist-get value :edits))))
+                 (inkstream--server-tokens server))
+        (inkstream--watch-work server work t)
+        (pcase-let
+            ((`(,id ,timer)
+              (inkstream--request
+               server :inkstream/nextEdit
+               (list :textDocument (list :uri (inkstream--buffer-uri)
+                                         :version inkstream--version)
+                     :position (inkstream--position (point))
+                     :partialResultToken token :workDoneToken work)
+               :timeout inkstream-request-timeout
+               :success-fn
+               (lambda (result)
+                 (inkstream--guard (inkstream--nes-finished nes result nil)))
+               :error-fn
+               (lambda (err)
+                 (inkstream--guard (inkstream--nes-finished nes nil err)))
+               :timeout-fn
+               (lambda ()
+                 (inkstream--guard
+                   (when (eq nes inkstream--nes)
+                     (inkstream--nes-clear t)))))))
+          (cl-incf inkstream--nes-requests)
+          (setf (inkstream--nes-id nes) id
+                (inkstream--nes-timer nes) timer))))))
+
+(defun inkstream--nes-finished (nes result err)
+  "NES's request answered RESULT (all its edits), or failed with ERR."
+  (when (eq nes inkstream--nes)
+    (setf (inkstream--nes-id nes) nil)
+    (inkstream--forget-tokens (inkstream--nes-server nes) (inkstream--nes-tokens nes))
+    (cond
+     ((and err (eql (plist-get err :code) -32601)) ; an older server: stop asking it
+      (setf (inkstream--server-no-next-edit (inkstream--nes-server nes)) t))
+     (err (unless (inkstream--cancelled-p err)
+            (inkstream--log "[inkstream.el] next edit failed: %s" (plist-get err :message))
+            (inkstream--note-result (inkstream--nes-server nes) err)))
+     (t (inkstream--nes-add nes (plist-get result :edits))))
+    (unless (inkstream--nes-edits nes)
+      (inkstream--nes-clear))))
+
+(defun inkstream--nes-schedule ()
+  "Ask for next edits once editing pauses for `inkstream-next-edit-delay'."
+  (when inkstream--nes-timer (cancel-timer inkstream--nes-timer))
+  (setq inkstream--nes-timer nil)
+  (when (and inkstream-next-edit inkstream-mode (not buffer-read-only))
+    (let ((buffer (current-buffer)) (tick (buffer-chars-modified-tick)))
+      (setq inkstream--nes-timer
+            (run-at-time inkstream-next-edit-delay nil
+                         (lambda ()
+                           (inkstream--guard
+                             (setq inkstream--nes-timer nil)
+                             (when (and (eq buffer (current-buffer))
+                                        (= tick (buffer-chars-modified-tick)))
+                               (inkstream--next-edit)))))))))
+
+(defun inkstream--nes-post-command (changed)
+  "Follow the last command: CHANGED non-nil means the user changed the text."
+  (let ((nes inkstream--nes))
+    (cond
+     ((null nes))
+     ((not (eq (inkstream--nes-buffer nes) (current-buffer)))
+      (inkstream--nes-clear t))         ; switched buffers
+     ((and changed (/= (buffer-chars-modified-tick) (inkstream--nes-tick nes)))
+      (inkstream--nes-clear t))         ; typed something else
+     (t (inkstream--nes-show-hint nes))))
+  (when changed (inkstream--nes-schedule)))
+
+(defun inkstream-nes-accept ()
+  "Jump to the next edit if point is not on its lines, else apply it.
+Applying is one undo step; the edits after it stay shown."
+  (interactive)
+  (let* ((nes inkstream--nes)
+         (first (and nes (eq (inkstream--nes-buffer nes) (current-buffer))
+                     (car (inkstream--nes-edits nes)))))
+    (unless first (user-error "No next edit here"))
+    (let ((edit (car first)) (overlay (cdr first)))
+      (if (inkstream--nes-away-p overlay)
+          (progn (push-mark nil t)
+                 (goto-char (overlay-start overlay)))
+        ;; the document changes: the server ends the request, no more edits come
+        (inkstream--nes-stop-request nes)
+        (let ((beg (overlay-start overlay)) (end (overlay-end overlay)))
+          (pop (inkstream--nes-edits nes))
+          (delete-overlay overlay)
+          (goto-char beg)
+          (delete-region beg end)
+          (insert (plist-get edit :text)))
+        (setf (inkstream--nes-tick nes) (buffer-chars-modified-tick))
+        (let ((command (plist-get edit :command))
+              (server (inkstream--nes-server nes)))
+          (when command
+            (jsonrpc-async-request
+             (inkstream--server-conn server) :workspace/executeCommand
+             (list :command (plist-get command :command)
+                   :arguments (or (plist-get command :arguments) []))
+             :success-fn #'ignore
+             :error-fn (lambda (err)
+                         (inkstream--log "[inkstream.el] %s failed: %s"
+                                         (plist-get command :command)
+                                         (plist-get err :message))))))
+        (unless (inkstream--nes-edits nes)
+          (inkstream--nes-clear)
+          (inkstream--nes-schedule)))
+      ;; already followed: the post-command hook must not take this for typing
+      (setq inkstream--last (list (current-buffer) (buffer-chars-modified-tick) (point)))
+      (when inkstream--nes (inkstream--nes-show-hint inkstream--nes)))))
+
+(defun inkstream-nes-dismiss ()
+  "Hide the next edits and stop the model writing them."
+  (interactive)
+  (inkstream--nes-clear t))
+
+;;;###autoload
+(defun inkstream-nes-trigger ()
+  "Ask for next edits at point now."
+  (interactive)
+  (inkstream--when-ready (lambda (_server) (inkstream--next-edit))))
 
 ;;;; Modes
 
@@ -1064,7 +1401,9 @@ In *inkstream-explain* with nothing running, quit its window."
   (cond
    (inkstream--explain (inkstream--explain-stop "stopped by you"))
    (inkstream-explain-mode (quit-window))
-   (inkstream--ghost (inkstream--clear))
+   ((or inkstream--ghost inkstream--nes)
+    (inkstream--clear)
+    (inkstream--nes-clear t))
    (t (message "inkstream: nothing is running"))))
 
 ;;;; Status and server control
@@ -1126,6 +1465,7 @@ In *inkstream-explain* with nothing running, quit its window."
   "Stop every inkstream server."
   (interactive)
   (inkstream--clear)
+  (inkstream--nes-clear)
   (inkstream--explain-stop "stopped: the server was shut down")
   (mapc #'inkstream--shutdown-server (hash-table-values inkstream--servers)))
 

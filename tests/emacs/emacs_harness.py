@@ -169,3 +169,80 @@ def render_svg(frames: list[tuple[str, dict[str, str]]]) -> str:
             x += len(text) * char_w
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def render_nes_svg(frames: list[dict[str, object]]) -> str:
+    """Draw captured next-edit states as terminal frames, as Emacs shows them.
+
+    Each frame is what ``inkstream-nes-test-capture`` saved from the real overlays: a caption and
+    the buffer as runs of ``[text, kind]``, kind being normal, delete (the text an edit removes),
+    insert (its ``after-string``), hint (the hint at point) or cursor.
+    """
+    from html import escape
+
+    char_w, line_h, pad = 8.4, 18, 10
+    styles = {
+        "normal": ("#dcdccc", None, False),
+        "delete": ("#dcdccc", "#5f2f2f", True),
+        "insert": ("#dcdccc", "#2f5f2f", False),
+        "hint": ("#7a7a7a", None, False),
+    }
+    rows: list[list[tuple[str, str]]] = []
+    for frame in frames:
+        rows.append([(f";; {frame['caption']}", "caption")])
+        lines: list[list[tuple[str, str]]] = [[]]
+        for text, kind in frame["runs"]:  # type: ignore[attr-defined]
+            if kind == "cursor":
+                lines[-1].append(("", "cursor"))
+                continue
+            for i, part in enumerate(str(text).split("\n")):
+                if i:
+                    lines.append([])
+                if part and lines[-1] and lines[-1][-1][1] == kind:  # one run per kind
+                    lines[-1][-1] = (lines[-1][-1][0] + part, str(kind))
+                elif part:
+                    lines[-1].append((part, str(kind)))
+        rows.extend(lines[:-1] if not lines[-1] else lines)
+        mode = f"-UUU:**-  {frame['file']}    Top   (Python ink)"
+        rows.append([(mode.ljust(64, "-"), "mode")])
+        rows.append([])
+    width = int(66 * char_w + 2 * pad)
+    height = int(len(rows) * line_h + 2 * pad)
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="DejaVu Sans Mono, monospace" font-size="14">',
+        f'<rect width="{width}" height="{height}" fill="#3f3f3f"/>',
+    ]
+    for n, runs in enumerate(rows):
+        y = pad + n * line_h
+        x = pad
+        for text, kind in runs:
+            if kind == "cursor":
+                out.append(
+                    f'<rect x="{x}" y="{y + 2}" width="{char_w}" height="{line_h - 2}" '
+                    'fill="#dcdccc" opacity="0.6"/>'
+                )
+                continue
+            if kind == "mode":
+                out.append(
+                    f'<rect x="0" y="{y + 2}" width="{width}" height="{line_h}" fill="#2b2b2b"/>'
+                )
+                colour, background, strike = "#f0dfaf", None, False
+            elif kind == "caption":
+                colour, background, strike = "#7f9f7f", None, False
+            else:
+                colour, background, strike = styles[kind]
+            w = round(len(text) * char_w, 1)
+            if background:
+                out.append(
+                    f'<rect x="{x}" y="{y + 2}" width="{w}" height="{line_h - 2}" '
+                    f'fill="{background}"/>'
+                )
+            decoration = ' text-decoration="line-through"' if strike else ""
+            out.append(
+                f'<text x="{x}" y="{y + 15}" fill="{colour}"{decoration} xml:space="preserve">'
+                f"{escape(text)}</text>"
+            )
+            x = round(x + w, 1)
+    out.append("</svg>")
+    return "\n".join(out) + "\n"

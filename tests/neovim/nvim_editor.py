@@ -73,6 +73,62 @@ function E.sample_lines(every_ms, buf)
     end
   end))
 end
+-- Next edits as drawn in the `inkstream_nes` namespace: each mark's range, highlight and text.
+local nes_ns = vim.api.nvim_create_namespace('inkstream_nes')
+local function chunks(list)
+  local parts = {}
+  for _, chunk in ipairs(list or {}) do parts[#parts + 1] = chunk[1] end
+  return table.concat(parts)
+end
+function E.nes(buf)
+  local out = {}
+  for _, m in ipairs(vim.api.nvim_buf_get_extmarks(buf or 0, nes_ns, 0, -1, { details = true })) do
+    local d = m[4]
+    local lines = {}
+    for _, l in ipairs(d.virt_lines or {}) do lines[#lines + 1] = chunks(l) end
+    out[#out + 1] = {
+      id = m[1], row = m[2], col = m[3], end_row = d.end_row or m[2], end_col = d.end_col or m[3],
+      hl = d.hl_group or '', text = chunks(d.virt_text), lines = lines,
+      text_hl = (d.virt_text and d.virt_text[#d.virt_text][2]) or '',
+      pos = d.virt_text_pos or '', chunks = d.virt_text or {},
+    }
+  end
+  return out
+end
+function E.sample_nes(every_ms)
+  E.samples = {}
+  if E.timer then E.timer:stop() end
+  E.timer = vim.loop.new_timer()
+  local b = vim.api.nvim_get_current_buf()
+  E.timer:start(0, every_ms, vim.schedule_wrap(function()
+    table.insert(E.samples, { t = vim.loop.hrtime() / 1e9, marks = E.nes(b) })
+  end))
+end
+-- Screen rows and the cells next edits colour: {line, from, to, hl} (0-based, end exclusive),
+-- for an unscrolled window with no virtual lines (the tests' one-line edits).
+function E.nes_screen(rows)
+  local lines, spans = {}, {}
+  for r = 1, rows do
+    local s = {}
+    for c = 1, vim.o.columns do s[#s + 1] = vim.fn.screenstring(r, c) end
+    lines[#lines + 1] = (table.concat(s):gsub('%s+$', ''))
+  end
+  for _, m in ipairs(E.nes(0)) do
+    local line = vim.api.nvim_buf_get_lines(0, m.row, m.row + 1, true)[1]
+    if m.hl ~= '' and m.end_row == m.row then
+      local from = vim.fn.strdisplaywidth(line:sub(1, m.col))
+      spans[#spans + 1] = { m.row, from, vim.fn.strdisplaywidth(line:sub(1, m.end_col)), m.hl }
+    end
+    local from = m.pos == 'eol' and vim.fn.strdisplaywidth(line) + 1
+      or vim.fn.strdisplaywidth(line:sub(1, m.col))
+    for _, chunk in ipairs(m.chunks) do
+      local to = from + vim.fn.strdisplaywidth(chunk[1])
+      if chunk[2] then spans[#spans + 1] = { m.row, from, to, chunk[2] } end
+      from = to
+    end
+  end
+  return { lines = lines, spans = spans }
+end
 function E.stop_sampling()
   if E.timer then E.timer:stop() end
   return E.samples
@@ -144,6 +200,46 @@ def save_frames(frames: list[tuple[str, Screen]], directory: Path, title: str) -
                 text.stylize("blue")
             console.print(text)
     console.save_svg(str(directory / "ghost.svg"), title=title)
+
+
+@dataclass
+class NesScreen:
+    """The top rows of Neovim's screen, with the cells next edits colour: (row, from, to, group)."""
+
+    lines: list[str]
+    spans: list[tuple[int, int, int, str]]
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+_NES_STYLES = {
+    "InkstreamNesDelete": "white on #7f2f2f strike",
+    "InkstreamNesAdd": "black on #8fcf8f",
+    "InkstreamNesHint": "grey50 italic",
+}
+
+
+def save_nes_frames(frames: list[tuple[str, NesScreen]], directory: Path, title: str) -> None:
+    """Write next-edit frames as text and as an SVG terminal capture."""
+    from rich.console import Console
+    from rich.text import Text
+
+    directory.mkdir(parents=True, exist_ok=True)
+    plain = "\n\n".join(f"-- {caption}\n{screen.text()}" for caption, screen in frames)
+    (directory / "next-edit-frames.txt").write_text(plain + "\n")
+    console = Console(record=True, width=64, file=open(os.devnull, "w"), color_system="truecolor")
+    for i, (caption, screen) in enumerate(frames):
+        console.print(Text(("\n" if i else "") + caption, style="bold cyan"))
+        for row, line in enumerate(screen.lines):
+            text = Text(line.ljust(60))
+            for s_row, start, end, group in screen.spans:
+                if s_row == row:
+                    text.stylize(_NES_STYLES.get(group, ""), start, end)
+            if line.startswith("~"):
+                text.stylize("blue")
+            console.print(text)
+    console.save_svg(str(directory / "next-edit.svg"), title=title)
 
 
 class Editor:
@@ -227,6 +323,22 @@ class Editor:
         self.nvim.command("redraw")
         raw = self.lua("return _G.inkstream_test.screen(...)", rows)
         return Screen(time.monotonic(), list(raw["lines"]), [tuple(g) for g in raw["ghost"]])
+
+    def nes(self) -> list[dict[str, Any]]:
+        """The next edits' extmarks in the current buffer (namespace ``inkstream_nes``)."""
+        return list(self.lua("return _G.inkstream_test.nes(0)"))
+
+    def sample_nes(self, every_ms: int = 3) -> None:
+        self.lua("_G.inkstream_test.sample_nes(...)", every_ms)
+
+    def nes_samples(self) -> list[tuple[float, list[dict[str, Any]]]]:
+        raw = self.lua("return _G.inkstream_test.stop_sampling()")
+        return [(s["t"], list(s["marks"])) for s in raw]
+
+    def nes_screen(self, rows: int) -> NesScreen:
+        self.nvim.command("redraw")
+        raw = self.lua("return _G.inkstream_test.nes_screen(...)", rows)
+        return NesScreen(list(raw["lines"]), [tuple(s) for s in raw["spans"]])
 
     def sample(self, every_ms: int = 3) -> None:
         self.lua("_G.inkstream_test.sample(...)", every_ms)

@@ -6,6 +6,9 @@ vim.g.loaded_inkstream = 1
 
 local function link()
   vim.cmd('highlight default link InkstreamGhost Comment')
+  vim.cmd('highlight default link InkstreamNesDelete DiffDelete')
+  vim.cmd('highlight default link InkstreamNesAdd DiffAdd')
+  vim.cmd('highlight default link InkstreamNesHint Comment')
 end
 link()
 vim.api.nvim_create_autocmd('ColorScheme', {

@@ -159,7 +159,7 @@ function M.request(buf, method, params, on_partial, on_done)
     if value.kind == 'report' then
       stream.tokens, stream.rate = parse_report(value.message)
       stream.note = not stream.tokens and value.message or nil -- what it waits for
-    elseif value.kind == 'end' then
+    elseif value.kind == 'end' and method ~= 'inkstream/nextEdit' then
       -- why a completion is empty, as the server says it ("no completion: …")
       local message = value.message or ''
       M.note = message:match('^no completion') and message or nil
@@ -171,8 +171,8 @@ function M.request(buf, method, params, on_partial, on_done)
       return
     end
     finish()
-    -- -32800 (cancelled by us) and -32802 (superseded) are not problems
-    if err and err.code ~= -32800 and err.code ~= -32802 then
+    -- -32800 (cancelled by us), -32802 (superseded) and -32601 (a server without the method) are not problems
+    if err and err.code ~= -32800 and err.code ~= -32802 and err.code ~= -32601 then
       M.last_error = err.message
     elseif not err then
       M.last_error = nil

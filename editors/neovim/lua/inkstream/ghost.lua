@@ -246,11 +246,11 @@ local function on_popup()
   M.dismiss()
 end
 
--- Insert-mode maps that act only while ghost text shows; otherwise the key does what it did.
+-- Maps that act only while ghost text (or a next edit) shows; otherwise the key does what it did.
 local fallbacks = {}
 M.fallbacks = fallbacks
 
-local function fallback(prev, lhs)
+local function fallback(prev, lhs, key)
   if vim.tbl_isempty(prev) then
     return lhs
   end
@@ -258,8 +258,8 @@ local function fallback(prev, lhs)
     if prev.expr == 1 then
       return prev.callback()
     end
-    fallbacks[lhs] = prev.callback
-    return string.format('<Cmd>lua require("inkstream.ghost").fallbacks[%q]()<CR>', lhs)
+    fallbacks[key] = prev.callback
+    return string.format('<Cmd>lua require("inkstream.ghost").fallbacks[%q]()<CR>', key)
   end
   local rhs = prev.rhs:gsub('<[Ss][Ii][Dd]>', '<SNR>' .. tostring(prev.sid) .. '_')
   if prev.expr == 1 then
@@ -268,20 +268,54 @@ local function fallback(prev, lhs)
   return rhs
 end
 
-local function map(lhs, action)
+-- Map `lhs` in `mode`: `pick()` names the module and function to run, or nothing to fall back.
+local function map_with(mode, lhs, pick)
   if not lhs or lhs == '' then
     return
   end
-  local prev = vim.fn.maparg(lhs, 'i', false, true)
+  local prev = vim.fn.maparg(lhs, mode, false, true)
   if prev.desc == 'inkstream' then
     prev = {} -- our own map from an earlier setup()
   end
-  vim.keymap.set('i', lhs, function()
-    if M.visible() and not pum() then
-      return string.format('<Cmd>lua require("inkstream.ghost").%s()<CR>', action)
+  vim.keymap.set(mode, lhs, function()
+    local module, action = pick()
+    if module then
+      return string.format('<Cmd>lua require("inkstream.%s").%s()<CR>', module, action)
     end
-    return fallback(prev, lhs)
+    return fallback(prev, lhs, mode .. lhs)
   end, { expr = true, silent = true, remap = prev.noremap == 0, desc = 'inkstream' })
+end
+
+local function nes_visible()
+  return config.next_edit ~= false and require('inkstream.nes').visible()
+end
+
+-- Insert mode: ghost text first (it keeps priority), then the next edit (`nes_action`).
+local function map(lhs, action, nes_action)
+  map_with('i', lhs, function()
+    if pum() then
+      return nil
+    end
+    if M.visible() then
+      return 'ghost', action
+    end
+    if nes_action and nes_visible() then
+      return 'nes', nes_action
+    end
+  end)
+end
+
+--- A key that acts on the next edit in `mode` while one is shown (Normal mode's <Tab> and <Esc>),
+--- and in Insert mode while no ghost text and no popup menu shows.
+function M.map_nes(mode, lhs, action)
+  map_with(mode, lhs, function()
+    if mode == 'i' and (pum() or M.visible()) then
+      return nil
+    end
+    if nes_visible() then
+      return 'nes', action
+    end
+  end)
 end
 
 function M.setup(cfg)
@@ -307,10 +341,10 @@ function M.setup(cfg)
     end,
   })
   local keys = cfg.keymaps or {}
-  map(keys.accept, 'accept')
+  map(keys.accept, 'accept', keys.accept == keys.nes_accept and 'accept' or nil)
   map(keys.accept_word, 'accept_word')
   map(keys.accept_line, 'accept_line')
-  map(keys.dismiss, 'dismiss')
+  map(keys.dismiss, 'dismiss', 'dismiss')
 end
 
 return M

@@ -6,8 +6,16 @@ local defaults = {
   cmd = { 'inkstream', 'serve' },
   -- filetypes to attach to: a list ({ 'python', 'lua' }) or a map ({ ['*'] = true, markdown = false })
   filetypes = { ['*'] = true, help = false },
-  keymaps = { accept = '<Tab>', accept_word = '<M-Right>', accept_line = '<M-Down>', dismiss = '<C-]>' },
+  keymaps = {
+    accept = '<Tab>',
+    accept_word = '<M-Right>',
+    accept_line = '<M-Down>',
+    dismiss = '<C-]>',
+    nes_accept = '<Tab>', -- Normal mode, and Insert mode when no ghost text shows
+    nes_dismiss = '<Esc>', -- Normal mode
+  },
   auto_trigger = true,
+  next_edit = true, -- next-edit suggestions (see :help inkstream-next-edit)
   debounce_ms = 30, -- client side, small: the server debounces too
   settings = {}, -- the server's settings (baseUrl, model, apiStyle, ...); the key comes from the environment
 }
@@ -42,6 +50,7 @@ end
 function M.setup(opts)
   M.config = normalize(opts)
   require('inkstream.ghost').setup(M.config)
+  require('inkstream.nes').setup(M.config)
   require('inkstream.client').setup(M.config)
 end
 
@@ -65,6 +74,21 @@ function M.trigger()
   return require('inkstream.ghost').trigger(1)
 end
 
+--- Ask for next edits at the cursor now.
+function M.nes_trigger()
+  return require('inkstream.nes').trigger()
+end
+
+--- Jump to the next edit when it is away from the cursor, else apply it. False when none shows.
+function M.nes_accept()
+  return require('inkstream.nes').accept()
+end
+
+--- Hide the next edits and stop the model.
+function M.nes_dismiss()
+  return require('inkstream.nes').dismiss()
+end
+
 --- A short string for statuslines.
 function M.status()
   return require('inkstream.client').status()
@@ -74,6 +98,7 @@ end
 function M.stop()
   require('inkstream.explain').stop()
   require('inkstream.ghost').dismiss()
+  require('inkstream.nes').dismiss()
 end
 
 return M
