@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 import signal
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from inkstream.terminal.commands import demo_target
+from inkstream.terminal.commands import SAMPLE, demo_target
 
 from cache_processes import processes_using
 from conftest import server_env
@@ -214,7 +215,7 @@ def test_the_demos_completion_is_a_correct_body_for_its_function(
     and the function then does what its docstring says."""
     done = run("demo")
     assert done.returncode == 0, done.stderr
-    shown = done.stdout.split("\n", 1)[1].split("\n\n== explaining")[0]
+    shown = done.stdout.split("\n", 1)[1].split("\n\n== ")[0]
     assert shown.strip() and "(no completion" not in shown
     target = demo_target(None)
     at = sum(len(line) + 1 for line in target.text.split("\n")[: target.line]) + target.character
@@ -231,6 +232,37 @@ def test_the_demos_completion_is_a_correct_body_for_its_function(
     assert sample.most_valuable([items[2]]) is items[2]
     with pytest.raises(ValueError, match="no items"):
         sample.most_valuable([])
+
+
+def test_the_demos_next_edits_finish_its_rename(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the completion the demo renames a parameter at its ``def``; the next edits it
+    prints (a unified diff, offline) are the rest of the rename: applied, the function works."""
+    done = run("demo")
+    assert done.returncode == 0, done.stderr
+    section = done.stdout.split("== next edits after renaming minimum → threshold on line ")[1]
+    diff = section.split("\n\n== explaining")[0].split("\n", 1)[1]
+    assert diff.startswith("@@ ")
+    lines = SAMPLE.read_text().split("\n")
+    [def_line] = [i for i, line in enumerate(lines) if line.startswith("def restock(")]
+    lines[def_line] = lines[def_line].replace("minimum:", "threshold:")
+    for hunk in filter(None, re.split(r"(?m)^(?=@@ )", diff.strip())):
+        head, *body = hunk.strip("\n").split("\n")
+        start = int(re.match(r"@@ -(\d+)", head).group(1)) - 1  # type: ignore[union-attr]
+        old = [line[1:] for line in body if line.startswith("-")]
+        new = [line[1:] for line in body if line.startswith("+")]
+        assert lines[start : start + len(old)] == old
+        lines[start : start + len(old)] = new
+    renamed = tmp_path / "renamed_inventory.py"
+    renamed.write_text("\n".join(lines))
+    spec = importlib.util.spec_from_file_location("renamed_inventory", renamed)
+    assert spec is not None and spec.loader is not None
+    sample = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "renamed_inventory", sample)
+    spec.loader.exec_module(sample)
+    items = [sample.Item("nut", 0.1, 500), sample.Item("saw", 25.0, 4)]
+    assert sample.restock(items, threshold=10) == [items[1]]
 
 
 def test_ctrl_c_stops_the_model(source: Path, upstream: ScriptedUpstream) -> None:

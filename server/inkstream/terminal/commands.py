@@ -345,6 +345,12 @@ def _run_demo(args: argparse.Namespace) -> int:
         elif not ghost:
             console.print(f"[yellow]{_empty_reason(client)}")
 
+        if args.target is None:  # the sample: a rename at one place, the rest as next edits
+            renamed = await _demo_next_edit(client, uri, lines, console, fancy, interrupted)
+            if renamed is None:
+                return EXIT_INTERRUPTED
+            lines = renamed
+
         start, end = _enclosing_block(lines, target.line)
         explanation = ""
 
@@ -380,6 +386,71 @@ def _run_demo(args: argparse.Namespace) -> int:
         return 0
 
     return _run(args, job)
+
+
+#: the demo's rename: the parameter ``minimum`` of ``restock`` becomes ``threshold`` in its ``def``
+DEMO_RENAME = ("def restock(", "minimum", "threshold")
+
+
+def demo_rename(lines: list[str]) -> tuple[int, int] | None:
+    """Where the demo renames (line, column of the old name), if the sample still has it."""
+    prefix, old, _new = DEMO_RENAME
+    for number, line in enumerate(lines):
+        if line.startswith(prefix) and (column := line.find(old + ":")) >= 0:
+            return number, column
+    return None
+
+
+async def _demo_next_edit(
+    client: TerminalClient,
+    uri: str,
+    lines: list[str],
+    console: Any,
+    fancy: bool,
+    interrupted: list[float],
+) -> list[str] | None:
+    """Rename at one place as a user would (one ``didChange``), then print the next edits the
+    server suggests for the rest, each hunk as it arrives. The new lines, or None if stopped."""
+    from inkstream.terminal.nextedit import unified_hunk
+
+    place = demo_rename(lines)
+    if place is None:
+        return lines
+    _prefix, old, new = DEMO_RENAME
+    line, column = place
+    lines = lines[:]
+    lines[line] = lines[line][:column] + new + lines[line][column + len(old) :]
+    # the sample is ASCII: str columns are UTF-16 columns
+    client.change(uri, 2, (line, column), (line, column + len(old)), new)
+    title = f"== next edits after renaming {old} → {new} on line {line + 1}"
+    console.print(f"\n[bold]{title}[/bold]" if fancy else f"\n{title}", highlight=False)
+    count = 0
+
+    def on_edits(edits: list[dict[str, Any]]) -> None:
+        nonlocal count
+        for edit in edits:
+            hunk = unified_hunk(lines, edit)
+            if fancy:
+                from rich.syntax import Syntax
+
+                console.print(Syntax(hunk.rstrip("\n"), "diff", theme="ansi_dark"))
+            else:
+                sys.stdout.write(hunk)
+                sys.stdout.flush()
+            count += 1
+
+    try:
+        final = await client.next_edit(uri, 2, line, column + len(new), on_edits)
+    except ServerError as exc:
+        if not exc.cancelled:
+            raise
+        console.print(_stopped(interrupted, count).replace("tokens", "edits"))
+        return None
+    if len(final) > count:
+        on_edits(final[count:])
+    if not final:
+        console.print("(no next edit)")
+    return lines
 
 
 @contextlib.contextmanager
