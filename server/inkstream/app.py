@@ -157,6 +157,9 @@ class InkstreamServer(LanguageServer):
         """
         with contextlib.suppress(Exception):
             await provider.ready()
+        from inkstream.handlers.streaming import warm_first_answer
+
+        warm_first_answer(self)  # the first ghost text must not wait for the converter
         gc.freeze()
 
     @property

@@ -104,6 +104,7 @@ if _missing:
 # 300 ms (about 2.3 s in all), so a client that only shows the final answer cannot pass.
 CODE = 'def fibonacci(n):\n    """Return the n-th Fibonacci number."""\n    '
 BODY = "if n < 2:\n        return n\n    return fibonacci(n - 1) + fibonacci(n - 2)"
+INLINE_CHUNK = 3
 EXPLANATION = (
     "`fibonacci` computes the *n*-th Fibonacci number **recursively**.\n\n"
     "- For `n < 2` it returns `n` itself (the base cases 0 and 1).\n"
@@ -457,7 +458,7 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
                 for _ in STOP_WAYS
             ],
             # 4. The growing inline suggestion.
-            Reply.text(BODY, chunk_size=3, delay=0.08, first_delay=0.3),
+            Reply.text(BODY, chunk_size=INLINE_CHUNK, delay=0.08, first_delay=0.3),
             # 5+. Whatever VS Code asks after Tab (the next suggestion) gets a short answer.
             *[Reply.text("\n", chunk_size=1) for _ in range(5)],
         )
@@ -573,6 +574,12 @@ def test_ghost_text_grows_tab_accepts_explain_streams_and_stop_hangs_up(code_ser
     report["first_ghost_before_upstream_done_ms"] = round(inline_done * 1000 - ghosts[0]["t"])
     [sampled] = [e for e in by_kind["frames"] if e["label"] == "inline"]
     report["per_frame"] = frame_report(sampled["frames"], sampled["total"])
+    # The first words show when they arrive, whatever the growth mode: not once the first line is
+    # complete (painted before the upstream sent the chunk with the first newline).
+    first_painted = next(r["t"] for r in sampled["frames"] if r["length"] > 0)
+    newline_chunk = BODY.index("\n") // INLINE_CHUNK
+    newline_sent = wall_clock(requests[inline_index].chunk_times[newline_chunk]) * 1000
+    assert first_painted < newline_sent, (first_painted, newline_sent, report)
     if GROWTH != "final":
         # The first ghost text and at least one longer one while the model was still writing.
         assert len(before_done) >= 2, f"no growth before the upstream finished: {report}"

@@ -136,7 +136,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     entry.shownAt = Date.now();
     entry.shownByTyping = context.triggerKind === vscode.InlineCompletionTriggerKind.Automatic;
     this.refreshTarget = entry;
-    this.note({ kind: 'shown', id: entry.id, at: entry.shownAt, length: entry.shown.length });
+    this.note({ kind: 'shown', id: entry.id, at: entry.shownAt, length: entry.shown.length }, entry);
     this.maybeRefresh(entry);
     const whole = !entry.running && entry.shown.length === entry.text.length;
     const command = this.usage?.shown(document, position, now.remainder, this.usage.idOf(entry), now.typed.length, whole);
@@ -181,7 +181,7 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
       client.onProgress(partialType, partialResultToken, (value) => {
         this.usage?.noteResult(entry, value);
         if (entry.update(mergeSnapshot(entry.text, value))) {
-          this.note({ kind: 'snapshot', id: entry.id, at: Date.now(), length: entry.text.length });
+          this.note({ kind: 'snapshot', id: entry.id, at: Date.now(), length: entry.text.length }, entry);
           this.maybeRefresh(entry);
         }
       }),
@@ -391,8 +391,12 @@ export class InlineProvider implements vscode.InlineCompletionItemProvider, vsco
     }
   }
 
-  private note(event: StreamEvent): void {
-    if (event.kind !== 'snapshot' && event.kind !== 'shown' && event.kind !== 'refresh') {
+  private note(event: StreamEvent, entry?: StreamEntry): void {
+    if (entry && (event.kind === 'snapshot' ? entry.updates === 1 : event.kind === 'shown' && !entry.shownOnce)) {
+      // The first text of a stream and when it was first handed to VS Code (bench/vscode_first.py reads these).
+      entry.shownOnce ||= event.kind === 'shown';
+      this.output.appendLine(`[inline] stream ${event.id} first ${event.kind === 'shown' ? 'shown' : 'text'} ${event.at - entry.startedAt} ms after the request`);
+    } else if (event.kind !== 'snapshot' && event.kind !== 'shown' && event.kind !== 'refresh') {
       const extra = [event.length !== undefined ? `${event.length} chars` : '', event.detail ?? ''].filter(Boolean).join(', ');
       this.output.appendLine(`[inline] stream ${event.id} ${event.kind}${extra ? ` (${extra})` : ''}`);
     }

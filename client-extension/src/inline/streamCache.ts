@@ -93,6 +93,8 @@ export class StreamEntry {
   shownAt = 0;
   /** VS Code's last call was automatic (typing), so an explicit trigger re-asks without a hide. */
   shownByTyping = false;
+  /** The provider has handed some of it to VS Code. */
+  shownOnce = false;
   private listeners = new Set<Listener>();
 
   constructor(readonly anchor: Anchor, readonly startedAt: number) {}

@@ -83,6 +83,8 @@ def build_client(settings: Settings) -> AsyncOpenAI:
     )
     client.completions  # noqa: B018  (touch the resources so the first request pays nothing)
     client.chat.completions  # noqa: B018
+    import anyio  # noqa: F401  (httpx's transport imports it on the first connection otherwise)
+
     return client
 
 

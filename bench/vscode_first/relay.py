@@ -1,0 +1,40 @@
+"""The smallest streaming relay (bench/vscode_first.py's baseline): one pygls request that streams
+the model's chat completion to the editor as partial results (each the whole text so far), and
+closes the stream when cancelled. No prompt building, no post-processing, no cache."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from lsprotocol import types
+from openai import AsyncOpenAI
+from pygls.lsp.server import LanguageServer
+
+server = LanguageServer("mini-relay", "0.1")
+model = AsyncOpenAI(base_url=os.environ["MINI_BASE_URL"], api_key="sk-mini-not-a-key")
+
+
+@server.feature("mini/complete")
+async def complete(ls: LanguageServer, params: Any) -> dict[str, str]:
+    stream = await model.chat.completions.create(
+        model="mini",
+        stream=True,
+        messages=[{"role": "user", "content": f"Continue at <CURSOR>:\n{params.prefix}<CURSOR>"}],
+    )
+    text = ""
+    async with stream:  # closed (the upstream sees the hang-up) when the request is cancelled
+        async for chunk in stream:
+            delta = chunk.choices[0].delta.content if chunk.choices else None
+            if delta:
+                text += delta
+                ls.progress(
+                    types.ProgressParams(token=params.partialResultToken, value={"text": text})
+                )
+    return {"text": text}
+
+
+if __name__ == "__main__":
+    print("mini relay ready", file=sys.stderr)
+    server.start_io()
