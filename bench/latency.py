@@ -8,7 +8,10 @@ Prints medians and p99 for:
   - spawn -> initialize response, and spawn -> first chunk at the client;
   - the first completion after start-up: its first partial result minus the model's time to
     first token, with the endpoint probe to run (first start) or cached (later starts);
-  - first visible text streamed vs waiting for the whole answer (200-token explain), as a ratio.
+  - first visible text streamed vs waiting for the whole answer (200-token explain), as a ratio;
+  - side by side (section ``side``): inkstream, the smallest pygls relay (bench/pygls_relay.py)
+    and a bare relay round by round, median and worst of N as ratios to the bare relay
+    (``--before CHECKOUT`` adds another checkout's server: an A/B in one run).
 
 Everything runs on 127.0.0.1: the real server as a subprocess over stdio, driven by pygls's client,
 and the scripted OpenAI-compatible upstream from tests/upstream.py. With ``--engine URL --model M``
@@ -19,6 +22,7 @@ also runs them through LiteLLM's proxy (docs/litellm-config.yaml) put between th
 recording proxy: cancel -> the engine's side of the gateway hanging up, beside the direct figures.
 
     python bench/latency.py [--runs 30] [--sections cancel,bare,first]
+    chrt -f 50 python bench/latency.py --sections side --runs 40 [--before ../main]
     python bench/latency.py --engine http://127.0.0.1:8080/v1 --model qwen2.5-coder-tiny \
         [--sections bare,cancel] [--lifecycle-runs 30] [--gateway $INKSTREAM_LITELLM]
 """
