@@ -8,7 +8,10 @@ Prints medians and p99 for:
   - spawn -> initialize response, and spawn -> first chunk at the client;
   - the first completion after start-up: its first partial result minus the model's time to
     first token, with the endpoint probe to run (first start) or cached (later starts);
-  - first visible text streamed vs waiting for the whole answer (200-token explain), as a ratio.
+  - first visible text streamed vs waiting for the whole answer (200-token explain), as a ratio;
+  - side by side (section ``side``): inkstream, the smallest pygls relay (bench/pygls_relay.py)
+    and a bare relay round by round, median and worst of N as ratios to the bare relay
+    (``--before CHECKOUT`` adds another checkout's server: an A/B in one run).
 
 Everything runs on 127.0.0.1: the real server as a subprocess over stdio, driven by pygls's client,
 and the scripted OpenAI-compatible upstream from tests/upstream.py. With ``--engine URL --model M``
@@ -19,6 +22,7 @@ also runs them through LiteLLM's proxy (docs/litellm-config.yaml) put between th
 recording proxy: cancel -> the engine's side of the gateway hanging up, beside the direct figures.
 
     python bench/latency.py [--runs 30] [--sections cancel,bare,first]
+    chrt -f 50 python bench/latency.py --sections side --runs 40 [--before ../main]
     python bench/latency.py --engine http://127.0.0.1:8080/v1 --model qwen2.5-coder-tiny \
         [--sections bare,cancel] [--lifecycle-runs 30] [--gateway $INKSTREAM_LITELLM]
 """
@@ -55,11 +59,15 @@ from upstream import Reply, ScriptedUpstream  # noqa: E402
 BENCH_DATA_DIR = tempfile.mkdtemp(prefix="inkstream-bench-usage-")
 
 SERVER = [sys.executable, "-m", "inkstream", "serve"]
+#: the smallest pygls relay, measured side by side with the server (section "side")
+PYGLS_RELAY = [sys.executable, str(Path(__file__).resolve().with_name("pygls_relay.py"))]
 DOC_URI = "file:///bench/demo.py"
 DOC = "def slow():\n    \n"
 SLOW = Reply.text("x = 1\n    " * 400, chunk_size=4, delay=0.03)
 EXPLAIN_URI = "file:///bench/area.py"
 EXPLAIN_DOC = "def area(r):\n    return 3.14159 * r * r\n"
+#: how long after a stop that nobody answers the upstream is asked when it saw the hang-up
+SETTLE = 0.05
 TTFT = 0.3  # the model's time to first token in the start-up section, as measured in VS Code
 
 
@@ -83,7 +91,11 @@ class BenchClient(LanguageClient):
 
 
 async def start(
-    base_url: str | None, *, env_extra: dict[str, str] | None = None, **options: Any
+    base_url: str | None,
+    *,
+    env_extra: dict[str, str] | None = None,
+    command: list[str] | None = None,
+    **options: Any,
 ) -> tuple[BenchClient, float]:
     """Spawn a server and initialize it; returns the client and spawn->initialize seconds."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INKSTREAM_"))}
@@ -96,7 +108,7 @@ async def start(
     init.update(options)
     client = BenchClient()
     spawned = time.monotonic()
-    await client.start_io(*SERVER, env=env)
+    await client.start_io(*(command or SERVER), env=env)
     await client.initialize_async(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(
@@ -162,7 +174,7 @@ def summary(name: str, values_ms: list[float]) -> str:
     p99 = values[min(len(values) - 1, round(0.99 * (len(values) - 1)))]
     return (
         f"{name:<58} median {statistics.median(values):8.2f} ms   p99 {p99:8.2f} ms   "
-        f"min {values[0]:7.2f}   n={len(values)}"
+        f"min {values[0]:7.2f}   max {values[-1]:7.2f}   n={len(values)}"
     )
 
 
@@ -385,50 +397,60 @@ class ThroughGateway(Target):
 # -- cancel -> hang-up ------------------------------------------------------------------------
 
 
+CANCEL = "$/cancelRequest"
+WORK_DONE_CANCEL = "window/workDoneProgress/cancel"
+SUPERSEDED = "superseded by a newer request"
+
+
+async def cancel_once(client: BenchClient, target: Target, path: str, n: int) -> float:
+    """One request streamed, then stopped by ``path`` once its first partial result is in:
+    milliseconds from the client's stop to the upstream seeing the hang-up."""
+    token, wd, msg_id = f"p{n}", f"w{n}", f"req-{n}"
+    mark = target.prepare()
+    newer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    newer.set_result(None)
+    task = asyncio.ensure_future(
+        client.protocol.send_request_async(target.method, target.params(token, wd), msg_id=msg_id)
+    )
+    await first_partial(client, token)
+    t0 = time.monotonic()
+    if path == CANCEL:
+        client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+    elif path == WORK_DONE_CANCEL:
+        client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token=wd))
+    else:
+        # a request elsewhere in the document (one at the same spot would join the stream)
+        elsewhere = inline_params(f"n{n}")
+        elsewhere["position"] = {"line": 0, "character": 3}
+        assert isinstance(target, Scripted)
+        target.script(Reply.text("return 1"))
+        newer = asyncio.ensure_future(
+            client.protocol.send_request_async("inkstream/inlineCompletion", elsewhere)
+        )
+    # the upstream is asked when it saw the hang-up only once the request is answered (after
+    # the hang-up): asked sooner, the thread answering wakes with the one noting the time, and
+    # they take turns with the GIL (its switch interval is 5 ms) at the very moment measured
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.gather(task, newer, return_exceptions=True), 5)
+    try:
+        hung_up = await asyncio.to_thread(target.hung_up_at, mark, t0)
+    except TimeoutError as exc:
+        raise SystemExit(f"{path} #{n}: {exc}") from exc
+    return (hung_up - t0) * 1000
+
+
 async def cancel_paths(target: Target, runs: int, lifecycle_runs: int | None = None) -> list[str]:
     lines = []
     client, _ = await start(target.base_url, typeThrough=False, explainMaxTokens=4000)
-    paths = ["$/cancelRequest", "window/workDoneProgress/cancel"]
+    paths = [CANCEL, WORK_DONE_CANCEL]
     if isinstance(target, Scripted):
-        paths.append("superseded by a newer request")
+        paths.append(SUPERSEDED)
     results: dict[str, list[float]] = {path: [] for path in paths}
     n = 0
     for _ in range(runs):
         for path in paths:
-            token, wd = f"p{n}", f"w{n}"
             n += 1
-            mark = target.prepare()
-            msg_id = f"req-{n}"
-            newer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-            newer.set_result(None)
-            task = asyncio.ensure_future(
-                client.protocol.send_request_async(
-                    target.method, target.params(token, wd), msg_id=msg_id
-                )
-            )
-            await first_partial(client, token)
-            t0 = time.monotonic()
-            if path == "$/cancelRequest":
-                client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
-            elif path == "window/workDoneProgress/cancel":
-                client.window_work_done_progress_cancel(
-                    types.WorkDoneProgressCancelParams(token=wd)
-                )
-            else:
-                # a request elsewhere in the document (one at the same spot would join the stream)
-                elsewhere = inline_params(f"n{n}")
-                elsewhere["position"] = {"line": 0, "character": 3}
-                assert isinstance(target, Scripted)
-                target.script(Reply.text("return 1"))
-                newer = asyncio.ensure_future(
-                    client.protocol.send_request_async("inkstream/inlineCompletion", elsewhere)
-                )
-            try:
-                hung_up = await asyncio.to_thread(target.hung_up_at, mark, t0)
-            except TimeoutError as exc:
-                raise SystemExit(f"{path} #{n}: {exc}") from exc
-            results[path].append((hung_up - t0) * 1000)
-            await asyncio.gather(task, newer, return_exceptions=True)
+            results[path].append(await cancel_once(client, target, path, n))
     await stop(client)
     for path, values in results.items():
         lines.append(summary(f"cancel -> hang-up: {path}", values))
@@ -437,35 +459,53 @@ async def cancel_paths(target: Target, runs: int, lifecycle_runs: int | None = N
         values: list[float] = []
         missed = 0
         for i in range(lifecycle_runs or max(3, runs // 3)):
-            client, _ = await start(target.base_url, explainMaxTokens=4000)
-            await asyncio.sleep(1.0)  # let the warm-up finish: measure the cancel, not start-up
-            mark = target.prepare()
-            token = f"{how}{i}"
-            task = asyncio.ensure_future(
-                client.protocol.send_request_async(target.method, target.params(token))
-            )
-            await first_partial(client, token)
-            t0 = time.monotonic()
-            if how == "shutdown":
-                ended: asyncio.Future[Any] = asyncio.ensure_future(client.shutdown_async(None))
-            else:
-                client.exit(None)
-                ended = asyncio.ensure_future(asyncio.sleep(0))
-            try:
-                hung_up = await asyncio.to_thread(target.hung_up_at, mark, t0)
-                values.append((hung_up - t0) * 1000)
-            except TimeoutError:
+            if (ms := await lifecycle_once(target, how, f"{how}{i}")) is None:
                 missed += 1
-            if how == "shutdown":
-                await asyncio.gather(task, ended, return_exceptions=True)
-                client.exit(None)
-            else:  # an exiting server answers nothing
-                task.cancel()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.stop(), 10)
+            else:
+                values.append(ms)
         note = f"   ({missed} not hung up within 5 s)" if missed else ""
         lines.append(summary(f"cancel -> hang-up: {how}", values or [float("nan")]) + note)
     return lines
+
+
+async def lifecycle_once(
+    target: Target,
+    how: str,
+    token: str,
+    command: list[str] | None = None,
+    env_extra: dict[str, str] | None = None,
+) -> float | None:
+    """A server started for one request, stopped by ``shutdown`` or ``exit`` mid-stream:
+    milliseconds to the upstream hang-up (None: no hang-up within 5 s)."""
+    client, _ = await start(
+        target.base_url, env_extra=env_extra, command=command, explainMaxTokens=4000
+    )
+    await asyncio.sleep(1.0)  # let the warm-up finish: measure the cancel, not start-up
+    mark = target.prepare()
+    task = asyncio.ensure_future(
+        client.protocol.send_request_async(target.method, target.params(token))
+    )
+    await first_partial(client, token)
+    t0 = time.monotonic()
+    if how == "shutdown":
+        ended: asyncio.Future[Any] = asyncio.ensure_future(client.shutdown_async(None))
+    else:
+        client.exit(None)
+        ended = asyncio.ensure_future(asyncio.sleep(0))
+    if how == "shutdown":  # asked once the stop settled (see ``cancel_once``)
+        await asyncio.gather(task, ended, return_exceptions=True)
+    else:  # an exiting server answers nothing
+        await asyncio.sleep(SETTLE)
+    ms: float | None = None
+    with contextlib.suppress(TimeoutError):
+        ms = (await asyncio.to_thread(target.hung_up_at, mark, t0) - t0) * 1000
+    if how == "shutdown":
+        client.exit(None)
+    else:
+        task.cancel()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(client.stop(), 10)
+    return ms
 
 
 # -- the bare relay baseline ------------------------------------------------------------------
@@ -491,6 +531,47 @@ async def main():
         await asyncio.gather(task, return_exceptions=True)
 asyncio.run(main())
 """
+
+
+class BareChild:
+    """A bare relay in a child process, told to start and to cancel over a pipe."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdin is not None and process.stdout is not None
+        self._process, self._stdin, self._stdout = process, process.stdin, process.stdout
+
+    @classmethod
+    async def start(cls, target: Target, model: str = "bench") -> BareChild:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _BARE_CHILD,
+            target.base_url,
+            model,
+            target.api_key,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        return cls(process)
+
+    async def once(self, target: Target) -> float:
+        mark = target.prepare()
+        self._stdin.write(b"start\n")
+        await self._stdout.readline()
+        t0 = time.monotonic()
+        self._stdin.write(b"cancel\n")
+        await asyncio.sleep(SETTLE)  # asked once the stop settled (see ``cancel_once``)
+        ms = (await asyncio.to_thread(target.hung_up_at, mark, t0) - t0) * 1000
+        while True:  # drop the chunks that came before the cancel
+            try:
+                await asyncio.wait_for(self._stdout.readline(), 0.01)
+            except TimeoutError:
+                break
+        return ms
+
+    async def close(self) -> None:
+        self._stdin.close()
+        await self._process.wait()
 
 
 async def bare_relay(target: Target, runs: int, model: str = "bench") -> list[str]:
@@ -522,40 +603,88 @@ async def bare_relay(target: Target, runs: int, model: str = "bench") -> list[st
         t0 = time.monotonic()
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(SETTLE)
         in_process.append((await asyncio.to_thread(target.hung_up_at, mark, t0) - t0) * 1000)
     await client.close()
 
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        _BARE_CHILD,
-        target.base_url,
-        model,
-        target.api_key,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-    )
-    assert child.stdin is not None and child.stdout is not None
-    over_pipe: list[float] = []
-    for _ in range(runs):
-        mark = target.prepare()
-        child.stdin.write(b"start\n")
-        await child.stdout.readline()
-        t0 = time.monotonic()
-        child.stdin.write(b"cancel\n")
-        over_pipe.append((await asyncio.to_thread(target.hung_up_at, mark, t0) - t0) * 1000)
-        await asyncio.sleep(0.05)
-        while True:  # drop the chunks that came before the cancel
-            try:
-                await asyncio.wait_for(child.stdout.readline(), 0.01)
-            except TimeoutError:
-                break
-    child.stdin.close()
-    await child.wait()
+    child = await BareChild.start(target, model)
+    over_pipe = [await child.once(target) for _ in range(runs)]
+    await child.close()
     return [
         summary("bare relay: task.cancel() -> hang-up, in process", in_process),
         summary("bare relay: cancel over a pipe -> hang-up, child process", over_pipe),
     ]
+
+
+# -- side by side: inkstream, the smallest pygls relay, a bare relay --------------------------
+
+WARM_UP = 2  # runs of each not counted: a young process builds its hooks in its first requests
+
+
+def worst(values: list[float]) -> float:
+    return max(values) if values else float("nan")
+
+
+async def side_by_side(
+    target: Target, runs: int, lifecycle_runs: int | None = None, before: str | None = None
+) -> list[str]:
+    """inkstream against the smallest pygls relay (``bench/pygls_relay.py``), run for run.
+
+    Same client, upstream and paths; the servers' order rotates from run to run, and a bare
+    relay (a child process cancelled over a pipe) runs once per round between them, so the
+    machine's load falls on all alike. The first ``WARM_UP`` rounds are not counted. ``before``
+    (another checkout) adds its server, run the same way: an A/B in one run.
+    """
+    envs: dict[str, dict[str, str] | None] = {"inkstream": None}
+    if before is not None:
+        envs["inkstream (before)"] = {"PYTHONPATH": str(Path(before).resolve() / "server")}
+    commands = {name: SERVER for name in envs} | {"pygls relay": PYGLS_RELAY}
+    servers = {}
+    for name, command in commands.items():
+        options = {"typeThrough": False} if command is SERVER else {}
+        client, _ = await start(
+            target.base_url, env_extra=envs.get(name), command=command, **options
+        )
+        servers[name] = client
+    await asyncio.sleep(1.0)  # let inkstream's warm-up finish: measure the cancel, not start-up
+    bare_child = await BareChild.start(target)
+    paths = [CANCEL, WORK_DONE_CANCEL]
+    results: dict[tuple[str, str], list[float]] = {}
+    bare: list[float] = []
+    n = 0
+    for run in range(WARM_UP + runs):
+        order = list(servers)[run % len(servers) :] + list(servers)[: run % len(servers)]
+        for path in paths:
+            for name in order:
+                n += 1
+                ms = await cancel_once(servers[name], target, path, n)
+                if run >= WARM_UP:
+                    results.setdefault((path, name), []).append(ms)
+        ms = await bare_child.once(target)
+        if run >= WARM_UP:
+            bare.append(ms)
+    for client in servers.values():
+        await stop(client)
+    await bare_child.close()
+    for i in range(lifecycle_runs or max(3, runs // 3)):
+        order = list(commands)[i % len(commands) :] + list(commands)[: i % len(commands)]
+        for name in order:
+            ms = await lifecycle_once(target, "exit", f"exit{i}", commands[name], envs.get(name))
+            if ms is not None:
+                results.setdefault(("exit", name), []).append(ms)
+    floor_median, floor_worst = statistics.median(bare), worst(bare)
+    lines = [summary("side by side: bare relay, cancel over a pipe", bare)]
+    for (path, name), values in results.items():
+        lines.append(summary(f"side by side: {name}, {path}", values))
+    lines.append(
+        f"ratios to the bare relay (median {floor_median:.2f} ms, worst {floor_worst:.2f} ms):"
+    )
+    lines.append(f"  {'path':<34}{'server':<20}{'median':>10}{'worst':>10}")
+    for (path, name), values in results.items():
+        median_ratio = statistics.median(values) / floor_median
+        worst_ratio = worst(values) / floor_worst
+        lines.append(f"  {path:<34}{name:<20}{median_ratio:>9.2f}x{worst_ratio:>9.2f}x")
+    return lines
 
 
 # -- streaming and start-up -------------------------------------------------------------------
@@ -669,7 +798,7 @@ async def streamed_vs_whole(upstream: ScriptedUpstream, runs: int) -> list[str]:
     ]
 
 
-SECTIONS = ("startup", "first", "progress", "bare", "cancel", "streamed")
+SECTIONS = ("startup", "first", "progress", "bare", "cancel", "side", "streamed")
 
 
 async def main() -> None:
@@ -682,6 +811,9 @@ async def main() -> None:
         "--lifecycle-runs", type=int, help="runs of the shutdown and exit paths (runs // 3)"
     )
     parser.add_argument("--gateway", help="the litellm command: also run through LiteLLM's proxy")
+    parser.add_argument(
+        "--before", help="another checkout: its server runs beside this one (section side)"
+    )
     args = parser.parse_args()
     chosen = args.sections.split(",")
     if args.engine:
@@ -730,6 +862,7 @@ async def main() -> None:
                 "progress": lambda: chunk_to_progress(upstream, args.runs),
                 "bare": lambda: bare_relay(scripted, args.runs),
                 "cancel": lambda: cancel_paths(scripted, args.runs, args.lifecycle_runs),
+                "side": lambda: side_by_side(scripted, args.runs, args.lifecycle_runs, args.before),
                 "streamed": lambda: streamed_vs_whole(upstream, args.runs),
             }
             for name in SECTIONS:

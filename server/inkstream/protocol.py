@@ -173,13 +173,13 @@ class InkstreamProtocol(LanguageServerProtocol):
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         if (late := self.late_cancels.pop(msg_id, None)) is not None:
             late()
-        # the stream a request consumes itself (an explanation) drops its socket first; a
-        # completion's stream hangs up when its last request leaves (``Generation.leave``)
-        from inkstream.relay import hang_up_task
+        # the request's stream drops its socket first, here: the one it consumes (an
+        # explanation) or the one it alone waits for (a completion's ``Generation``)
+        from inkstream.relay import hang_up_cancelled
 
         task = self._request_futures.get(msg_id)
         if isinstance(task, asyncio.Task):
-            hang_up_task(task)
+            hang_up_cancelled(task)
         super()._handle_cancel_notification(msg_id)
 
     def get_message_type(self, method: str) -> type[Any] | None:  # type: ignore[override]

@@ -12,8 +12,8 @@ import asyncio
 import logging
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from contextlib import aclosing, asynccontextmanager
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from contextlib import aclosing, asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -97,6 +97,10 @@ class HangUp:
 _live: weakref.WeakSet[HangUp] = weakref.WeakSet()
 #: the hang-up of the stream each task consumes, for cancellers that know only the task
 _by_task: weakref.WeakKeyDictionary[asyncio.Task[object], HangUp] = weakref.WeakKeyDictionary()
+#: for a client's cancel: the shared stream each task waits for (a completion's ``Generation``)
+_waited_by: weakref.WeakKeyDictionary[asyncio.Task[object], Callable[[], None]] = (
+    weakref.WeakKeyDictionary()
+)
 #: the hang-up of the stream the current task consumes; set by the relay for the provider
 _current_hang_up: ContextVar[HangUp | None] = ContextVar("inkstream_hang_up", default=None)
 
@@ -121,6 +125,31 @@ def hang_up_task(task: asyncio.Task[object]) -> None:
     hang_up = _by_task.get(task)
     if hang_up is not None:
         hang_up()
+
+
+@contextmanager
+def waiting_for(stop: Callable[[], None]) -> Iterator[None]:
+    """While the block runs, a client's cancel of the current task (``hang_up_cancelled``)
+    calls ``stop``: the request waits for a stream it does not consume (a ``Generation``)."""
+    task = asyncio.current_task()
+    if task is None:
+        yield
+        return
+    _waited_by[task] = stop
+    try:
+        yield
+    finally:
+        _waited_by.pop(task, None)
+
+
+def hang_up_cancelled(task: asyncio.Task[object]) -> None:
+    """The client cancelled ``task`` (``$/cancelRequest``, work-done cancel): drop its stream
+    now, in the cancel's own step, whether the task consumes it or waits for it. Not for the
+    server's own cancels: a superseded request's stream may be about to gain a new reader."""
+    hang_up_task(task)
+    stop = _waited_by.get(task)
+    if stop is not None:
+        stop()
 
 
 def hang_up_all() -> None:

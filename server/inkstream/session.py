@@ -12,7 +12,7 @@ import logging
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 
-from inkstream.relay import hang_up_task
+from inkstream.relay import hang_up_cancelled, hang_up_task
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class RequestRegistry:
         task = self._by_token.get(token)
         if task is None or task.done():
             return False
-        hang_up_task(task)  # the socket first (relay.HangUp)
+        hang_up_cancelled(task)  # the socket first (relay.HangUp)
         task.cancel()
         return True
 

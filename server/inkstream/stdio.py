@@ -33,19 +33,24 @@ class PipeReader:
 
     def __init__(self, reader: asyncio.StreamReader) -> None:
         self._reader = reader
+        self._between_messages = True
 
     async def readline(self) -> bytes:
-        # Messages already buffered are read without suspending: yield once per read, so the
+        # Messages already buffered are read without suspending: yield once per message, so the
         # previous message's async handler runs its first step before the next message is
         # handled (as with pygls's reader; a pushed setting is applied before the next request).
-        await asyncio.sleep(0)
+        # Only once: each yield is a turn of the loop (a chunk's snapshot may run in it) before
+        # a cancel that has arrived whole is handled.
+        if self._between_messages:
+            self._between_messages = False
+            await asyncio.sleep(0)
         try:
             return await self._reader.readline()
         except ValueError:  # a header line longer than LINE_LIMIT: not a client we can talk to
             return b""
 
     async def readexactly(self, n: int) -> bytes:
-        await asyncio.sleep(0)
+        self._between_messages = True
         try:
             return await self._reader.readexactly(n)
         except asyncio.IncompleteReadError:  # the client went away mid-message

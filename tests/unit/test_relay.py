@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import aclosing
+from functools import partial
 
 import pytest
 
 from inkstream.completion.context import CompletionContext
+from inkstream.completion.generation import Generation
 from inkstream.errors import UpstreamTimeout
 from inkstream.relay import (
     Coalescer,
@@ -15,10 +17,12 @@ from inkstream.relay import (
     Listener,
     Timeouts,
     hang_up_all,
+    hang_up_cancelled,
     on_hang_up,
     relay_completion,
     relay_explanation,
     relay_next_edit,
+    waiting_for,
 )
 
 TIMEOUTS = Timeouts(first_token=2.0, idle=2.0)
@@ -121,6 +125,7 @@ class HangUpSource:
     def __init__(self) -> None:
         self.dropped = 0
         self.closed = False
+        self.sent = 0
 
     def drop(self) -> None:
         self.dropped += 1
@@ -130,6 +135,7 @@ class HangUpSource:
             async with on_hang_up(self.drop):
                 while True:
                     await asyncio.sleep(0.001)
+                    self.sent += 1
                     yield "x = 1\n"
         finally:
             self.closed = True
@@ -160,6 +166,62 @@ async def test_a_hang_up_drops_the_stream_before_the_task_unwinds() -> None:
     binder.hang_up()
     hang_up_all()
     assert source.dropped == 1 and source.closed  # once, and nothing registered after the end
+
+
+async def _waiting_request(generation: Generation, listener: Listener) -> str:
+    """What ``handlers.inline`` does around a generation it joined."""
+    generation.join(listener, "")
+    try:
+        with waiting_for(partial(generation.cancelled, listener)):
+            return await generation.result_for(listener)
+    finally:
+        generation.leave(listener)
+
+
+def _generation(source: HangUpSource) -> Generation:
+    """A generation whose model writes until stopped (explanation deltas: never complete)."""
+
+    async def run(generation: Generation) -> str:
+        return await relay_explanation(source.stream(), timeouts=TIMEOUTS, listener=generation)
+
+    return Generation("file:///a.py", "def f():\n    ", "", run)
+
+
+async def test_a_clients_cancel_hangs_up_a_completion_before_its_request_unwinds() -> None:
+    source = HangUpSource()
+    generation, listener = _generation(source), Recorder()
+    request = asyncio.ensure_future(_waiting_request(generation, listener))
+    while not listener.texts:
+        await asyncio.sleep(0.001)
+    hang_up_cancelled(request)  # $/cancelRequest: in the cancel's step, before task.cancel()
+    assert source.dropped == 1 and not request.done()
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    with pytest.raises(asyncio.CancelledError):
+        await generation.task
+    assert source.dropped == 1 and source.closed
+
+
+async def test_a_clients_cancel_leaves_a_completion_another_request_waits_for() -> None:
+    source = HangUpSource()
+    generation, first, second = _generation(source), Recorder(), Recorder()
+    cancelled = asyncio.ensure_future(_waiting_request(generation, first))
+    typed_through = asyncio.ensure_future(_waiting_request(generation, second))
+    while not second.texts:
+        await asyncio.sleep(0.001)
+    hang_up_cancelled(cancelled)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    sent = source.sent
+    while source.sent == sent:  # the model goes on writing for the other request
+        await asyncio.sleep(0.001)
+    assert source.dropped == 0 and not source.closed
+    typed_through.cancel()  # the last one leaves: now the model stops
+    with pytest.raises(asyncio.CancelledError):
+        await typed_through
+    assert source.dropped == 1
 
 
 # --- next edits: hunks out of a rewritten region ---------------------------------------------

@@ -52,8 +52,18 @@ class Generation(Listener):
 
     def leave(self, listener: Listener) -> None:
         self._joined.pop(listener, None)
-        if not self._joined and not self.task.done():
-            # nobody wants it: stop the model now, the socket first, then the task
+        if not self._joined:
+            self._stop()
+
+    def cancelled(self, listener: Listener) -> None:
+        """The listener's client cancelled its request: if nobody else waits, stop the model in
+        the cancel's own step, not one loop turn later when the request's task unwinds."""
+        if self._joined.keys() == {listener}:
+            self._stop()
+
+    def _stop(self) -> None:
+        """Nobody wants it: stop the model now, the socket first, then the task."""
+        if not self.task.done():
             if self._hang_up is not None:
                 self._hang_up()
             self.task.cancel()

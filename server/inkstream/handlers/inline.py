@@ -22,7 +22,7 @@ from inkstream.protocol import (
     INKSTREAM_INLINE_COMPLETION,
     StreamingInlineCompletionParams,
 )
-from inkstream.relay import Listener, StreamStats, relay_completion
+from inkstream.relay import Listener, StreamStats, relay_completion, waiting_for
 from inkstream.usage.guard import check_budget, metered, new_meter
 
 if TYPE_CHECKING:
@@ -172,10 +172,11 @@ async def _from_model(
     generation.join(listener, typed)
     result = asyncio.ensure_future(generation.result_for(listener))
     try:
-        await asyncio.wait([result], timeout=NOTE_AFTER)
-        if not result.done() and (model := _building(ls)):
-            listener.note(f"waiting for {model} to be built (once per machine)")
-        return await result, generation.empty_reason
+        with waiting_for(functools.partial(generation.cancelled, listener)):
+            await asyncio.wait([result], timeout=NOTE_AFTER)
+            if not result.done() and (model := _building(ls)):
+                listener.note(f"waiting for {model} to be built (once per machine)")
+            return await result, generation.empty_reason
     finally:
         result.cancel()
         generation.stop_reason = ls.registry.reason()
