@@ -1,5 +1,6 @@
 """Record a real ``inkstream demo`` run (offline model) as the README's picture: two frames of
-the editor view (while the ghost text streams, and complete), then the explanation.
+the editor view (while the ghost text streams, and complete), the next edits after a rename, then
+the explanation.
 
     python bench/record_demo.py docs/img/demo.svg
 """
@@ -11,10 +12,18 @@ import sys
 from rich.console import Console, Group
 from rich.markdown import Markdown
 from rich.panel import Panel
+from rich.syntax import Syntax
 from rich.text import Text
 
 from inkstream.terminal.client import TerminalClient
-from inkstream.terminal.commands import _enclosing_block, _status, demo_target
+from inkstream.terminal.commands import (
+    DEMO_RENAME,
+    _enclosing_block,
+    _status,
+    demo_rename,
+    demo_target,
+)
+from inkstream.terminal.nextedit import unified_hunk
 
 os.environ["INKSTREAM_OFFLINE_PACE"] = "0.04"
 
@@ -51,6 +60,13 @@ async def main() -> None:
 
     final = await client.complete(uri, target.line, target.character, on_snapshot)
     frames.append(view(final))
+    # the demo's rename at one place; the rest of it comes as next edits
+    line, at = demo_rename(lines)  # type: ignore[misc]
+    _prefix, old, new = DEMO_RENAME
+    lines[line] = lines[line][:at] + new + lines[line][at + len(old) :]
+    client.change(uri, 2, (line, at), (line, at + len(old)), new)
+    edits = await client.next_edit(uri, 2, line, at + len(new), lambda _edits: None)
+    diff = "".join(unified_hunk(lines, edit) for edit in edits)
     start, end = _enclosing_block(lines, target.line)
     explanation = await client.explain(uri, start, end, lambda _delta: None)
     status = _status(client)
@@ -60,10 +76,14 @@ async def main() -> None:
         "[bold]$ inkstream demo[/]        [dim]# the ghost text grows while the model writes …[/]"
     )
     console.print(frames[0])
-    console.print(
-        "[dim]… then it is complete, and the explanation streams (tokens, tokens/s, elapsed):[/]"
-    )
+    console.print("[dim]… then it is complete:[/]")
     console.print(frames[-1])
+    console.print(
+        f"[dim]… then {old} is renamed to {new} on line {line + 1}, and the rest of the rename"
+        " streams in as next edits:[/]"
+    )
+    console.print(Syntax(diff.rstrip("\n"), "diff", theme="ansi_dark"))
+    console.print("[dim]… and the explanation streams (tokens, tokens/s, elapsed):[/]")
     console.print(Group(Markdown(explanation), Text(status, style="cyan")))
     console.save_svg(sys.argv[1], title="inkstream demo (offline model)")
 
