@@ -85,6 +85,26 @@ M.enabled = function(buf)
   return config ~= nil and enabled(buf)
 end
 
+--- Run `fn` once typing pauses for `delay` ms in the current buffer, if that buffer is still
+--- current and unchanged then (`timer` is the caller's: a new pause restarts it).
+function M.after_pause(timer, delay, fn)
+  local buf = api.nvim_get_current_buf()
+  if not M.enabled(buf) then
+    return
+  end
+  local tick = api.nvim_buf_get_changedtick(buf)
+  timer:stop()
+  timer:start(
+    delay,
+    0,
+    vim.schedule_wrap(function()
+      if api.nvim_get_current_buf() == buf and api.nvim_buf_get_changedtick(buf) == tick then
+        fn()
+      end
+    end)
+  )
+end
+
 function M.attach(buf)
   if not M.enabled(buf) then
     return

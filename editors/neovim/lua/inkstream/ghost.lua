@@ -212,23 +212,11 @@ local function schedule()
   if not config.auto_trigger then
     return
   end
-  local buf = api.nvim_get_current_buf()
-  if not client.enabled(buf) then
-    return
-  end
-  local tick = api.nvim_buf_get_changedtick(buf)
-  timer:stop()
-  timer:start(
-    config.debounce_ms,
-    0,
-    vim.schedule_wrap(function()
-      local mode = api.nvim_get_mode().mode
-      local same = api.nvim_get_current_buf() == buf and api.nvim_buf_get_changedtick(buf) == tick
-      if mode:sub(1, 1) == 'i' and same and not pum() then
-        M.trigger(2)
-      end
-    end)
-  )
+  client.after_pause(timer, config.debounce_ms, function()
+    if api.nvim_get_mode().mode:sub(1, 1) == 'i' and not pum() then
+      M.trigger(2)
+    end
+  end)
 end
 
 local function on_text_changed()

@@ -357,24 +357,9 @@ function M.accept()
 end
 
 local function schedule()
-  if not config.auto_trigger then
-    return
+  if config.auto_trigger then
+    client.after_pause(timer, config.debounce_ms, M.trigger)
   end
-  local buf = api.nvim_get_current_buf()
-  if not client.enabled(buf) then
-    return
-  end
-  local tick = api.nvim_buf_get_changedtick(buf)
-  timer:stop()
-  timer:start(
-    config.debounce_ms,
-    0,
-    vim.schedule_wrap(function()
-      if api.nvim_get_current_buf() == buf and api.nvim_buf_get_changedtick(buf) == tick then
-        M.trigger()
-      end
-    end)
-  )
 end
 
 -- A change the user made (not one of ours) hides the suggestion and stops the model.
