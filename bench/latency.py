@@ -11,7 +11,8 @@ Prints medians and p99 for:
   - first visible text streamed vs waiting for the whole answer (200-token explain), as a ratio;
   - side by side (section ``side``): inkstream, the smallest pygls relay (bench/pygls_relay.py)
     and a bare relay round by round, median and worst of N as ratios to the bare relay
-    (``--before CHECKOUT`` adds another checkout's server: an A/B in one run).
+    (``--before CHECKOUT`` adds another checkout's server: an A/B in one run; ``--client vscode``
+    drives the servers with Microsoft's client library in Node instead of pygls's client).
 
 Everything runs on 127.0.0.1: the real server as a subprocess over stdio, driven by pygls's client,
 and the scripted OpenAI-compatible upstream from tests/upstream.py. With ``--engine URL --model M``
@@ -23,6 +24,8 @@ recording proxy: cancel -> the engine's side of the gateway hanging up, beside t
 
     python bench/latency.py [--runs 30] [--sections cancel,bare,first]
     chrt -f 50 python bench/latency.py --sections side --runs 40 [--before ../main]
+    python bench/latency.py --sections side --runs 15 --client vscode    (needs node and
+        client-extension's node_modules: cd client-extension && npm ci)
     python bench/latency.py --engine http://127.0.0.1:8080/v1 --model qwen2.5-coder-tiny \
         [--sections bare,cancel] [--lifecycle-runs 30] [--gateway $INKSTREAM_LITELLM]
 """
@@ -32,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import multiprocessing
 import os
 import socket
@@ -68,6 +72,7 @@ EXPLAIN_URI = "file:///bench/area.py"
 EXPLAIN_DOC = "def area(r):\n    return 3.14159 * r * r\n"
 #: how long after a stop that nobody answers the upstream is asked when it saw the hang-up
 SETTLE = 0.05
+DOCS = ((DOC_URI, DOC), (EXPLAIN_URI, EXPLAIN_DOC))
 TTFT = 0.3  # the model's time to first token in the start-up section, as measured in VS Code
 
 
@@ -90,6 +95,22 @@ class BenchClient(LanguageClient):
             return None
 
 
+def server_env(env_extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INKSTREAM_"))}
+    env["INKSTREAM_LOG"] = "WARNING"
+    env["INKSTREAM_DATA_DIR"] = BENCH_DATA_DIR
+    env.update(env_extra or {})
+    return env
+
+
+def init_options(base_url: str | None, **options: Any) -> dict[str, Any]:
+    init: dict[str, Any] = {"apiStyle": "chat", "model": "bench"}
+    if base_url is not None:
+        init["baseUrl"] = base_url
+    init.update(options)
+    return init
+
+
 async def start(
     base_url: str | None,
     *,
@@ -98,28 +119,20 @@ async def start(
     **options: Any,
 ) -> tuple[BenchClient, float]:
     """Spawn a server and initialize it; returns the client and spawn->initialize seconds."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "INKSTREAM_"))}
-    env["INKSTREAM_LOG"] = "WARNING"
-    env["INKSTREAM_DATA_DIR"] = BENCH_DATA_DIR
-    env.update(env_extra or {})
-    init: dict[str, Any] = {"apiStyle": "chat", "model": "bench"}
-    if base_url is not None:
-        init["baseUrl"] = base_url
-    init.update(options)
     client = BenchClient()
     spawned = time.monotonic()
-    await client.start_io(*(command or SERVER), env=env)
+    await client.start_io(*(command or SERVER), env=server_env(env_extra))
     await client.initialize_async(
         types.InitializeParams(
             capabilities=types.ClientCapabilities(
                 window=types.WindowClientCapabilities(work_done_progress=True)
             ),
-            initialization_options=init,
+            initialization_options=init_options(base_url, **options),
         )
     )
     ready = time.monotonic() - spawned
     client.initialized(types.InitializedParams())
-    for uri, text in ((DOC_URI, DOC), (EXPLAIN_URI, EXPLAIN_DOC)):
+    for uri, text in DOCS:
         client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 text_document=types.TextDocumentItem(uri, "python", 1, text)
@@ -616,8 +629,91 @@ async def bare_relay(target: Target, runs: int, model: str = "bench") -> list[st
     ]
 
 
+# -- Microsoft's client library as the editor ----------------------------------------------
+
+NODE_CLIENT = Path(__file__).resolve().with_name("lsp_client_node.mjs")
+
+
+class VSCodeClient:
+    """One server driven by vscode-languageserver-protocol (``bench/lsp_client_node.mjs``), the
+    library under VS Code's vscode-languageclient: its own cancellation tokens, its own writer.
+    The Node process stops each request itself at the first partial result and says when (on
+    CLOCK_MONOTONIC, the clock of ``time.monotonic()`` and of the upstream's record)."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdin is not None and process.stdout is not None
+        self._process, self._stdin, self._stdout = process, process.stdin, process.stdout
+        self.last_stop = float("nan")  # when the last stop was sent (time.monotonic())
+
+    @classmethod
+    async def start(
+        cls,
+        base_url: str,
+        *,
+        env_extra: dict[str, str] | None = None,
+        command: list[str] | None = None,
+        **options: Any,
+    ) -> VSCodeClient:
+        process = await asyncio.create_subprocess_exec(
+            "node", str(NODE_CLIENT), stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        client = cls(process)
+        await client._call(
+            op="start",
+            command=command or SERVER,
+            env=server_env(env_extra),
+            init=init_options(base_url, **options),
+            docs=DOCS,
+        )
+        return client
+
+    async def _call(self, **message: Any) -> dict[str, Any]:
+        self._stdin.write(json.dumps(message).encode() + b"\n")
+        line = await asyncio.wait_for(self._stdout.readline(), 60)
+        if not line:
+            raise SystemExit(f"{NODE_CLIENT.name} ended (is node installed, and npm ci run in "
+                             "client-extension/?)")  # fmt: skip
+        answer: dict[str, Any] = json.loads(line)
+        if "error" in answer:
+            raise SystemExit(f"{NODE_CLIENT.name}: {answer['error']}")
+        return answer
+
+    async def cancel_once(self, target: Target, path: str, n: int) -> float:
+        """As ``cancel_once``: the stop sent at the first partial result -> upstream hang-up."""
+        token, wd = f"p{n}", f"w{n}"
+        mark = target.prepare()
+        answer = await self._call(
+            op="run", path=path, method=target.method, params=target.params(token, wd)
+        )
+        t0 = self.last_stop = float(answer["t0"])
+        if path == "exit":
+            await asyncio.sleep(SETTLE)  # an exiting server answers nothing
+        try:
+            hung_up = await asyncio.to_thread(target.hung_up_at, mark, t0)
+        except TimeoutError as exc:
+            raise SystemExit(f"{path} #{n} ({answer}): {exc}") from exc
+        if hung_up < t0:  # not a cancel's figure: say so rather than count it
+            print(f"  (#{n} {path}: the stream ended {(t0 - hung_up) * 1000:.1f} ms before "
+                  f"the stop, {answer['outcome']})", file=sys.stderr)  # fmt: skip
+        return (hung_up - t0) * 1000
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._call(op="stop")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._process.wait(), 10)
+        if self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
+
+
 # -- side by side: inkstream, the smallest pygls relay, a bare relay --------------------------
 
+CLIENTS = {
+    "pygls": "pygls's LanguageClient (Python, this process)",
+    "vscode": "vscode-languageserver-protocol (Node; VS Code's vscode-languageclient uses it)",
+}
+BLOCK = 15
 WARM_UP = 2  # runs of each not counted: a young process builds its hooks in its first requests
 
 
@@ -626,26 +722,43 @@ def worst(values: list[float]) -> float:
 
 
 async def side_by_side(
-    target: Target, runs: int, lifecycle_runs: int | None = None, before: str | None = None
+    target: Target,
+    runs: int,
+    lifecycle_runs: int | None = None,
+    before: str | None = None,
+    client: str = "pygls",
 ) -> list[str]:
     """inkstream against the smallest pygls relay (``bench/pygls_relay.py``), run for run.
 
     Same client, upstream and paths; the servers' order rotates from run to run, and a bare
     relay (a child process cancelled over a pipe) runs once per round between them, so the
     machine's load falls on all alike. The first ``WARM_UP`` rounds are not counted. ``before``
-    (another checkout) adds its server, run the same way: an A/B in one run.
+    (another checkout) adds its server, run the same way: an A/B in one run. ``client``: the
+    editor's side is pygls's client in this process, or ``vscode``: Microsoft's client library
+    in Node (``VSCodeClient``).
     """
     envs: dict[str, dict[str, str] | None] = {"inkstream": None}
     if before is not None:
         envs["inkstream (before)"] = {"PYTHONPATH": str(Path(before).resolve() / "server")}
     commands = {name: SERVER for name in envs} | {"pygls relay": PYGLS_RELAY}
-    servers = {}
-    for name, command in commands.items():
-        options = {"typeThrough": False} if command is SERVER else {}
-        client, _ = await start(
-            target.base_url, env_extra=envs.get(name), command=command, **options
+
+    async def open_server(name: str) -> tuple[Any, Callable[[str, int], Awaitable[float]]]:
+        """A started server and its ``cancel(path, n) -> ms``."""
+        options = {"typeThrough": False} if commands[name] is SERVER else {}
+        if client == "vscode":
+            node = await VSCodeClient.start(
+                target.base_url, env_extra=envs.get(name), command=commands[name], **options
+            )
+            return node, lambda path, n: node.cancel_once(target, path, n)
+        bench, _ = await start(
+            target.base_url, env_extra=envs.get(name), command=commands[name], **options
         )
-        servers[name] = client
+        return bench, lambda path, n: cancel_once(bench, target, path, n)
+
+    async def close_server(server: Any) -> None:
+        await (server.stop() if isinstance(server, VSCodeClient) else stop(server))
+
+    servers = {name: await open_server(name) for name in commands}
     await asyncio.sleep(1.0)  # let inkstream's warm-up finish: measure the cancel, not start-up
     bare_child = await BareChild.start(target)
     paths = [CANCEL, WORK_DONE_CANCEL]
@@ -657,23 +770,32 @@ async def side_by_side(
         for path in paths:
             for name in order:
                 n += 1
-                ms = await cancel_once(servers[name], target, path, n)
+                ms = await servers[name][1](path, n)
                 if run >= WARM_UP:
                     results.setdefault((path, name), []).append(ms)
         ms = await bare_child.once(target)
         if run >= WARM_UP:
             bare.append(ms)
-    for client in servers.values():
-        await stop(client)
+    for server, _ in servers.values():
+        await close_server(server)
     await bare_child.close()
     for i in range(lifecycle_runs or max(3, runs // 3)):
         order = list(commands)[i % len(commands) :] + list(commands)[: i % len(commands)]
         for name in order:
-            ms = await lifecycle_once(target, "exit", f"exit{i}", commands[name], envs.get(name))
+            if client == "vscode":
+                node, cancel = await open_server(name)
+                await asyncio.sleep(1.0)  # as lifecycle_once: the cancel, not start-up
+                ms: float | None = await cancel("exit", i)
+                await close_server(node)
+            else:
+                ms = await lifecycle_once(
+                    target, "exit", f"exit{i}", commands[name], envs.get(name)
+                )
             if ms is not None:
                 results.setdefault(("exit", name), []).append(ms)
     floor_median, floor_worst = statistics.median(bare), worst(bare)
-    lines = [summary("side by side: bare relay, cancel over a pipe", bare)]
+    lines = [f"side by side, the editor's client: {CLIENTS[client]}"]
+    lines.append(summary("side by side: bare relay, cancel over a pipe", bare))
     for (path, name), values in results.items():
         lines.append(summary(f"side by side: {name}, {path}", values))
     lines.append(
@@ -684,6 +806,15 @@ async def side_by_side(
         median_ratio = statistics.median(values) / floor_median
         worst_ratio = worst(values) / floor_worst
         lines.append(f"  {path:<34}{name:<20}{median_ratio:>9.2f}x{worst_ratio:>9.2f}x")
+    if runs >= 2 * BLOCK:  # the worst of each 15 consecutive runs, as the issue measured it
+        lines.append(f"worst of each {BLOCK} runs in a row, ms:")
+        for (path, name), values in results.items():
+            blocks = [
+                worst(values[i : i + BLOCK]) for i in range(0, len(values) - BLOCK + 1, BLOCK)
+            ]
+            if blocks:
+                shown = " / ".join(f"{b:.2f}" for b in blocks)
+                lines.append(f"  {path:<34}{name:<20}{shown}")
     return lines
 
 
@@ -814,6 +945,12 @@ async def main() -> None:
     parser.add_argument(
         "--before", help="another checkout: its server runs beside this one (section side)"
     )
+    parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="pygls",
+        help="the editor's side in section side (vscode: Microsoft's client library in Node)",
+    )
     args = parser.parse_args()
     chosen = args.sections.split(",")
     if args.engine:
@@ -862,7 +999,9 @@ async def main() -> None:
                 "progress": lambda: chunk_to_progress(upstream, args.runs),
                 "bare": lambda: bare_relay(scripted, args.runs),
                 "cancel": lambda: cancel_paths(scripted, args.runs, args.lifecycle_runs),
-                "side": lambda: side_by_side(scripted, args.runs, args.lifecycle_runs, args.before),
+                "side": lambda: side_by_side(
+                    scripted, args.runs, args.lifecycle_runs, args.before, args.client
+                ),
                 "streamed": lambda: streamed_vs_whole(upstream, args.runs),
             }
             for name in SECTIONS:

@@ -84,21 +84,23 @@ class InkstreamServer(LanguageServer):
     # -- transport -------------------------------------------------------------------------
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
-        """Serve on stdio, reading a piped stdin on the event loop (see ``inkstream.stdio``)."""
-        from pygls.io_ import run_async
+        """Serve on stdio, stdin read on the event loop where it can be (``inkstream.stdio``)."""
+        from pygls.io_ import StdinAsyncReader, run_async
 
         from inkstream import stdio
 
         stdin = stdin or sys.stdin.buffer
-        if not stdio.is_pipe(stdin):
-            super().start_io(stdin, stdout)
-            return
+        stdout = stdout or sys.stdout.buffer
 
         async def serve() -> None:
             assert self._stop_event is not None
+            if stdio.loop_can_read(stdin, stdout):
+                reader: Any = await stdio.open_pipe_reader(stdin)
+            else:
+                reader = StdinAsyncReader(stdin, self.thread_pool)
             await run_async(
                 stop_event=self._stop_event,
-                reader=await stdio.open_pipe_reader(stdin),
+                reader=reader,
                 protocol=self.protocol,
                 logger=logging.getLogger("pygls.server"),
                 error_handler=self.report_server_error,
@@ -106,7 +108,7 @@ class InkstreamServer(LanguageServer):
             hang_up_all()  # stdin closed: the editor is gone
 
         self._stop_event = threading.Event()
-        self.protocol.set_writer(ClosingWriter(stdout or sys.stdout.buffer))
+        self.protocol.set_writer(ClosingWriter(stdout))
         try:
             asyncio.run(serve())
         except BrokenPipeError:

@@ -6,8 +6,9 @@ costs four round trips between that thread and the event loop (``Content-Length`
 scheduler on a busy machine. A ``$/cancelRequest`` waited there for most of its time. Here the
 loop reads the pipe directly: when the bytes arrive, the whole message is parsed in one step.
 
-Only for a pipe: a terminal or socket on stdin may share its file description with stdout,
-which non-blocking reads would make non-blocking too, so anything else keeps pygls's reader.
+Only for a pipe or a socket of its own: a terminal, or one socket serving as both stdin and
+stdout, shares its file description with stdout, which non-blocking reads would make
+non-blocking too; those keep pygls's reader.
 """
 
 from __future__ import annotations
@@ -21,11 +22,20 @@ from typing import BinaryIO
 LINE_LIMIT = 1 << 20
 
 
-def is_pipe(stream: BinaryIO) -> bool:
+def loop_can_read(stdin: BinaryIO, stdout: BinaryIO) -> bool:
+    """A pipe (Python, Emacs, Vim start servers so), or a socket that is not also stdout (libuv
+    gives VS Code's and Neovim's servers a ``socketpair`` per stream)."""
     try:
-        return stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode)
+        given = os.fstat(stdin.fileno())
+        if stat.S_ISFIFO(given.st_mode):
+            return True
+        out = os.fstat(stdout.fileno())
     except (OSError, ValueError):
         return False
+    return stat.S_ISSOCK(given.st_mode) and (given.st_dev, given.st_ino) != (
+        out.st_dev,
+        out.st_ino,
+    )
 
 
 class PipeReader:

@@ -8,9 +8,7 @@ at a test gate (``INKSTREAM_INDEX_TEST_GATE``) with its workers up, so "during i
 
 from __future__ import annotations
 
-import json
 import os
-import select
 import signal
 import subprocess
 import time
@@ -22,11 +20,10 @@ import psutil
 import pytest
 
 from cache_processes import processes_using
-from conftest import SERVER_COMMAND, server_env
+from conftest import server_env
+from raw_server import DEADLINE, RawServer
 
 pytestmark = pytest.mark.e2e
-
-DEADLINE = 120.0  # generous: the machine may be busy; every wait polls and ends early
 
 
 @pytest.fixture
@@ -96,86 +93,24 @@ def wait_for(what: str, condition: Callable[[], Any], timeout: float = DEADLINE)
     return value
 
 
-class RawServer:
-    """``inkstream serve`` driven over stdio with hand-written JSON-RPC, as any editor would."""
+def end(server: RawServer, how: str) -> None:
+    if how == "shutdown, exit":
+        server.send({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
+        server.receive(2)
+        server.send({"jsonrpc": "2.0", "method": "exit"})
+    elif how == "exit":
+        server.send({"jsonrpc": "2.0", "method": "exit"})
+    elif how == "stdin closed":
+        server.close_stdin()
+    elif how == "SIGTERM":
+        server.proc.send_signal(signal.SIGTERM)
+    elif how == "SIGKILL":
+        server.proc.kill()
+    server.proc.wait(timeout=DEADLINE)
 
-    def __init__(self, env: Env, root: Path, stderr: Path, editor: int | None = None) -> None:
-        self.stderr_path = stderr
-        with stderr.open("wb") as err:
-            self.proc = subprocess.Popen(
-                SERVER_COMMAND,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=err,
-                env=env.env,
-            )
-        self._buffer = b""
-        self.send(
-            {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "processId": editor or os.getpid(),
-                    "rootUri": root.as_uri(),
-                    "capabilities": {},
-                    "initializationOptions": {"provider": "offline"},
-                },
-            }
-        )
-        assert self.receive(1)["result"]["serverInfo"]["name"] == "inkstream"
-        self.send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
 
-    def send(self, message: dict[str, Any]) -> None:
-        body = json.dumps(message).encode()
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        self.proc.stdin.flush()
-
-    def receive(self, msg_id: int) -> dict[str, Any]:
-        """Read messages until the answer to ``msg_id`` (bounded: a test must not hang)."""
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            head, sep, rest = self._buffer.partition(b"\r\n\r\n")
-            if sep:
-                length = int(head.split(b"Content-Length:")[1].split(b"\r\n")[0])
-                if len(rest) >= length:
-                    message = json.loads(rest[:length])
-                    self._buffer = rest[length:]
-                    if message.get("id") == msg_id and "method" not in message:
-                        return dict(message)
-                    continue
-            assert time.monotonic() < deadline, "the server did not answer"
-            if select.select([fd], [], [], 0.1)[0]:
-                chunk = os.read(fd, 65536)
-                assert chunk, f"the server closed stdout: {self.stderr_path.read_text()[-2000:]}"
-                self._buffer += chunk
-
-    def stderr(self) -> str:
-        return self.stderr_path.read_text()
-
-    def end(self, how: str) -> None:
-        if how == "shutdown, exit":
-            self.send({"jsonrpc": "2.0", "id": 2, "method": "shutdown"})
-            self.receive(2)
-            self.send({"jsonrpc": "2.0", "method": "exit"})
-        elif how == "exit":
-            self.send({"jsonrpc": "2.0", "method": "exit"})
-        elif how == "stdin closed":
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-        elif how == "SIGTERM":
-            self.proc.send_signal(signal.SIGTERM)
-        elif how == "SIGKILL":
-            self.proc.kill()
-        self.proc.wait(timeout=DEADLINE)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+def start_server(env: Env, root: Path, stderr: Path, editor: int | None = None) -> RawServer:
+    return RawServer(env.env, root, stderr, init={"provider": "offline"}, editor=editor)
 
 
 @pytest.fixture
@@ -195,13 +130,13 @@ def env(tmp_path: Path) -> Iterator[Env]:
 def test_no_process_outlives_a_server_ended_during_indexing(
     env: Env, project: Path, tmp_path: Path, how: str
 ) -> None:
-    server = RawServer(env, project, tmp_path / "server.err")
+    server = start_server(env, project, tmp_path / "server.err")
     try:
         wait_for("the build to be under way", lambda: "waiting for the test gate" in env.log())
         during = env.processes()
         assert server.proc.pid in [p.pid for p in during]
         assert len(during) >= 2, "a builder runs beside the server"
-        server.end(how)
+        end(server, how)
     finally:
         server.kill()
     # a server that ends runs no more, but hands the part it had not started on to a builder
@@ -221,10 +156,10 @@ def test_a_builder_killed_mid_build_takes_its_workers_with_it(
 ) -> None:
     if (os.cpu_count() or 1) < 2:
         pytest.skip("one CPU: the builder has no pool workers")
-    server = RawServer(env, project, tmp_path / "server.err")
+    server = start_server(env, project, tmp_path / "server.err")
     try:
         wait_for("the build to be under way", lambda: "waiting for the test gate" in env.log())
-        server.end("SIGKILL")
+        end(server, "SIGKILL")
     finally:
         server.kill()
     [builder] = [p for p in env.processes() if p.children()]
@@ -236,8 +171,8 @@ def test_a_builder_killed_mid_build_takes_its_workers_with_it(
 
 
 def test_two_servers_on_a_cold_cache_build_once(env: Env, project: Path, tmp_path: Path) -> None:
-    first = RawServer(env, project, tmp_path / "first.err")
-    second = RawServer(env, project, tmp_path / "second.err")
+    first = start_server(env, project, tmp_path / "first.err")
+    second = start_server(env, project, tmp_path / "second.err")
     try:
         wait_for("the build to be under way", lambda: "waiting for the test gate" in env.log())
         wait_for(
@@ -264,8 +199,8 @@ def test_two_servers_on_a_cold_cache_build_once(env: Env, project: Path, tmp_pat
         assert "offline model stdlib: building" in first.stderr() + second.stderr()
         for proc in builders:
             proc.kill()  # seconds of work that this test does not need
-        first.end("shutdown, exit")
-        second.end("stdin closed")
+        end(first, "shutdown, exit")
+        end(second, "stdin closed")
     finally:
         first.kill()
         second.kill()
@@ -276,7 +211,7 @@ def test_two_servers_on_a_cold_cache_build_once(env: Env, project: Path, tmp_pat
 def test_the_server_exits_when_its_editor_is_gone(env: Env, project: Path, tmp_path: Path) -> None:
     """LSP's ``processId``: the editor died but the server's stdin is still open."""
     editor = subprocess.Popen(["sleep", "600"])
-    server = RawServer(env, project, tmp_path / "server.err", editor=editor.pid)
+    server = start_server(env, project, tmp_path / "server.err", editor=editor.pid)
     try:
         wait_for("the build to be under way", lambda: "waiting for the test gate" in env.log())
         editor.kill()
