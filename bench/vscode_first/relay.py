@@ -1,6 +1,7 @@
 """The smallest streaming relay (bench/vscode_first.py's baseline): one pygls request that streams
 the model's chat completion to the editor as partial results (each the whole text so far), and
-closes the stream when cancelled. No prompt building, no post-processing, no cache."""
+closes the stream when cancelled. No prompt building, no post-processing, no cache. A second one,
+``mini/explain``, streams deltas for bench/vscode_explain_stop.py's baseline panel."""
 
 from __future__ import annotations
 
@@ -32,6 +33,25 @@ async def complete(ls: LanguageServer, params: Any) -> dict[str, str]:
                 ls.progress(
                     types.ProgressParams(token=params.partialResultToken, value={"text": text})
                 )
+    return {"text": text}
+
+
+@server.feature("mini/explain")
+async def explain(ls: LanguageServer, params: Any) -> dict[str, str]:
+    """The explain baseline (bench/vscode_explain_stop.py): each partial result is a delta."""
+    stream = await model.chat.completions.create(
+        model="mini",
+        stream=True,
+        messages=[{"role": "user", "content": f"Explain this code:\n{params.text}"}],
+    )
+    text = ""
+    async with stream:
+        async for chunk in stream:
+            delta = chunk.choices[0].delta.content if chunk.choices else None
+            if delta:
+                text += delta
+                value = {"delta": delta}
+                ls.progress(types.ProgressParams(token=params.partialResultToken, value=value))
     return {"text": text}
 
 

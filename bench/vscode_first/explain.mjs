@@ -1,0 +1,116 @@
+// Drives two code-servers side by side for bench/vscode_explain_stop.py (one with inkstream, one
+// with the baseline extension): per run, in each, explains a fresh file, lets the panel stream until
+// it shows DRIVE_STOP_AFTER characters, then stops it: with the panel's Stop button ('stop'), or by
+// closing the panel's tab ('close'). Runs alternate between the two (AB, BA, ...). One JSON line per
+// observation, with the wall-clock time the click started and, for Stop, when the webview's click
+// handler ran.
+//
+// Env: INKSTREAM_PLAYWRIGHT_CORE, INKSTREAM_CHROMIUM, DRIVE_TARGETS (JSON: [{name, url, workspace,
+// explain: command title, panel: panel title}]), DRIVE_RUNS, DRIVE_FILE_PATTERN (e.g. "run{i}.py":
+// run i stops file 2i and closes file 2i+1), DRIVE_STOP_AFTER (characters shown before stopping).
+import { createRequire } from 'node:module';
+
+const env = process.env;
+const require = createRequire(import.meta.url);
+const { chromium } = require(env.INKSTREAM_PLAYWRIGHT_CORE);
+const targets = JSON.parse(env.DRIVE_TARGETS);
+const runs = Number(env.DRIVE_RUNS ?? 10);
+const stopAfter = Number(env.DRIVE_STOP_AFTER ?? 1000);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const emit = (event, data = {}) => process.stdout.write(`${JSON.stringify({ event, t: Date.now(), ...data })}\n`);
+
+async function palette(page, prefix, text) {
+  await page.keyboard.press(prefix === '>' ? 'Control+Shift+P' : 'Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 15000 });
+  await input.fill(`${prefix}${text}`);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15000 });
+  await sleep(150);
+  await page.keyboard.press('Enter');
+}
+
+async function closeTab(tab) {
+  await tab.hover();
+  await tab.locator('.tab-actions .action-label').first().click();
+}
+
+async function once(page, target, file, how, run) {
+  await palette(page, '', `${target.workspace}/${file}`);
+  await page.waitForFunction((f) => document.title.startsWith(f), file, { timeout: 15000 });
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+A');
+  await palette(page, '>', target.explain);
+  const frame = page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
+  const content = frame.locator('#content');
+  await content.waitFor({ state: 'attached', timeout: 30000 });
+  const started = Date.now();
+  let length = 0;
+  while (Date.now() - started < 60000) {
+    length = ((await content.textContent({ timeout: 5000 })) ?? '').length;
+    if (length >= stopAfter) {
+      break;
+    }
+    await sleep(40);
+  }
+  const tab = page.locator('.tab', { hasText: target.panel });
+  const stop = frame.locator('#stop');
+  if (how === 'stop') {
+    await stop.evaluate((button) => {
+      button.addEventListener('click', () => (window.__benchClickedAt = Date.now()), { capture: true, once: true });
+    });
+  }
+  const clickAt = Date.now();
+  if (how === 'stop') {
+    await stop.click();
+  } else {
+    await closeTab(tab);
+  }
+  const clickedAt = how === 'stop' ? await stop.evaluate(() => window.__benchClickedAt ?? null) : null;
+  emit('stop', { target: target.name, run, file, how, length, clickAt, clickedAt });
+  if (how === 'stop') {
+    await frame.locator('body.stopped').waitFor({ timeout: 15000 });
+    await sleep(200);
+    await closeTab(tab);
+  }
+  await tab.waitFor({ state: 'detached', timeout: 15000 });
+  await sleep(200);
+  await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click();
+  await page.keyboard.press('Control+W'); // the file
+  await sleep(300);
+}
+
+const browser = await chromium.launch({
+  executablePath: env.INKSTREAM_CHROMIUM,
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
+    '--disable-backgrounding-occluded-windows'],
+});
+try {
+  const pages = [];
+  for (const target of targets) {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
+    await page.goto(`${target.url}/?folder=${encodeURIComponent(target.workspace)}`);
+    await page.waitForSelector('.monaco-workbench', { timeout: 120000 });
+    await sleep(3000);
+    pages.push(page);
+  }
+  for (let run = 0; run <= runs; run++) {
+    const order = run % 2 === 0 ? [0, 1] : [1, 0];
+    for (const index of order) {
+      await pages[index].bringToFront();
+      for (const [k, how] of ['stop', 'close'].entries()) {
+        const file = env.DRIVE_FILE_PATTERN.replace('{i}', String(2 * run + k));
+        await once(pages[index], targets[index], file, how, run);
+      }
+    }
+  }
+} catch (error) {
+  for (const [i, page] of (browser.contexts().flatMap((c) => c.pages())).entries()) {
+    await page.screenshot({ path: `${env.TMPDIR ?? '/tmp'}/drive-error-${i}.png` }).catch(() => {});
+  }
+  emit('error', { message: String(error?.stack ?? error) });
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
