@@ -26,8 +26,10 @@ Environment: as tests/vscode (``INKSTREAM_E2E_DIR``, ``INKSTREAM_CODE_SERVER``,
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -66,13 +68,51 @@ SECTION = (
 )
 EXPLANATION = "".join(SECTION.format(name=f"part_{i}") for i in range(12))
 REPLY = Reply.text(EXPLANATION, chunk_size=8, delay=0.04, first_delay=0.2)
-PANELS = {
-    "inkstream": {"explain": "inkstream: Explain Selection", "panel": "inkstream: Explain"},
-    "baseline": {"explain": "mini: Explain Selection", "panel": "mini: Explain"},
-}
+INKSTREAM = {"explain": "inkstream: Explain Selection", "panel": "inkstream: Explain"}
+BASELINE = {"explain": "mini: Explain Selection", "panel": "mini: Explain"}
 
 
-def figures(run: dict[str, Any], requests: list[RecordedRequest]) -> dict[str, float]:
+def target(server: CodeServer) -> dict[str, str]:
+    """What explain.mjs needs to drive one code-server."""
+    panel = BASELINE if server.name == "baseline" else INKSTREAM
+    return {"name": server.name, "url": f"http://127.0.0.1:{server.port}",
+            "workspace": str(server.ws), **panel}  # fmt: skip
+
+
+def cancel_marks(user_data: Path) -> list[float]:
+    """When inkstream's extension began cancelling an explanation (its output channel, ms since the
+    epoch): splits the click -> hang-up time at the extension."""
+    pattern = re.compile(r"^(\S+ \S+) \[info\] \[explain\] cancelling")
+    return sorted(
+        dt.datetime.strptime(match[1], "%Y-%m-%d %H:%M:%S.%f").timestamp() * 1000
+        for log in user_data.rglob("inkstream.log")
+        for line in log.read_text(errors="replace").splitlines()
+        if (match := pattern.match(line))
+    )
+
+
+def cpu_seconds(group: int) -> dict[str, float]:
+    """CPU time so far of a code-server's processes (its session), by role: what each side burns."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if int(fields[3]) != group:  # the session id (code-server is started in its own)
+            continue
+        role = next(
+            (r for r, key in (("extension host", "extensionHost"), ("language server", "python"),
+                              ("chromium", "chrom")) if key in cmdline), "code-server")  # fmt: skip
+        out[role] = out.get(role, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def figures(
+    run: dict[str, Any], requests: list[RecordedRequest], marks: list[float]
+) -> dict[str, float]:
     """Milliseconds from the click to the upstream seeing the hang-up (and to the click handler)."""
     marker = f"{run['target']}_fib_{run['file'].removeprefix('run').removesuffix('.py')}("
     [req] = [r for r in requests if marker in json.dumps(r.body)]
@@ -83,6 +123,11 @@ def figures(run: dict[str, Any], requests: list[RecordedRequest]) -> dict[str, f
     if run["clickedAt"] is not None:
         out["stop:   click -> handler ran"] = run["clickedAt"] - run["clickAt"]
         out["stop:   handler -> hang-up"] = hung_up - run["clickedAt"]
+    for key, value in run["busy"].items():
+        out[f"busy while streaming, ms/s: {key.removesuffix('Duration')}"] = value
+    if mark := next((m for m in marks if run["clickAt"] <= m <= hung_up + 1), None):
+        out[f"{run['how']}:   click -> extension cancels"] = mark - run["clickAt"]
+        out[f"{run['how']}:   extension cancels -> hang-up"] = hung_up - mark
     return out
 
 
@@ -90,6 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--stop-after", type=int, default=1000, help="characters shown first")
+    parser.add_argument(
+        "--also", type=Path, help="a third code-server with this inkstream VSIX (an earlier build)"
+    )
     parser.add_argument("--keep", action="store_true", help="print the scratch dir and keep it")
     args = parser.parse_args()
     if not VSIX.exists():
@@ -102,12 +150,15 @@ def main() -> None:
         with ScriptedUpstream() as upstream:
             upstream.default = REPLY
             python = sys.executable
-            servers.append(CodeServer(base, "inkstream", VSIX, {
-                "inkstream.baseUrl": upstream.base_url, "inkstream.model": "bench",
-                "inkstream.apiStyle": "chat",
-                "inkstream.serverCommand": [python, "-m", "inkstream", "serve"],
-            }, {"INKSTREAM_API_KEY": "sk-bench-not-a-key",
-                "INKSTREAM_DATA_DIR": str(base / "usage")}, files))  # fmt: skip
+            for name, vsix in (("inkstream", VSIX), ("also", args.also)):
+                if vsix is None:
+                    continue
+                servers.append(CodeServer(base, name, vsix, {
+                    "inkstream.baseUrl": upstream.base_url, "inkstream.model": "bench",
+                    "inkstream.apiStyle": "chat",
+                    "inkstream.serverCommand": [python, "-m", "inkstream", "serve"],
+                }, {"INKSTREAM_API_KEY": "sk-bench-not-a-key",
+                    "INKSTREAM_DATA_DIR": str(base / f"usage-{name}")}, files))  # fmt: skip
             servers.append(CodeServer(base, "baseline", baseline, {}, {
                 "MINI_PYTHON": python, "MINI_RELAY": str(HERE / "relay.py"),
                 "MINI_BASE_URL": upstream.base_url,
@@ -118,8 +169,7 @@ def main() -> None:
                      "INKSTREAM_CHROMIUM": CHROMIUM, "HOME": str(base / "browser"),
                      "TMPDIR": str(base), "DRIVE_RUNS": str(args.runs),
                      "DRIVE_FILE_PATTERN": "run{i}.py", "DRIVE_STOP_AFTER": str(args.stop_after),
-                     "DRIVE_TARGETS": json.dumps([{**s.target(), **PANELS[s.name]}
-                                                  for s in servers])},
+                     "DRIVE_TARGETS": json.dumps([target(s) for s in servers])},
                 capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=3600,
             )  # fmt: skip
             deadline = time.monotonic() + 5  # the last hang-up may still be on its way
@@ -128,6 +178,8 @@ def main() -> None:
             ):
                 time.sleep(0.05)
             requests = upstream.requests
+            marks = cancel_marks(servers[0].user)
+            cpu = {server.name: cpu_seconds(server.proc.pid) for server in servers}
     finally:
         for server in servers:
             server.stop()
@@ -142,7 +194,7 @@ def main() -> None:
     results: dict[str, dict[str, list[float]]] = {}
     for run in events:
         if run["event"] == "stop" and run["run"] > 0:  # run 0 is the warm-up
-            for key, value in figures(run, requests).items():
+            for key, value in figures(run, requests, marks).items():
                 results.setdefault(run["target"], {}).setdefault(key, []).append(value)
     load = os.getloadavg()
     print(
@@ -151,11 +203,16 @@ def main() -> None:
     )
     for name, values in results.items():
         for key, series in sorted(values.items()):
-            print(f"  {name:<10} {key:<28} {summary(series)}  (n={len(series)})")
-    ink, mini = results.get("inkstream", {}), results.get("baseline", {})
-    for key in sorted(k for k in mini if k in ink):
-        diff = statistics.median(ink[key]) - statistics.median(mini[key])
-        print(f"  inkstream - baseline: {key:<28} {diff:+6.0f} ms (medians)")
+            print(f"  {name:<10} {key:<40} {summary(series)}  (n={len(series)})")
+    for name, roles in cpu.items():
+        spent = ", ".join(f"{role} {seconds:.1f}" for role, seconds in sorted(roles.items()))
+        print(f"  {name:<10} CPU seconds in all: {spent}")
+    mini = results.get("baseline", {})
+    for name in ("inkstream", "also"):
+        ink = results.get(name, {})
+        for key in sorted(k for k in mini if k in ink):
+            diff = statistics.median(ink[key]) - statistics.median(mini[key])
+            print(f"  {name} - baseline: {key:<40} {diff:+6.0f} ms (medians)")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 // Drives two code-servers side by side for bench/vscode_explain_stop.py (one with inkstream, one
 // with the baseline extension): per run, in each, explains a fresh file, lets the panel stream until
 // it shows DRIVE_STOP_AFTER characters, then stops it: with the panel's Stop button ('stop'), or by
-// closing the panel's tab ('close'). Runs alternate between the two (AB, BA, ...). One JSON line per
+// closing the panel's tab ('close'). Runs rotate the order (AB, BA, ...). One JSON line per
 // observation, with the wall-clock time the click started and, for Stop, when the webview's click
 // handler ran.
 //
@@ -29,6 +29,17 @@ async function palette(page, prefix, text) {
   await page.keyboard.press('Enter');
 }
 
+/** The renderer's cumulative counters for the page (seconds), through the DevTools protocol. */
+async function metrics(page) {
+  page.cdp ??= await page.context().newCDPSession(page);
+  if (!page.cdpEnabled) {
+    await page.cdp.send('Performance.enable');
+    page.cdpEnabled = true;
+  }
+  const { metrics } = await page.cdp.send('Performance.getMetrics');
+  return Object.fromEntries(metrics.map((m) => [m.name, m.value]));
+}
+
 async function closeTab(tab) {
   await tab.hover();
   await tab.locator('.tab-actions .action-label').first().click();
@@ -45,13 +56,22 @@ async function once(page, target, file, how, run) {
   await content.waitFor({ state: 'attached', timeout: 30000 });
   const started = Date.now();
   let length = 0;
+  let before = null;
   while (Date.now() - started < 60000) {
     length = ((await content.textContent({ timeout: 5000 })) ?? '').length;
+    if (length > 0 && before === null) {
+      before = await metrics(page);
+    }
     if (length >= stopAfter) {
       break;
     }
     await sleep(40);
   }
+  // How busy the page's thread (the workbench and its webviews) was while the explanation streamed.
+  const after = await metrics(page);
+  const seconds = (after.Timestamp - before.Timestamp) || 1;
+  const busy = Object.fromEntries(['TaskDuration', 'ScriptDuration', 'LayoutDuration', 'RecalcStyleDuration']
+    .map((k) => [k, (1000 * (after[k] - before[k])) / seconds]));
   const tab = page.locator('.tab', { hasText: target.panel });
   const stop = frame.locator('#stop');
   if (how === 'stop') {
@@ -66,7 +86,7 @@ async function once(page, target, file, how, run) {
     await closeTab(tab);
   }
   const clickedAt = how === 'stop' ? await stop.evaluate(() => window.__benchClickedAt ?? null) : null;
-  emit('stop', { target: target.name, run, file, how, length, clickAt, clickedAt });
+  emit('stop', { target: target.name, run, file, how, length, clickAt, clickedAt, busy });
   if (how === 'stop') {
     await frame.locator('body.stopped').waitFor({ timeout: 15000 });
     await sleep(200);
@@ -96,7 +116,7 @@ try {
     pages.push(page);
   }
   for (let run = 0; run <= runs; run++) {
-    const order = run % 2 === 0 ? [0, 1] : [1, 0];
+    const order = targets.map((_, i) => (i + run) % targets.length); // AB, BA (ABC, BCA, CAB)
     for (const index of order) {
       await pages[index].bringToFront();
       for (const [k, how] of ['stop', 'close'].entries()) {
