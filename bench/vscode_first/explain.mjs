@@ -8,26 +8,12 @@
 // Env: INKSTREAM_PLAYWRIGHT_CORE, INKSTREAM_CHROMIUM, DRIVE_TARGETS (JSON: [{name, url, workspace,
 // explain: command title, panel: panel title}]), DRIVE_RUNS, DRIVE_FILE_PATTERN (e.g. "run{i}.py":
 // run i stops file 2i and closes file 2i+1), DRIVE_STOP_AFTER (characters shown before stopping).
-import { createRequire } from 'node:module';
+import { driveTargets, emit, palette, sleep } from './harness.mjs';
 
 const env = process.env;
-const require = createRequire(import.meta.url);
-const { chromium } = require(env.INKSTREAM_PLAYWRIGHT_CORE);
 const targets = JSON.parse(env.DRIVE_TARGETS);
 const runs = Number(env.DRIVE_RUNS ?? 10);
 const stopAfter = Number(env.DRIVE_STOP_AFTER ?? 1000);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const emit = (event, data = {}) => process.stdout.write(`${JSON.stringify({ event, t: Date.now(), ...data })}\n`);
-
-async function palette(page, prefix, text) {
-  await page.keyboard.press(prefix === '>' ? 'Control+Shift+P' : 'Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15000 });
-  await input.fill(`${prefix}${text}`);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15000 });
-  await sleep(150);
-  await page.keyboard.press('Enter');
-}
 
 /** The renderer's cumulative counters for the page (seconds), through the DevTools protocol. */
 async function metrics(page) {
@@ -99,38 +85,8 @@ async function once(page, target, file, how, run) {
   await sleep(300);
 }
 
-const browser = await chromium.launch({
-  executablePath: env.INKSTREAM_CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
-    '--disable-backgrounding-occluded-windows'],
+await driveTargets(targets, runs, async (page, target, run) => {
+  for (const [k, how] of ['stop', 'close'].entries()) {
+    await once(page, target, env.DRIVE_FILE_PATTERN.replace('{i}', String(2 * run + k)), how, run);
+  }
 });
-try {
-  const pages = [];
-  for (const target of targets) {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-    await page.goto(`${target.url}/?folder=${encodeURIComponent(target.workspace)}`);
-    await page.waitForSelector('.monaco-workbench', { timeout: 120000 });
-    await sleep(3000);
-    pages.push(page);
-  }
-  for (let run = 0; run <= runs; run++) {
-    const order = targets.map((_, i) => (i + run) % targets.length); // AB, BA (ABC, BCA, CAB)
-    for (const index of order) {
-      await pages[index].bringToFront();
-      for (const [k, how] of ['stop', 'close'].entries()) {
-        const file = env.DRIVE_FILE_PATTERN.replace('{i}', String(2 * run + k));
-        await once(pages[index], targets[index], file, how, run);
-      }
-    }
-  }
-} catch (error) {
-  for (const [i, page] of (browser.contexts().flatMap((c) => c.pages())).entries()) {
-    await page.screenshot({ path: `${env.TMPDIR ?? '/tmp'}/drive-error-${i}.png` }).catch(() => {});
-  }
-  emit('error', { message: String(error?.stack ?? error) });
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
