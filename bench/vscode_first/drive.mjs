@@ -6,15 +6,11 @@
 // Env: INKSTREAM_PLAYWRIGHT_CORE, INKSTREAM_CHROMIUM, DRIVE_TARGETS (JSON: [{name, url, workspace}]),
 // DRIVE_RUNS, DRIVE_FILE_PATTERN (e.g. "run{i}.py"), DRIVE_RESTART (ms: restart each language server, wait
 // this long, then trigger: every run is the first after a server start).
-import { createRequire } from 'node:module';
+import { driveTargets, emit, palette, sleep } from './harness.mjs';
 
 const env = process.env;
-const require = createRequire(import.meta.url);
-const { chromium } = require(env.INKSTREAM_PLAYWRIGHT_CORE);
 const targets = JSON.parse(env.DRIVE_TARGETS);
 const runs = Number(env.DRIVE_RUNS ?? 10);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const emit = (event, data = {}) => process.stdout.write(`${JSON.stringify({ event, t: Date.now(), ...data })}\n`);
 
 /** In the page: remembers the first frame whose painted DOM has ghost text (rAF-wrapped, as in test/e2e/drive.mjs). */
 function startSampler() {
@@ -64,18 +60,6 @@ function readGhost() {
   return parts.map((e) => e.textContent ?? '').join('').replace(/\u00a0/g, ' ');
 }
 
-async function palette(page, prefix, text) {
-  await page.keyboard.press(prefix === '>' ? 'Control+Shift+P' : 'Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible', timeout: 15000 });
-  await input.fill(`${prefix}${text}`);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15000 });
-  await sleep(150);
-  const pressedAt = Date.now();
-  await page.keyboard.press('Enter');
-  return pressedAt;
-}
-
 async function once(page, target, run) {
   const file = env.DRIVE_FILE_PATTERN.replace('{i}', String(run));
   if (env.DRIVE_RESTART && run > 0) {
@@ -112,35 +96,4 @@ async function once(page, target, run) {
   await sleep(200);
 }
 
-const browser = await chromium.launch({
-  executablePath: env.INKSTREAM_CHROMIUM,
-  headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-renderer-backgrounding', '--disable-background-timer-throttling',
-    '--disable-backgrounding-occluded-windows'],
-});
-try {
-  const pages = [];
-  for (const target of targets) {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
-    await page.goto(`${target.url}/?folder=${encodeURIComponent(target.workspace)}`);
-    await page.waitForSelector('.monaco-workbench', { timeout: 120000 });
-    await sleep(3000);
-    pages.push(page);
-  }
-  for (let run = 0; run <= runs; run++) {
-    const order = run % 2 === 0 ? [0, 1] : [1, 0];
-    for (const index of order) {
-      await pages[index].bringToFront();
-      await once(pages[index], targets[index], run);
-    }
-  }
-} catch (error) {
-  for (const [i, page] of (browser.contexts().flatMap((c) => c.pages())).entries()) {
-    await page.screenshot({ path: `${env.TMPDIR ?? '/tmp'}/drive-error-${i}.png` }).catch(() => {});
-  }
-  emit('error', { message: String(error?.stack ?? error) });
-  process.exitCode = 1;
-} finally {
-  await browser.close();
-}
+await driveTargets(targets, runs, once);

@@ -1,6 +1,7 @@
 """The smallest streaming relay (bench/vscode_first.py's baseline): one pygls request that streams
 the model's chat completion to the editor as partial results (each the whole text so far), and
-closes the stream when cancelled. No prompt building, no post-processing, no cache."""
+closes the stream when cancelled. No prompt building, no post-processing, no cache. A second one,
+``mini/explain``, streams deltas for bench/vscode_explain_stop.py's baseline panel."""
 
 from __future__ import annotations
 
@@ -16,12 +17,10 @@ server = LanguageServer("mini-relay", "0.1")
 model = AsyncOpenAI(base_url=os.environ["MINI_BASE_URL"], api_key="sk-mini-not-a-key")
 
 
-@server.feature("mini/complete")
-async def complete(ls: LanguageServer, params: Any) -> dict[str, str]:
+async def relay(ls: LanguageServer, token: Any, prompt: str, value: Any) -> dict[str, str]:
+    """Streams the model's answer to ``prompt`` as partial results, ``value(text, delta)`` each."""
     stream = await model.chat.completions.create(
-        model="mini",
-        stream=True,
-        messages=[{"role": "user", "content": f"Continue at <CURSOR>:\n{params.prefix}<CURSOR>"}],
+        model="mini", stream=True, messages=[{"role": "user", "content": prompt}]
     )
     text = ""
     async with stream:  # closed (the upstream sees the hang-up) when the request is cancelled
@@ -29,10 +28,21 @@ async def complete(ls: LanguageServer, params: Any) -> dict[str, str]:
             delta = chunk.choices[0].delta.content if chunk.choices else None
             if delta:
                 text += delta
-                ls.progress(
-                    types.ProgressParams(token=params.partialResultToken, value={"text": text})
-                )
+                ls.progress(types.ProgressParams(token=token, value=value(text, delta)))
     return {"text": text}
+
+
+@server.feature("mini/complete")
+async def complete(ls: LanguageServer, params: Any) -> dict[str, str]:
+    prompt = f"Continue at <CURSOR>:\n{params.prefix}<CURSOR>"
+    return await relay(ls, params.partialResultToken, prompt, lambda text, _: {"text": text})
+
+
+@server.feature("mini/explain")
+async def explain(ls: LanguageServer, params: Any) -> dict[str, str]:
+    """The explain baseline (bench/vscode_explain_stop.py): each partial result is a delta."""
+    prompt = f"Explain this code:\n{params.text}"
+    return await relay(ls, params.partialResultToken, prompt, lambda _, delta: {"delta": delta})
 
 
 if __name__ == "__main__":

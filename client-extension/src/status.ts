@@ -109,7 +109,9 @@ export class StatusBar implements vscode.Disposable {
         tokens += stream.tokens;
         rate += stream.rate;
       }
-      item.text = tokens > 0 ? `$(loading~spin) ${tokens} tok · ${rate.toFixed(1)} tok/s` : '$(loading~spin) inkstream';
+      // A still icon: a spinning one animates every frame of the window's thread for as long as the
+      // model writes, and delays clicks (Explain's Stop) behind it; the changing pace shows it is alive.
+      item.text = tokens > 0 ? `$(pulse) ${tokens} tok · ${rate.toFixed(1)} tok/s` : '$(pulse) inkstream';
       item.tooltip = `inkstream: streaming from ${where ?? 'the model'}`;
       return;
     }

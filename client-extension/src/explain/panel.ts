@@ -2,6 +2,10 @@
  * "inkstream: Explain Selection": streams `inkstream/explain` partial results (`{delta}`) into a
  * webview. The Stop button and closing the panel cancel the request (vscode-languageclient sends
  * `$/cancelRequest`, the server closes the upstream).
+ *
+ * The page shares its thread with the workbench: each update sends only the markdown blocks that
+ * changed (see `renderBlocks`), so the page does not re-lay out the whole explanation every 50 ms
+ * and a click on Stop or on the tab's close button is handled at once.
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
@@ -9,7 +13,7 @@ import { ProgressType, WorkDoneProgress, type WorkDoneProgressReport } from 'vsc
 import { isCancellation, isRpcError, Methods, parseTokenReport, type ExplainParams, type ExplainPartial, type ExplainResult } from '../protocol';
 import type { ServerManager } from '../server';
 import type { StatusBar } from '../status';
-import { renderMarkdown } from './render';
+import { patchBlocks, renderBlocks } from './render';
 
 const partialType = new ProgressType<ExplainPartial>();
 const RENDER_MS = 50;
@@ -18,7 +22,7 @@ type PanelState = 'streaming' | 'done' | 'stopped' | 'error';
 
 interface ViewState {
   title: string;
-  html: string;
+  blocks: string[];
   state: PanelState;
   note: string;
 }
@@ -26,7 +30,10 @@ interface ViewState {
 export class ExplainController implements vscode.Disposable {
   private panel: vscode.WebviewPanel | undefined;
   private current: vscode.CancellationTokenSource | undefined;
-  private view: ViewState = { title: '', html: '', state: 'done', note: '' };
+  private view: ViewState = { title: '', blocks: [], state: 'done', note: '' };
+  /** The blocks the page shows, and the number of the last update sent (the page asks for all when it missed one). */
+  private shown: string[] = [];
+  private sent = 0;
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private counter = 0;
 
@@ -55,7 +62,7 @@ export class ExplainController implements vscode.Disposable {
     const name = vscode.workspace.asRelativePath(document.uri);
     const lines = range.start.line === range.end.line ? `${range.start.line + 1}` : `${range.start.line + 1}–${range.end.line + 1}`;
     this.showPanel();
-    this.view = { title: `${name}:${lines}`, html: '', state: 'streaming', note: 'Waiting for the model…' };
+    this.view = { title: `${name}:${lines}`, blocks: [], state: 'streaming', note: 'Waiting for the model…' };
     this.post();
 
     const tag = `inkstream-explain-${process.pid}-${++this.counter}`;
@@ -113,11 +120,11 @@ export class ExplainController implements vscode.Disposable {
     }
   }
 
-  /** Cancels the running explanation, if any. */
+  /** Cancels the running explanation, if any (first: the log line can wait). */
   stop(): void {
-    if (this.current) {
-      this.output.appendLine('[explain] cancelling');
+    if (this.current && !this.current.token.isCancellationRequested) {
       this.current.cancel();
+      this.output.appendLine('[explain] cancelling');
     }
   }
 
@@ -126,7 +133,7 @@ export class ExplainController implements vscode.Disposable {
       clearTimeout(this.renderTimer);
       this.renderTimer = undefined;
     }
-    this.view = { ...this.view, html: renderMarkdown(text), state, note };
+    this.view = { ...this.view, blocks: renderBlocks(text), state, note };
     this.post();
   }
 
@@ -137,7 +144,7 @@ export class ExplainController implements vscode.Disposable {
     this.renderTimer = setTimeout(() => {
       this.renderTimer = undefined;
       if (this.view.state === 'streaming') {
-        this.view.html = renderMarkdown(text());
+        this.view.blocks = renderBlocks(text());
         this.post();
       }
     }, RENDER_MS);
@@ -155,22 +162,34 @@ export class ExplainController implements vscode.Disposable {
       { enableScripts: true, enableCommandUris: false, localResourceRoots: [] },
     );
     this.panel = panel;
+    this.shown = [];
     panel.webview.html = webviewHtml(panel.webview);
     panel.webview.onDidReceiveMessage((message: { type?: string }) => {
       if (message?.type === 'stop') {
         this.stop();
       } else if (message?.type === 'ready') {
+        // A new page (first load, or reloaded after being hidden), or one that missed an update.
+        this.shown = [];
         this.post();
       }
     });
     panel.onDidDispose(() => {
-      this.panel = undefined;
       this.stop(); // closing the panel cancels too
+      this.panel = undefined;
     });
   }
 
+  /** Sends the page what changed since the last update: the header, and the blocks from the first that differs. */
   private post(): void {
-    void this.panel?.webview.postMessage({ type: 'state', ...this.view });
+    if (!this.panel) {
+      return;
+    }
+    const { title, blocks, state, note } = this.view;
+    const { keep, append } = patchBlocks(this.shown, blocks);
+    const after = keep === 0 ? null : this.sent; // from scratch, or on top of the last update
+    this.shown = blocks;
+    this.sent += 1;
+    void this.panel.webview.postMessage({ type: 'state', title, state, note, update: this.sent, after, keep, append });
   }
 
   dispose(): void {
@@ -215,15 +234,35 @@ function webviewHtml(webview: vscode.Webview): string {
 <script nonce="${nonce}">
   const vscode = acquireVsCodeApi();
   const stop = document.getElementById('stop');
+  const title = document.getElementById('title');
+  const note = document.getElementById('note');
+  const content = document.getElementById('content');
   stop.addEventListener('click', () => vscode.postMessage({ type: 'stop' }));
+  // The nodes of each block shown, and the last update applied (null: none yet, or one was missed).
+  const blocks = [];
+  let applied = null;
+  const set = (node, key, value) => { if (node[key] !== value) node[key] = value; };
   window.addEventListener('message', (event) => {
     const m = event.data;
     if (!m || m.type !== 'state') return;
-    document.getElementById('title').textContent = m.title ? 'Explain ' + m.title : 'inkstream: Explain';
-    document.getElementById('note').textContent = m.note || '';
-    document.body.className = m.state;
-    stop.disabled = m.state !== 'streaming';
-    document.getElementById('content').innerHTML = m.html; // rendered by markdown-it with html disabled
+    set(title, 'textContent', m.title ? 'Explain ' + m.title : 'inkstream: Explain');
+    set(note, 'textContent', m.note || '');
+    set(document.body, 'className', m.state);
+    set(stop, 'disabled', m.state !== 'streaming');
+    if (m.after !== null && m.after !== applied) {
+      // An update was missed: ask for everything once, and skip updates until it comes.
+      if (applied !== null) vscode.postMessage({ type: 'ready' });
+      applied = null;
+      return;
+    }
+    for (const nodes of blocks.splice(m.keep)) for (const node of nodes) node.remove();
+    for (const html of m.append) {
+      const template = document.createElement('template');
+      template.innerHTML = html; // rendered by markdown-it with html disabled
+      blocks.push([...template.content.childNodes]);
+      content.append(template.content);
+    }
+    applied = m.update;
   });
   vscode.postMessage({ type: 'ready' });
 </script>

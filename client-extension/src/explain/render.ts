@@ -10,3 +10,40 @@ md.validateLink = (url: string): boolean => defaultValidate(url) && /^(https?:|m
 export function renderMarkdown(text: string): string {
   return md.render(text);
 }
+
+/**
+ * The HTML of each top-level block (paragraph, list, fence, heading…) in order; joined, they are
+ * `renderMarkdown(text)`. The whole text is parsed each time (a later line can still change an
+ * earlier block: a setext underline, a blank line that loosens a list, a reference definition), but
+ * the panel only replaces the blocks that changed, so a growing explanation costs the page one
+ * block per update instead of the whole document.
+ */
+export function renderBlocks(text: string): string[] {
+  const env = {};
+  const tokens = md.parse(text, env);
+  const blocks: string[] = [];
+  let start = 0;
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    depth += tokens[i].nesting;
+    if (depth === 0) {
+      blocks.push(md.renderer.render(tokens.slice(start, i + 1), md.options, env));
+      start = i + 1;
+    }
+  }
+  return blocks;
+}
+
+/** What the page must do to go from the blocks it shows to the next ones: keep the first `keep`, drop the rest, append `append`. */
+export interface BlockPatch {
+  keep: number;
+  append: string[];
+}
+
+export function patchBlocks(shown: readonly string[], next: readonly string[]): BlockPatch {
+  let keep = 0;
+  while (keep < shown.length && keep < next.length && shown[keep] === next[keep]) {
+    keep++;
+  }
+  return { keep, append: next.slice(keep) };
+}
