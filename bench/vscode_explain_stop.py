@@ -41,7 +41,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,14 +48,14 @@ from pathlib import Path
 from typing import Any
 
 from vscode_first import (
-    CHROMIUM,
     EXTENSION,
-    HERE,
-    PLAYWRIGHT_CORE,
     VSIX,
     WALL,
     CodeServer,
+    baseline_server,
     build_baseline,
+    drive_events,
+    run_drive,
     summary,
 )
 
@@ -149,18 +148,10 @@ def main() -> None:
                     "inkstream.serverCommand": [python, "-m", "inkstream", "serve"],
                 }, {"INKSTREAM_API_KEY": "sk-bench-not-a-key",
                     "INKSTREAM_DATA_DIR": str(base / f"usage-{name}")}, files))  # fmt: skip
-            servers.append(CodeServer(base, "baseline", baseline, {}, {
-                "MINI_PYTHON": python, "MINI_RELAY": str(HERE / "relay.py"),
-                "MINI_BASE_URL": upstream.base_url,
-            }, files))  # fmt: skip
-            drive = subprocess.run(
-                ["node", str(HERE / "explain.mjs")],
-                env={**os.environ, "INKSTREAM_PLAYWRIGHT_CORE": str(PLAYWRIGHT_CORE),
-                     "INKSTREAM_CHROMIUM": CHROMIUM, "HOME": str(base / "browser"),
-                     "TMPDIR": str(base), "DRIVE_RUNS": str(args.runs),
-                     "DRIVE_FILE_PATTERN": "run{i}.py", "DRIVE_STOP_AFTER": str(args.stop_after),
-                     "DRIVE_TARGETS": json.dumps([target(s) for s in servers])},
-                capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=3600,
+            servers.append(baseline_server(base, baseline, upstream.base_url, files))
+            drive = run_drive(
+                "explain.mjs", base, [target(s) for s in servers], args.runs, 3600,
+                DRIVE_STOP_AFTER=str(args.stop_after),
             )  # fmt: skip
             deadline = time.monotonic() + 5  # the last hang-up may still be on its way
             while time.monotonic() < deadline and any(
@@ -178,10 +169,7 @@ def main() -> None:
             print(f"scratch dir: {base} (the drive's observations: events.jsonl)")
         else:
             shutil.rmtree(base, ignore_errors=True)
-    events = [json.loads(line) for line in drive.stdout.splitlines() if line.startswith("{")]
-    errors = [e for e in events if e["event"] == "error"]
-    if drive.returncode or errors:
-        sys.exit(f"explain.mjs failed: {drive.stdout[-3000:]}{errors or drive.stderr[-3000:]}")
+    events = drive_events("explain.mjs", drive)
     results: dict[str, dict[str, list[float]]] = {}
     for run in events:
         if run["event"] == "stop" and run["run"] > 0:  # run 0 is the warm-up

@@ -183,6 +183,37 @@ class CodeServer:
         self.log.close()
 
 
+def baseline_server(base: Path, vsix: Path, upstream_url: str, files: int) -> CodeServer:
+    """The code-server with the baseline extension, its relay pointed at the upstream."""
+    return CodeServer(base, "baseline", vsix, {}, {
+        "MINI_PYTHON": sys.executable, "MINI_RELAY": str(HERE / "relay.py"),
+        "MINI_BASE_URL": upstream_url,
+    }, files)  # fmt: skip
+
+
+def run_drive(
+    script: str, base: Path, targets: list[dict[str, str]], runs: int, timeout: float, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """One of ``bench/vscode_first/``'s playwright drives, over every code-server at once."""
+    return subprocess.run(
+        ["node", str(HERE / script)],
+        env={**os.environ, "INKSTREAM_PLAYWRIGHT_CORE": str(PLAYWRIGHT_CORE),
+             "INKSTREAM_CHROMIUM": CHROMIUM, "HOME": str(base / "browser"), "TMPDIR": str(base),
+             "DRIVE_RUNS": str(runs), "DRIVE_FILE_PATTERN": "run{i}.py",
+             "DRIVE_TARGETS": json.dumps(targets), **env},
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout,
+    )  # fmt: skip
+
+
+def drive_events(script: str, drive: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    """The drive's observations (one JSON line each); exits if it failed."""
+    events = [json.loads(line) for line in drive.stdout.splitlines() if line.startswith("{")]
+    errors = [e for e in events if e["event"] == "error"]
+    if drive.returncode or errors:
+        sys.exit(f"{script} failed: {drive.stdout[-3000:]}{errors or drive.stderr[-3000:]}")
+    return events
+
+
 def output_marks(user_data: Path) -> list[dict[str, float]]:
     """Per inkstream stream, from its output channel: when it started, when the extension got
     its first text, and when the provider first handed it to VS Code (ms since the epoch)."""
@@ -255,19 +286,10 @@ def main() -> None:
                 **({"inkstream.ghostTextGrowth": args.growth} if args.growth else {}),
             }, {"INKSTREAM_API_KEY": "sk-bench-not-a-key",
                 "INKSTREAM_DATA_DIR": str(base / "usage")}, args.runs))  # fmt: skip
-            servers.append(CodeServer(base, "baseline", baseline, {}, {
-                "MINI_PYTHON": python, "MINI_RELAY": str(HERE / "relay.py"),
-                "MINI_BASE_URL": upstream.base_url,
-            }, args.runs))  # fmt: skip
-            drive = subprocess.run(
-                ["node", str(HERE / "drive.mjs")],
-                env={**os.environ, "INKSTREAM_PLAYWRIGHT_CORE": str(PLAYWRIGHT_CORE),
-                     "INKSTREAM_CHROMIUM": CHROMIUM, "HOME": str(base / "browser"),
-                     "TMPDIR": str(base), "DRIVE_RUNS": str(args.runs),
-                     "DRIVE_FILE_PATTERN": "run{i}.py",
-                     "DRIVE_RESTART": "4000" if args.cold else "",
-                     "DRIVE_TARGETS": json.dumps([s.target() for s in servers])},
-                capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=1800,
+            servers.append(baseline_server(base, baseline, upstream.base_url, args.runs))
+            drive = run_drive(
+                "drive.mjs", base, [s.target() for s in servers], args.runs, 1800,
+                DRIVE_RESTART="4000" if args.cold else "",
             )  # fmt: skip
             requests = upstream.requests
             marks = output_marks(servers[0].user)
@@ -278,10 +300,7 @@ def main() -> None:
             print(f"scratch dir: {base}")  # noqa: T201
         else:
             shutil.rmtree(base, ignore_errors=True)
-    events = [json.loads(line) for line in drive.stdout.splitlines() if line.startswith("{")]
-    errors = [e for e in events if e["event"] == "error"]
-    if drive.returncode or errors:
-        sys.exit(f"drive.mjs failed: {errors or drive.stderr[-3000:]}")
+    events = drive_events("drive.mjs", drive)
     results: dict[str, dict[str, list[float]]] = {}
     for run in events:
         if run["event"] != "run" or run["firstGhostAt"] is None:
