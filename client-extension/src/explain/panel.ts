@@ -13,7 +13,7 @@ import { ProgressType, WorkDoneProgress, type WorkDoneProgressReport } from 'vsc
 import { isCancellation, isRpcError, Methods, parseTokenReport, type ExplainParams, type ExplainPartial, type ExplainResult } from '../protocol';
 import type { ServerManager } from '../server';
 import type { StatusBar } from '../status';
-import { patchBlocks, renderBlocks } from './render';
+import { pageStep, planUpdate, renderBlocks } from './render';
 
 const partialType = new ProgressType<ExplainPartial>();
 const RENDER_MS = 50;
@@ -185,11 +185,10 @@ export class ExplainController implements vscode.Disposable {
       return;
     }
     const { title, blocks, state, note } = this.view;
-    const { keep, append } = patchBlocks(this.shown, blocks);
-    const after = keep === 0 ? null : this.sent; // from scratch, or on top of the last update
+    const update = planUpdate(this.shown, this.sent, blocks);
     this.shown = blocks;
-    this.sent += 1;
-    void this.panel.webview.postMessage({ type: 'state', title, state, note, update: this.sent, after, keep, append });
+    this.sent = update.update;
+    void this.panel.webview.postMessage({ type: 'state', title, state, note, ...update });
   }
 
   dispose(): void {
@@ -242,6 +241,7 @@ function webviewHtml(webview: vscode.Webview): string {
   const blocks = [];
   let applied = null;
   const set = (node, key, value) => { if (node[key] !== value) node[key] = value; };
+  const pageStep = ${pageStep.toString()};
   window.addEventListener('message', (event) => {
     const m = event.data;
     if (!m || m.type !== 'state') return;
@@ -249,9 +249,10 @@ function webviewHtml(webview: vscode.Webview): string {
     set(note, 'textContent', m.note || '');
     set(document.body, 'className', m.state);
     set(stop, 'disabled', m.state !== 'streaming');
-    if (m.after !== null && m.after !== applied) {
+    const step = pageStep(applied, m.after);
+    if (step !== 'apply') {
       // An update was missed: ask for everything once, and skip updates until it comes.
-      if (applied !== null) vscode.postMessage({ type: 'ready' });
+      if (step === 'resend') vscode.postMessage({ type: 'ready' });
       applied = null;
       return;
     }

@@ -47,3 +47,27 @@ export function patchBlocks(shown: readonly string[], next: readonly string[]): 
   }
   return { keep, append: next.slice(keep) };
 }
+
+/** One update for the page, numbered: `after` is the update it builds on (null: from scratch). */
+export interface PageUpdate extends BlockPatch {
+  update: number;
+  after: number | null;
+}
+
+/** The update that takes the page from the blocks it shows (after update `sent`) to `next`. */
+export function planUpdate(shown: readonly string[], sent: number, next: readonly string[]): PageUpdate {
+  const { keep, append } = patchBlocks(shown, next);
+  return { keep, append, update: sent + 1, after: keep === 0 ? null : sent };
+}
+
+/**
+ * What the page does with an update, given the last one it applied (null: none yet, or it waits
+ * for everything): apply it; or, when it builds on an update the page did not apply, skip it and
+ * ask once for everything ('resend'). Runs in the page too (panel.ts), so it stays self-contained.
+ */
+export function pageStep(applied: number | null, after: number | null): 'apply' | 'resend' | 'skip' {
+  if (after === null || after === applied) {
+    return 'apply';
+  }
+  return applied === null ? 'skip' : 'resend';
+}

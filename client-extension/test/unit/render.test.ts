@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { patchBlocks, renderBlocks, renderMarkdown, type BlockPatch } from '../../src/explain/render';
+import { pageStep, patchBlocks, planUpdate, renderBlocks, renderMarkdown, type BlockPatch, type PageUpdate } from '../../src/explain/render';
 
 // An explanation as a model writes it, with the constructs where a later line changes an earlier block.
 const EXPLANATION = [
@@ -86,5 +86,69 @@ describe('patchBlocks', () => {
     assert.deepEqual(patchBlocks(['a', 'b'], ['x']), { keep: 0, append: ['x'] });
     assert.deepEqual(patchBlocks(['a', 'b'], ['a']), { keep: 1, append: [] });
     assert.deepEqual(patchBlocks([], ['a']), { keep: 0, append: ['a'] });
+  });
+});
+
+describe('planUpdate and pageStep: the panel and its page', () => {
+  /** The page's side, as panel.ts's script does it: its blocks and the last update applied. */
+  class Page {
+    blocks: string[] = [];
+    applied: number | null = null;
+    asked = false; // sent 'ready', not answered yet
+    resends = 0;
+    receive(update: PageUpdate): void {
+      const step = pageStep(this.applied, update.after);
+      if (step !== 'apply') {
+        if (step === 'resend') {
+          this.asked = true;
+          this.resends += 1;
+        }
+        this.applied = null;
+        return;
+      }
+      this.blocks = apply(this.blocks, update);
+      this.applied = update.update;
+    }
+  }
+
+  function stream(drop: (n: number) => boolean): { page: Page; final: string[] } {
+    const page = new Page();
+    let shown: string[] = [];
+    let sent = 0;
+    let final: string[] = [];
+    for (let end = 0; end <= EXPLANATION.length; end += 11) {
+      if (page.asked) {
+        shown = []; // the panel's answer to 'ready': everything again
+        page.asked = false;
+      }
+      final = renderBlocks(EXPLANATION.slice(0, end));
+      const update = planUpdate(shown, sent, final);
+      shown = final;
+      sent = update.update;
+      if (!drop(update.update)) {
+        page.receive(update);
+      }
+    }
+    return { page, final };
+  }
+
+  it('shows the whole explanation when no update is lost', () => {
+    const { page, final } = stream(() => false);
+    assert.equal(page.resends, 0);
+    assert.deepEqual(page.blocks, final);
+  });
+
+  it('asks for everything once per lost update, and then shows the whole explanation', () => {
+    const { page, final } = stream((n) => n === 30 || n === 50);
+    assert.equal(page.resends, 2);
+    assert.deepEqual(page.blocks, final);
+  });
+
+  it('applies an update from scratch or on top of the last one, skips one built on another', () => {
+    assert.equal(pageStep(null, null), 'apply');
+    assert.equal(pageStep(4, 4), 'apply');
+    assert.equal(pageStep(4, null), 'apply');
+    assert.equal(pageStep(4, 3), 'resend');
+    assert.equal(pageStep(null, 3), 'skip');
   });
 });
