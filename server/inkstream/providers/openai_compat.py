@@ -235,33 +235,32 @@ class OpenAICompatProvider:
         where = base_url or self.endpoint
         meter = meter or RequestMeter("completion", where, model)
         meter.route = "template" if request.prompt is not None else "chat"
-        yielded = False
-        try:
-            if request.prompt is not None:
-                meter.prompt_chars = len(request.prompt)
-                stop = {"stop": list(request.stop)} if request.stop else {}
-                async for text in self._stream_text(
-                    client,
-                    meter,
-                    model=model,
-                    prompt=request.prompt,
-                    max_tokens=request.max_tokens,
-                    temperature=0.0,
-                    **stop,
-                ):
-                    yielded = True
-                    yield text
-            else:
-                chat = prompts.ChatPrompt(messages=request.messages or (), stop=request.stop)
-                async for text in self._stream_chat(
-                    client, chat, request.max_tokens, meter, model=model, temperature=0.0
-                ):
-                    yielded = True
-                    yield text
-        except InkstreamError:
-            raise
-        except Exception as exc:
-            raise self._translate(exc, midstream=yielded, endpoint=where, model=model) from exc
+        if request.prompt is not None:
+            meter.prompt_chars = len(request.prompt)
+            stop = {"stop": list(request.stop)} if request.stop else {}
+            deltas = self._stream_text(
+                client,
+                meter,
+                endpoint=where,
+                model=model,
+                prompt=request.prompt,
+                max_tokens=request.max_tokens,
+                temperature=0.0,
+                **stop,
+            )
+        else:
+            chat = prompts.ChatPrompt(messages=request.messages or (), stop=request.stop)
+            deltas = self._stream_chat(
+                client,
+                chat,
+                request.max_tokens,
+                meter,
+                endpoint=where,
+                model=model,
+                temperature=0.0,
+            )
+        async for text in deltas:
+            yield text
 
     async def complete(
         self,
@@ -278,37 +277,27 @@ class OpenAICompatProvider:
         ctx = redact_context(ctx)
         meter = meter or RequestMeter("completion", self.endpoint, s.model)
         meter.route = route
-        yielded = False
-        try:
-            if route != "chat":
-                template = "server" if route == "server" else s.fim_template
-                fim = prompts.build_fim_prompt(ctx, model=s.model, fim_template=template)
-                extra: dict[str, Any] = {"suffix": fim.suffix} if fim.suffix is not None else {}
-                if fim.stop:
-                    extra["stop"] = list(fim.stop)
-                meter.prompt_chars = len(fim.prompt) + len(fim.suffix or "")
-                async for text in self._stream_text(
-                    client,
-                    meter,
-                    model=s.model,
-                    prompt=fim.prompt,
-                    max_tokens=max_tokens,
-                    temperature=temperature,
-                    **extra,
-                ):
-                    yielded = True
-                    yield text
-            else:
-                chat = prompts.build_chat_prompt(ctx)
-                async for text in self._stream_chat(
-                    client, chat, max_tokens, meter, temperature=temperature
-                ):
-                    yielded = True
-                    yield text
-        except InkstreamError:
-            raise
-        except Exception as exc:
-            raise self._translate(exc, midstream=yielded) from exc
+        if route != "chat":
+            template = "server" if route == "server" else s.fim_template
+            fim = prompts.build_fim_prompt(ctx, model=s.model, fim_template=template)
+            extra: dict[str, Any] = {"suffix": fim.suffix} if fim.suffix is not None else {}
+            if fim.stop:
+                extra["stop"] = list(fim.stop)
+            meter.prompt_chars = len(fim.prompt) + len(fim.suffix or "")
+            deltas = self._stream_text(
+                client,
+                meter,
+                model=s.model,
+                prompt=fim.prompt,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                **extra,
+            )
+        else:
+            chat = prompts.build_chat_prompt(ctx)
+            deltas = self._stream_chat(client, chat, max_tokens, meter, temperature=temperature)
+        async for text in deltas:
+            yield text
 
     async def explain(
         self, req: ExplainRequest, max_tokens: int, meter: RequestMeter | None = None
@@ -317,52 +306,47 @@ class OpenAICompatProvider:
         req = redact_explain_request(req)
         meter = meter or RequestMeter("explain", self.endpoint, self._settings.model)
         meter.route = "chat"
-        yielded = False
-        try:
-            async for text in self._stream_chat(
-                client, prompts.build_explain_prompt(req), max_tokens, meter
-            ):
-                yielded = True
-                yield text
-        except InkstreamError:
-            raise
-        except Exception as exc:
-            raise self._translate(exc, midstream=yielded) from exc
+        async for text in self._stream_chat(
+            client, prompts.build_explain_prompt(req), max_tokens, meter
+        ):
+            yield text
 
-    async def _stream_text(
-        self, client: AsyncOpenAI, meter: RequestMeter, **create: Any
+    def _stream_text(
+        self,
+        client: AsyncOpenAI,
+        meter: RequestMeter,
+        *,
+        endpoint: str | None = None,
+        **create: Any,
     ) -> TextStream:
-        """One ``/v1/completions`` stream (a FIM or raw prompt), metered, hung up on cancel."""
-        stream = await self._create_metered(
-            lambda usage: client.completions.create(stream=True, **create, **usage)
+        """One ``/v1/completions`` stream (a FIM or raw prompt)."""
+        return self._deltas(
+            lambda usage: client.completions.create(stream=True, **create, **usage),
+            meter,
+            lambda choice: choice.text,
+            endpoint=endpoint,
+            model=create.get("model"),
         )
-        async with stream, on_hang_up(partial(_drop_connection, stream.response)):
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                if chunk.choices and chunk.choices[0].finish_reason:
-                    meter.finish_reason = chunk.choices[0].finish_reason
-                if chunk.choices and chunk.choices[0].text:
-                    yield chunk.choices[0].text
-        meter.stream_ended = True
 
-    async def _stream_chat(
+    def _stream_chat(
         self,
         client: AsyncOpenAI,
         chat: prompts.ChatPrompt,
         max_tokens: int,
         meter: RequestMeter,
         *,
+        endpoint: str | None = None,
         model: str | None = None,
         temperature: float | None = None,
     ) -> TextStream:
+        """One ``/v1/chat/completions`` stream."""
         import openai
         from openai.types.chat import ChatCompletionMessageParam
 
         s = self._settings
         messages = cast(list[ChatCompletionMessageParam], list(chat.messages))
         meter.prompt_chars = sum(len(str(m.get("content", ""))) for m in chat.messages)
-        stream = await self._create_metered(
+        return self._deltas(
             lambda usage: client.chat.completions.create(
                 model=model or s.model,
                 messages=messages,
@@ -371,17 +355,44 @@ class OpenAICompatProvider:
                 stream=True,
                 stop=list(chat.stop) if chat.stop else openai.omit,
                 **usage,
-            )
+            ),
+            meter,
+            lambda choice: choice.delta.content,
+            endpoint=endpoint,
+            model=model,
         )
-        async with stream, on_hang_up(partial(_drop_connection, stream.response)):
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
-                if chunk.choices and chunk.choices[0].finish_reason:
-                    meter.finish_reason = chunk.choices[0].finish_reason
-                if chunk.choices and chunk.choices[0].delta.content:
-                    yield chunk.choices[0].delta.content
-        meter.stream_ended = True
+
+    async def _deltas(
+        self,
+        open_stream: Callable[[dict[str, Any]], Awaitable[Any]],
+        meter: RequestMeter,
+        text_of: Callable[[Any], str | None],
+        *,
+        endpoint: str | None,
+        model: str | None,
+    ) -> TextStream:
+        """The text of one upstream stream (``text_of`` a choice), metered, hung up on cancel;
+        a failure becomes an error that says what to do (``_translate``)."""
+        yielded = False
+        try:
+            stream = await self._create_metered(open_stream)
+            async with stream, on_hang_up(partial(_drop_connection, stream.response)):
+                async for chunk in stream:
+                    if chunk.usage is not None:
+                        meter.report(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                    if not chunk.choices:
+                        continue
+                    choice = chunk.choices[0]
+                    if choice.finish_reason:
+                        meter.finish_reason = choice.finish_reason
+                    if text := text_of(choice):
+                        yielded = True
+                        yield text
+            meter.stream_ended = True
+        except InkstreamError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, midstream=yielded, endpoint=endpoint, model=model) from exc
 
     async def _create_metered(self, call: Callable[[dict[str, Any]], Awaitable[T]]) -> T:
         """Open the stream asking for a usage chunk, unless this endpoint refuses that option:
