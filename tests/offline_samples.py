@@ -13,3 +13,28 @@ class Stats:
         """Return the mean of values."""
         <CURSOR>
 '''
+
+# Issue 20 §1 and §2: a new machine's first ``complete`` in ``Square.area`` printed nothing, and
+# the model copied ``Circle.perimeter`` into it.
+SHAPES = """\
+import math
+
+
+class Circle:
+    def __init__(self, radius):
+        self.radius = radius
+
+    def area(self):
+        return math.pi * self.radius ** 2
+
+    def perimeter(self):
+        return 2 * math.pi * self.radius
+
+
+class Square:
+    def __init__(self, side):
+        self.side = side
+
+    def area(self):
+        <CURSOR>
+"""

@@ -6,7 +6,7 @@ import pytest
 from pytest_lsp import LanguageClient
 
 from conftest import cursor, inline_params, open_doc, request
-from offline_samples import STATS
+from offline_samples import SHAPES, STATS
 from upstream import ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
@@ -50,30 +50,6 @@ async def test_offline_explain_says_it_is_offline(
     assert "`twice`" in result.text and "`helper()`" in result.text
     assert "offline model" in result.text and "INKSTREAM_BASE_URL" in result.text
     assert upstream.requests == []
-
-
-SHAPES = """\
-import math
-
-
-class Circle:
-    def __init__(self, radius):
-        self.radius = radius
-
-    def area(self):
-        return math.pi * self.radius ** 2
-
-    def perimeter(self):
-        return 2 * math.pi * self.radius
-
-
-class Square:
-    def __init__(self, side):
-        self.side = side
-
-    def area(self):
-        <CURSOR>
-"""
 
 
 async def ghost_text(client: LanguageClient, document: str, uri: str) -> str:

@@ -16,6 +16,7 @@ from inkstream.terminal.commands import SAMPLE, demo_target
 
 from cache_processes import processes_using
 from conftest import server_env
+from offline_samples import SHAPES
 from upstream import Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
@@ -145,35 +146,11 @@ def test_a_short_command_on_a_cold_cache_loses_no_work(source: Path, tmp_path: P
     assert not processes_using(cache)
 
 
-SHAPES = """\
-import math
-
-
-class Circle:
-    def __init__(self, radius):
-        self.radius = radius
-
-    def area(self):
-        return math.pi * self.radius ** 2
-
-    def perimeter(self):
-        return 2 * math.pi * self.radius
-
-
-class Square:
-    def __init__(self, side):
-        self.side = side
-
-    def area(self):
-        
-"""
-
-
 def test_the_first_command_on_a_machine_answers_or_says_why(tmp_path: Path) -> None:
     """A new machine (an empty cache): ``complete`` in an empty method body of a small file
     answers, or says why not in one line on stderr. It used to print nothing, twice."""
     shapes = tmp_path / "shapes.py"
-    shapes.write_text(SHAPES)
+    shapes.write_text(SHAPES.replace("<CURSOR>", ""))  # the cursor: line 20, column 9
     cache = tmp_path / "cache"
     env = server_env(INKSTREAM_CACHE_DIR=str(cache), INKSTREAM_PROVIDER="offline")
     args = [*CLI, "complete", f"{shapes}:20:9"]
