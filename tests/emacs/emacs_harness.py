@@ -115,60 +115,22 @@ def render_svg(frames: list[tuple[str, dict[str, str]]]) -> str:
     Each frame is ``(caption, capture)``, a capture being what ``inkstream-test-write-capture``
     saved from the real overlay: the text before point, the ghost text, the text after, the lighter.
     """
-    from html import escape
-
-    char_w, line_h, pad = 8.4, 18, 10
-    rows: list[list[tuple[str, str]]] = []  # (text, colour) runs per line
-    for caption, cap in frames:
-        rows.append([(f";; {caption}", "#7f9f7f")])
-        lines: list[list[tuple[str, str]]] = [[]]
-        for text, colour in (
-            (cap["before"], "#dcdccc"),
-            ("\0", ""),
-            (cap["ghost"], "#7a7a7a"),
-            (cap["after"], "#dcdccc"),
-        ):
-            if text == "\0":
-                lines[-1].append(("\0", ""))  # the cursor
-                continue
-            for i, part in enumerate(text.split("\n")):
-                if i:
-                    lines.append([])
-                if part:
-                    lines[-1].append((part, colour))
-        rows.extend(lines[:-1] if not lines[-1] else lines)
-        mode = f"-UUU:**-  {cap['file']}    Top   (Python{cap['lighter']})"
-        rows.append([(mode.ljust(64, "-"), "mode")])
-        rows.append([])
-    width = int(66 * char_w + 2 * pad)
-    height = int(len(rows) * line_h + 2 * pad)
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'font-family="DejaVu Sans Mono, monospace" font-size="14">',
-        f'<rect width="{width}" height="{height}" fill="#3f3f3f"/>',
-    ]
-    for n, runs in enumerate(rows):
-        y = pad + n * line_h
-        x = pad
-        for text, colour in runs:
-            if text == "\0":
-                out.append(
-                    f'<rect x="{x}" y="{y + 2}" width="{char_w}" height="{line_h - 2}" '
-                    'fill="#dcdccc" opacity="0.6"/>'
-                )
-                continue
-            if colour == "mode":
-                out.append(
-                    f'<rect x="0" y="{y + 2}" width="{width}" height="{line_h}" fill="#2b2b2b"/>'
-                )
-                colour = "#f0dfaf"
-            out.append(
-                f'<text x="{x}" y="{y + 15}" fill="{colour}" xml:space="preserve">'
-                f"{escape(text)}</text>"
-            )
-            x += len(text) * char_w
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
+    return render_nes_svg(
+        [
+            {
+                "caption": caption,
+                "file": cap["file"],
+                "lighter": cap["lighter"],
+                "runs": [
+                    [cap["before"], "normal"],
+                    ["", "cursor"],
+                    [cap["ghost"], "hint"],
+                    [cap["after"], "normal"],
+                ],
+            }
+            for caption, cap in frames
+        ]
+    )
 
 
 def render_nes_svg(frames: list[dict[str, object]]) -> str:
@@ -176,7 +138,8 @@ def render_nes_svg(frames: list[dict[str, object]]) -> str:
 
     Each frame is what ``inkstream-nes-test-capture`` saved from the real overlays: a caption and
     the buffer as runs of ``[text, kind]``, kind being normal, delete (the text an edit removes),
-    insert (its ``after-string``), hint (the hint at point) or cursor.
+    insert (its ``after-string``), hint (the hint at point, or grey ghost text) or cursor; and
+    the mode line's lighter (default `` ink``).
     """
     from html import escape
 
@@ -203,7 +166,7 @@ def render_nes_svg(frames: list[dict[str, object]]) -> str:
                 elif part:
                     lines[-1].append((part, str(kind)))
         rows.extend(lines[:-1] if not lines[-1] else lines)
-        mode = f"-UUU:**-  {frame['file']}    Top   (Python ink)"
+        mode = f"-UUU:**-  {frame['file']}    Top   (Python{frame.get('lighter', ' ink')})"
         rows.append([(mode.ljust(64, "-"), "mode")])
         rows.append([])
     width = int(66 * char_w + 2 * pad)
