@@ -166,6 +166,21 @@ async def client(
         yield session
 
 
+async def engine_stopped(engine: Engine, log_before: int) -> dict[str, float]:
+    """Waits until the engine itself stopped generating: vLLM runs nothing (its metrics then are
+    returned), llama.cpp logs the hang-up (after ``log_before`` such lines)."""
+    after: dict[str, float] = {}
+    for _ in range(600):
+        if engine.name == "vllm":
+            after = engine.metrics()
+            if after.get("vllm:num_requests_running", 1) == 0:
+                return after
+        elif engine.log_text().count("Disconnected from client") > log_before:
+            return after
+        await asyncio.sleep(0.1)
+    pytest.fail(f"the engine went on generating: {engine.log_text()[-2000:]}")
+
+
 async def test_ghost_text_streams_from_the_engine(client: LanguageClient, engine: Engine) -> None:
     """The model writes ``return total_of(values)`` only after its own FIM middle token: the
     right text on screen means the right template reached the engine."""
@@ -204,19 +219,9 @@ async def test_stopping_an_explanation_stops_the_engine(
     with pytest.raises(JsonRpcRequestCancelled):
         await asyncio.wait_for(task, 10)
 
-    # the engine itself stopped. vLLM: nothing running, and far fewer tokens written than asked
-    # for (had it gone on, it would write them all). llama.cpp: it logs the hang-up.
-    stopped = False
-    for _ in range(600):
-        if engine.name == "vllm":
-            after = engine.metrics()
-            stopped = after.get("vllm:num_requests_running", 1) == 0
-        else:
-            stopped = engine.log_text().count("Disconnected from client") > log_before
-        if stopped:
-            break
-        await asyncio.sleep(0.1)
-    assert stopped, engine.log_text()[-2000:]
+    # the engine itself stopped; vLLM wrote far fewer tokens than asked for (had it gone on, it
+    # would write them all)
+    after = await engine_stopped(engine, log_before)
     if engine.name == "vllm":
         written = after["vllm:generation_tokens_total"] - before["vllm:generation_tokens_total"]
         assert 0 < written < EXPLAIN_MAX_TOKENS / 4
@@ -281,17 +286,7 @@ async def test_stopping_a_next_edit_stops_the_engine(
     else:
         pytest.fail("the engine finished every answer before its cancel landed")
 
-    stopped = False
-    for _ in range(600):
-        if engine.name == "vllm":
-            after = engine.metrics()
-            stopped = after.get("vllm:num_requests_running", 1) == 0
-        else:
-            stopped = engine.log_text().count("Disconnected from client") > log_before
-        if stopped:
-            break
-        await asyncio.sleep(0.1)
-    assert stopped, engine.log_text()[-2000:]
+    after = await engine_stopped(engine, log_before)
     if engine.name == "vllm":
         written = after["vllm:generation_tokens_total"] - before["vllm:generation_tokens_total"]
         assert 0 < written < 1000
